@@ -1,0 +1,184 @@
+"""Source file → Structure records.
+
+Structures come from tree-sitter where the language has a grammar. Whatever lies outside
+every structure (module-level code, scripts, files without a grammar) becomes line
+windows, so every line of the tree is searchable. Long structures are split into parts
+that repeat their signature line, so each part still says what it belongs to.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from semsearch.chunking.languages import SPECS, detect_language
+from semsearch.chunking.treesitter import Found, find_structures
+from semsearch.structures import Context, Structure
+
+MAX_LINES = 60  # a structure longer than this is split into parts
+PART_LINES = 40  # target length of a part and of a line window
+SKELETON_LINES = 80  # a container's outline is cut after this many lines
+MIN_WINDOW_CHARS = 8  # windows with fewer alphanumeric characters say nothing
+
+
+def module_of(path: str) -> str:
+    """The tutorial's module: the folder holding the file, or the file's stem at the root."""
+    pure = PurePosixPath(path)
+    return pure.parent.name or pure.stem
+
+
+def chunk_source(path: str, text: str, language: str | None = None) -> list[Structure]:
+    """All Structure records for one file, sorted by line."""
+    language = language or detect_language(path, text)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    context = _ContextMaker(path, language, lines)
+    structures: list[Structure] = []
+    covered: list[tuple[int, int]] = []
+    if language in SPECS:
+        for found in find_structures(text, language):
+            covered.append((found.doc_start, found.end))
+            structures.extend(context.from_found(found))
+    structures.extend(context.windows(covered))
+    structures.sort(key=lambda s: (s.line_from, -s.line_to))
+    return structures
+
+
+class _ContextMaker:
+    """Turns located structures and uncovered line runs of one file into records."""
+
+    def __init__(self, path: str, language: str, lines: list[str]) -> None:
+        self.path = path
+        self.language = language
+        self.lines = lines
+        self.file_name = PurePosixPath(path).name
+        self.module = module_of(path)
+
+    def record(self, *, name: str, signature: str, code_type: str, docstring: str | None,
+               line: int, line_from: int, line_to: int, struct_name: str | None, snippet: str,
+               part: int | None = None, parts: int | None = None) -> Structure:
+        return Structure(
+            name=name, signature=signature, code_type=code_type, docstring=docstring,
+            line=line, line_from=line_from, line_to=line_to, language=self.language,
+            part=part, parts=parts,
+            context=Context(module=self.module, file_path=self.path, file_name=self.file_name,
+                            struct_name=struct_name, snippet=snippet),
+        )
+
+    def from_found(self, found: Found) -> list[Structure]:
+        out: list[Structure] = []
+        if found.children:
+            out.append(self._container(found))
+            for child in found.children:
+                out.extend(self.from_found(child))
+        else:
+            out.extend(self._with_parts(found))
+        return out
+
+    def _container(self, found: Found) -> Structure:
+        """A class-like record whose snippet is its outline: members reduced to their heads."""
+        keep: list[str] = []
+        row = found.start
+        for child in found.children:
+            keep.extend(self.lines[row:_head_end(child) + 1])
+            if child.end > _head_end(child):
+                indent = self.lines[child.start][: len(self.lines[child.start]) - len(self.lines[child.start].lstrip())]
+                keep.append(f"{indent}    ...")
+            row = max(row, child.end + 1)
+        keep.extend(self.lines[row:found.end + 1])
+        if len(keep) > SKELETON_LINES:
+            keep = keep[:SKELETON_LINES] + ["    ..."]
+        return self._record(found, found.start, found.end, "\n".join(keep))
+
+    def _with_parts(self, found: Found) -> list[Structure]:
+        total = found.end - found.start + 1
+        if total <= MAX_LINES:
+            return [self._record(found, found.start, found.end, self._slice(found.start, found.end))]
+        ranges = _split(self.lines, found.start, found.end)
+        header = self.lines[found.start: _head_end(found) + 1]
+        out = []
+        for number, (a, b) in enumerate(ranges, start=1):
+            snippet = self._slice(a, b)
+            if number > 1:
+                snippet = "\n".join(header) + "\n    ...\n" + snippet
+            out.append(self._record(found, a, b, snippet, part=number, parts=len(ranges)))
+        return out
+
+    def _record(self, found: Found, start: int, end: int, snippet: str,
+                part: int | None = None, parts: int | None = None) -> Structure:
+        first_part = part in (None, 1)
+        return self.record(
+            name=found.name, signature=found.signature, code_type=found.code_type,
+            docstring=found.docstring, line=(found.name_row if first_part else start) + 1,
+            line_from=start + 1, line_to=end + 1, struct_name=found.struct_name,
+            snippet=snippet, part=part, parts=parts,
+        )
+
+    def windows(self, covered: list[tuple[int, int]]) -> list[Structure]:
+        """Line windows over every run of lines that no structure covers."""
+        is_covered = [False] * len(self.lines)
+        for a, b in covered:
+            for row in range(a, min(b, len(self.lines) - 1) + 1):
+                is_covered[row] = True
+        out: list[Structure] = []
+        row = 0
+        while row < len(self.lines):
+            if is_covered[row]:
+                row += 1
+                continue
+            run_end = row
+            while run_end + 1 < len(self.lines) and not is_covered[run_end + 1]:
+                run_end += 1
+            for a, b in _split(self.lines, row, run_end):
+                a, b = _trim_blank(self.lines, a, b)
+                if a > b:
+                    continue
+                snippet = self._slice(a, b)
+                if sum(ch.isalnum() for ch in snippet) < MIN_WINDOW_CHARS:
+                    continue
+                first = next(line.strip() for line in self.lines[a:b + 1] if line.strip())
+                out.append(self.record(
+                    name=self.file_name, signature=first[:120], code_type="Block", docstring=None,
+                    line=a + 1, line_from=a + 1, line_to=b + 1, struct_name=None, snippet=snippet,
+                ))
+            row = run_end + 1
+        return out
+
+    def _slice(self, start: int, end: int) -> str:
+        return "\n".join(self.lines[start:end + 1])
+
+
+def _head_end(found: Found) -> int:
+    """Last row of a structure's head: its signature, up to where the body starts."""
+    if found.body_row is None:
+        return found.start if found.end > found.start else found.end
+    return max(found.name_row, min(found.body_row, found.end))
+
+
+def _trim_blank(lines: list[str], a: int, b: int) -> tuple[int, int]:
+    while a <= b and not lines[a].strip():
+        a += 1
+    while b >= a and not lines[b].strip():
+        b -= 1
+    return a, b
+
+
+def _split(lines: list[str], start: int, end: int) -> list[tuple[int, int]]:
+    """Cut rows start..end into pieces of about PART_LINES, preferring blank lines as cuts."""
+    if end - start + 1 <= MAX_LINES:
+        return [(start, end)]
+    pieces = []
+    a = start
+    while a <= end:
+        b = min(a + PART_LINES - 1, end)
+        if end - b < PART_LINES // 4:
+            b = end  # don't leave a tiny tail
+        else:
+            for cut in range(b, b - PART_LINES // 4, -1):
+                if not lines[cut].strip():
+                    b = cut
+                    break
+        pieces.append((a, b))
+        a = b + 1
+    return pieces
+

@@ -1,0 +1,163 @@
+"""Which language a file is in, and which tree-sitter nodes are structures in it.
+
+One table per language: node type → code type. The extraction code is generic; the
+few grammars whose nodes need a decision (Go type specs, Kotlin and Swift class kinds,
+C declarators) are handled there by node type, not by language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    name: str  # tree-sitter-language-pack name, also the `language` payload value
+    definitions: dict[str, str]  # node type -> code_type
+    # Line-comment markers and block-comment delimiters, for doc comments above structures.
+    line_comments: tuple[str, ...] = ("//",)
+    block_comments: tuple[tuple[str, str], ...] = (("/*", "*/"),)
+    # Lines directly above a structure that belong to it (attributes, decorators).
+    attribute_prefixes: tuple[str, ...] = ()
+    # Node types that wrap a single definition and should give it their range.
+    wrappers: frozenset[str] = field(default_factory=frozenset)
+
+
+_JS_DEFS = {
+    "function_declaration": "Function",
+    "generator_function_declaration": "Function",
+    "class_declaration": "Class",
+    "method_definition": "Method",
+    "variable_declarator": "Function",  # only when its value is a function (see extract)
+}
+_TS_DEFS = {
+    **_JS_DEFS,
+    "abstract_class_declaration": "Class",
+    "interface_declaration": "Interface",
+    "enum_declaration": "Enum",
+    "type_alias_declaration": "Type",
+    "method_signature": "Method",
+    "abstract_method_signature": "Method",
+    "internal_module": "Module",
+}
+_JS_WRAPPERS = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
+_C_DEFS = {
+    "function_definition": "Function",
+    "struct_specifier": "Struct",
+    "union_specifier": "Struct",
+    "enum_specifier": "Enum",
+}
+_HASH = ("#",)
+
+SPECS: dict[str, LanguageSpec] = {
+    spec.name: spec
+    for spec in [
+        LanguageSpec("python", {"function_definition": "Function", "class_definition": "Class"},
+                     line_comments=_HASH, block_comments=(), attribute_prefixes=("@",),
+                     wrappers=frozenset({"decorated_definition"})),
+        LanguageSpec("rust", {
+            "function_item": "Function", "function_signature_item": "Function",
+            "struct_item": "Struct", "union_item": "Struct", "enum_item": "Enum",
+            "trait_item": "Trait", "impl_item": "Impl", "mod_item": "Module",
+            "macro_definition": "Macro",
+        }, attribute_prefixes=("#[", "#!["),),
+        LanguageSpec("go", {
+            "function_declaration": "Function", "method_declaration": "Method",
+            "type_spec": "Type",
+        }, wrappers=frozenset({"type_declaration"})),
+        LanguageSpec("javascript", _JS_DEFS, attribute_prefixes=("@",), wrappers=_JS_WRAPPERS),
+        LanguageSpec("typescript", _TS_DEFS, attribute_prefixes=("@",), wrappers=_JS_WRAPPERS),
+        LanguageSpec("tsx", _TS_DEFS, attribute_prefixes=("@",), wrappers=_JS_WRAPPERS),
+        LanguageSpec("java", {
+            "class_declaration": "Class", "interface_declaration": "Interface",
+            "enum_declaration": "Enum", "record_declaration": "Class",
+            "annotation_type_declaration": "Interface",
+            "method_declaration": "Method", "constructor_declaration": "Method",
+        }),
+        LanguageSpec("c", _C_DEFS, wrappers=frozenset({"type_definition"})),
+        LanguageSpec("cpp", {
+            **_C_DEFS, "class_specifier": "Class", "namespace_definition": "Module",
+        }, wrappers=frozenset({"template_declaration", "type_definition"})),
+        LanguageSpec("csharp", {
+            "class_declaration": "Class", "struct_declaration": "Struct",
+            "interface_declaration": "Interface", "enum_declaration": "Enum",
+            "record_declaration": "Class", "namespace_declaration": "Module",
+            "method_declaration": "Method", "constructor_declaration": "Method",
+        }, attribute_prefixes=("[",)),
+        LanguageSpec("ruby", {
+            "method": "Function", "singleton_method": "Function",
+            "class": "Class", "module": "Module",
+        }, line_comments=_HASH, block_comments=(("=begin", "=end"),)),
+        LanguageSpec("php", {
+            "function_definition": "Function", "method_declaration": "Method",
+            "class_declaration": "Class", "interface_declaration": "Interface",
+            "trait_declaration": "Trait", "enum_declaration": "Enum",
+        }, line_comments=("//", "#"), attribute_prefixes=("#[",)),
+        LanguageSpec("kotlin", {
+            "function_declaration": "Function", "class_declaration": "Class",
+            "object_declaration": "Object",
+        }, attribute_prefixes=("@",)),
+        LanguageSpec("scala", {
+            "function_definition": "Function", "function_declaration": "Function",
+            "class_definition": "Class", "object_definition": "Object",
+            "trait_definition": "Trait", "enum_definition": "Enum",
+        }, attribute_prefixes=("@",)),
+        LanguageSpec("swift", {
+            "function_declaration": "Function", "protocol_function_declaration": "Function",
+            "init_declaration": "Function", "class_declaration": "Class",
+            "protocol_declaration": "Protocol",
+        }, attribute_prefixes=("@",)),
+        LanguageSpec("lua", {"function_declaration": "Function"},
+                     line_comments=("--",), block_comments=(("--[[", "]]"),)),
+        LanguageSpec("bash", {"function_definition": "Function"},
+                     line_comments=_HASH, block_comments=()),
+    ]
+}
+
+# Code types whose members are methods and carry the container's name as struct_name.
+TYPE_CONTAINERS = frozenset({"Class", "Struct", "Interface", "Trait", "Impl", "Enum",
+                             "Object", "Protocol", "Extension"})
+
+EXTENSIONS: dict[str, str] = {
+    ".py": "python", ".pyi": "python", ".pyw": "python",
+    ".rs": "rust", ".go": "go",
+    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
+    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
+    ".java": "java", ".c": "c", ".h": "c",
+    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
+    ".cs": "csharp", ".rb": "ruby", ".rake": "ruby", ".php": "php",
+    ".kt": "kotlin", ".kts": "kotlin", ".scala": "scala", ".sc": "scala",
+    ".swift": "swift", ".lua": "lua", ".sh": "bash", ".bash": "bash",
+    # Indexed as line windows: no structures, but still searchable.
+    ".md": "markdown", ".rst": "rst", ".txt": "text", ".toml": "toml", ".yaml": "yaml",
+    ".yml": "yaml", ".json": "json", ".html": "html", ".css": "css", ".scss": "css",
+    ".sql": "sql", ".cfg": "ini", ".ini": "ini", ".xml": "xml", ".proto": "protobuf",
+    ".dockerfile": "dockerfile", ".zig": "zig", ".dart": "dart", ".ex": "elixir",
+    ".exs": "elixir", ".erl": "erlang", ".hs": "haskell", ".ml": "ocaml", ".r": "r",
+    ".jl": "julia", ".pl": "perl", ".pm": "perl", ".vue": "vue", ".svelte": "svelte",
+    ".pyx": "cython", ".pxd": "cython", ".m": "objc", ".mm": "objc", ".tf": "hcl",
+}
+FILE_NAMES = {"Dockerfile": "dockerfile", "Makefile": "make", "CMakeLists.txt": "cmake",
+              "Rakefile": "ruby", "Gemfile": "ruby"}
+_SHEBANGS = {"python": "python", "bash": "bash", "sh": "bash", "zsh": "bash",
+             "node": "javascript", "ruby": "ruby", "lua": "lua", "php": "php"}
+
+ALL_LANGUAGES = frozenset(SPECS) | frozenset(EXTENSIONS.values()) | frozenset(FILE_NAMES.values())
+
+
+def detect_language(path: str, text: str) -> str:
+    """Name the language of a file from its name, else its shebang; 'text' otherwise."""
+    pure = PurePosixPath(path)
+    if pure.name in FILE_NAMES:
+        return FILE_NAMES[pure.name]
+    language = EXTENSIONS.get(pure.suffix.lower())
+    if language:
+        return language
+    if text.startswith("#!"):
+        first = text.split("\n", 1)[0].split()
+        for word in reversed(first):
+            interpreter = word.rsplit("/", 1)[-1].rstrip("0123456789.")
+            if interpreter in _SHEBANGS:
+                return _SHEBANGS[interpreter]
+    return "text"

@@ -1,0 +1,307 @@
+"""Find structures (functions, methods, classes, …) in a parse tree.
+
+Works on every grammar in languages.SPECS through one walk. The walk is iterative, so
+deeply nested code cannot exhaust Python's recursion limit, and it does not descend into
+function bodies: a nested helper is part of its parent's snippet.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from tree_sitter import Node, Parser
+
+from semsearch.chunking.languages import SPECS, TYPE_CONTAINERS, LanguageSpec
+
+_FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
+_BODY_TYPES = frozenset({
+    "block", "body_statement", "compound_statement", "declaration_list", "field_declaration_list",
+    "class_body", "function_body", "template_body", "enum_class_body", "protocol_body",
+    "statement_block", "enumerator_list", "enum_body", "interface_body", "enum_member_declaration_list",
+    "constructor_body", "object_type", "do_group",
+})
+_NAME_TYPES = frozenset({"identifier", "simple_identifier", "type_identifier", "constant",
+                         "name", "field_identifier", "word", "property_identifier"})
+
+
+@dataclass
+class Found:
+    """A structure located in the tree, before it becomes a Structure record (0-based rows)."""
+
+    code_type: str
+    name: str
+    struct_name: str | None
+    start: int  # first row, including decorators/attributes
+    end: int  # last row
+    doc_start: int  # first row of the doc comment above, or start
+    name_row: int
+    body_row: int | None  # row where the body starts, for skeletons and part headers
+    signature: str
+    docstring: str | None
+    children: list[Found] = field(default_factory=list)
+
+    @property
+    def is_container(self) -> bool:
+        return bool(self.children) or self.code_type in TYPE_CONTAINERS or self.code_type == "Module"
+
+
+@lru_cache(maxsize=None)
+def parser_for(language: str) -> Parser:
+    from tree_sitter_language_pack import get_parser
+
+    return get_parser(language)  # type: ignore[arg-type]
+
+
+def find_structures(text: str, language: str) -> list[Found]:
+    """Top-level structures of a source text, each with its nested members as children."""
+    spec = SPECS[language]
+    source = text.encode("utf-8", errors="replace")
+    tree = parser_for(language).parse(source)
+    lines = text.split("\n")
+    top: list[Found] = []
+    # (node, enclosing type name, enclosing type kind, list to append found structures to)
+    stack: list[tuple[Node, str | None, str | None, list[Found]]] = [(tree.root_node, None, None, top)]
+    while stack:
+        node, container, container_kind, out = stack.pop()
+        for child in reversed(node.named_children):
+            kind = spec.definitions.get(child.type)
+            found = _make(child, kind, spec, container, container_kind, lines) if kind else None
+            if found is None:
+                stack.append((child, container, container_kind, out))
+                continue
+            out.append(found)
+            if found.code_type not in ("Function", "Method", "Macro", "Type"):
+                in_type = found.code_type in TYPE_CONTAINERS
+                stack.append((child, found.name if in_type else container,
+                              found.code_type if in_type else container_kind, found.children))
+    _sort(top)
+    return top
+
+
+def _sort(found: list[Found]) -> None:
+    found.sort(key=lambda f: f.start)
+    for f in found:
+        _sort(f.children)
+
+
+def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
+          container_kind: str | None, lines: list[str]) -> Found | None:
+    code_type = _code_type(node, kind)
+    if code_type is None:
+        return None
+    name_node, name, qualifier = _name(node)
+    if not name:
+        return None
+    if code_type == "Function" and (container_kind in TYPE_CONTAINERS or qualifier):
+        code_type = "Method"
+    struct_name = qualifier or _receiver(node) or (container if code_type == "Method" else None)
+
+    outer = _outermost(node, spec)
+    start, end = outer.start_point.row, node.end_point.row
+    if node.end_point.column == 0 and end > start:
+        end -= 1
+    start = _attributes_above(lines, start, spec)
+    doc_start, comment_doc = _doc_comment_above(lines, start, spec)
+    body = _body(node)
+    body_row = body.start_point.row if body is not None else None
+    docstring = _python_docstring(body) if spec.name == "python" else None
+    docstring = docstring or comment_doc
+    if docstring and spec.name == "csharp":
+        docstring = re.sub(r"<[^>]+>", " ", docstring).strip() or None
+    return Found(
+        code_type=code_type,
+        name=name,
+        struct_name=struct_name,
+        start=start,
+        end=end,
+        doc_start=doc_start,
+        name_row=(name_node or node).start_point.row,
+        body_row=body_row,
+        signature=_signature(outer if node.type in ("variable_declarator", "type_spec") else node, body, spec),
+        docstring=docstring,
+    )
+
+
+def _code_type(node: Node, kind: str) -> str | None:
+    """Decide the code type where one node type covers several kinds, or is not a definition."""
+    t = node.type
+    if t == "variable_declarator":
+        value = node.child_by_field_name("value")
+        return kind if value is not None and value.type in _FUNCTION_VALUES else None
+    if t in ("struct_specifier", "union_specifier", "enum_specifier", "class_specifier",
+             "mod_item", "namespace_definition", "namespace_declaration", "internal_module"):
+        # A C type reference (`struct point *p`) or `mod foo;` has no body: not a definition.
+        return kind if node.child_by_field_name("body") is not None else None
+    if t == "type_spec":
+        inner = node.child_by_field_name("type")
+        inner_type = inner.type if inner is not None else ""
+        return {"struct_type": "Struct", "interface_type": "Interface"}.get(inner_type, "Type")
+    if t == "class_declaration":
+        # Kotlin and Swift spell every class-like thing `class_declaration`; the keyword decides.
+        tokens = {c.type for c in node.children if not c.is_named}
+        for token, code_type in (("interface", "Interface"), ("struct", "Struct"), ("enum", "Enum"),
+                                 ("extension", "Extension")):
+            if token in tokens:
+                return code_type
+        modifiers = " ".join(_text(c) for c in node.children if c.type == "modifiers")
+        if "enum" in modifiers.split():
+            return "Enum"
+    return kind
+
+
+def _name(node: Node) -> tuple[Node | None, str, str | None]:
+    """(name node, name, qualifier) — the qualifier is the type in `Type::method`, `M.add`."""
+    if node.type == "init_declaration":
+        return node, "init", None
+    if node.type == "impl_item":
+        target = node.child_by_field_name("type")
+        return target, _text(target), None
+    name_node = node.child_by_field_name("name")
+    if name_node is None and node.type in ("struct_specifier", "union_specifier", "enum_specifier"):
+        parent = node.parent
+        if parent is not None and parent.type == "type_definition":
+            name_node = parent.child_by_field_name("declarator")
+    if name_node is None:
+        declarator = node.child_by_field_name("declarator")
+        while declarator is not None and declarator.type not in (
+                "identifier", "field_identifier", "qualified_identifier", "destructor_name",
+                "operator_name", "type_identifier"):
+            declarator = declarator.child_by_field_name("declarator")
+        name_node = declarator
+    if name_node is None:
+        name_node = next((c for c in node.named_children if c.type in _NAME_TYPES), None)
+    if name_node is None:
+        return None, "", None
+    if name_node.type in ("dot_index_expression", "method_index_expression"):
+        table = name_node.child_by_field_name("table")
+        member = name_node.child_by_field_name("field") or name_node.child_by_field_name("method")
+        return member, _text(member), _text(table) or None
+    if name_node.type == "qualified_identifier":
+        scope = name_node.child_by_field_name("scope")
+        inner = name_node.child_by_field_name("name")
+        return inner, _text(inner), _text(scope) or None
+    return name_node, _text(name_node), None
+
+
+def _receiver(node: Node) -> str | None:
+    """The receiver type of a Go method: `func (s *Store) Count()` → Store."""
+    receiver = node.child_by_field_name("receiver")
+    if receiver is None:
+        return None
+    names = [_text(n) for n in _descendants(receiver) if n.type == "type_identifier"]
+    return names[0] if names else None
+
+
+def _descendants(node: Node) -> list[Node]:
+    out, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(reversed(current.named_children))
+    return out
+
+
+def _outermost(node: Node, spec: LanguageSpec) -> Node:
+    """Climb wrappers (decorators, export, a single-declarator const) to the full definition."""
+    while node.parent is not None and node.parent.type in spec.wrappers:
+        parent = node.parent
+        if parent.type in ("lexical_declaration", "variable_declaration") and sum(
+                c.type == "variable_declarator" for c in parent.named_children) != 1:
+            break
+        node = parent
+    return node
+
+
+def _body(node: Node) -> Node | None:
+    if node.type == "variable_declarator":
+        value = node.child_by_field_name("value")
+        return value.child_by_field_name("body") if value is not None else None
+    body = node.child_by_field_name("body")
+    if body is not None:
+        return body
+    return next((c for c in node.named_children if c.type in _BODY_TYPES), None)
+
+
+def _signature(node: Node, body: Node | None, spec: LanguageSpec) -> str:
+    raw = node.text or b""
+    if body is not None and body.start_byte > node.start_byte:
+        raw = raw[: body.start_byte - node.start_byte]
+    else:
+        raw = raw.split(b"\n", 1)[0]
+    head = raw.decode("utf-8", errors="replace").split("\n")
+    # Comments between the head and the body (Ruby's first member's docs) are not signature.
+    head = head[:1] + [line for line in head[1:] if not line.strip().startswith(spec.line_comments or ("\0",))]
+    text = " ".join(" ".join(head).split())
+    text = text.rstrip("{:= ").removesuffix(" do").removesuffix("=>").rstrip()
+    return text[:400]
+
+
+def _python_docstring(body: Node | None) -> str | None:
+    if body is None or not body.named_children:
+        return None
+    string = body.named_children[0]
+    if string.type == "expression_statement" and string.named_children:
+        string = string.named_children[0]  # older grammars wrap the docstring
+    if string.type != "string":
+        return None
+    content = "".join(_text(c) for c in string.named_children if c.type == "string_content")
+    return inspect.cleandoc(content) or None
+
+
+def _attributes_above(lines: list[str], start: int, spec: LanguageSpec) -> int:
+    """Extend start upward over attribute lines (`#[derive]`, `[Serializable]`, `@decorator`)."""
+    if not spec.attribute_prefixes:
+        return start
+    row = start - 1
+    while row >= 0 and lines[row].strip().startswith(spec.attribute_prefixes):
+        row -= 1
+    return row + 1
+
+
+def _doc_comment_above(lines: list[str], start: int, spec: LanguageSpec) -> tuple[int, str | None]:
+    """The comment block directly above `start` (no blank line between): (first row, text)."""
+    row = start - 1
+    collected: list[str] = []
+    while row >= 0:
+        stripped = lines[row].strip()
+        if not stripped:
+            break
+        block = next((b for b in spec.block_comments if stripped.endswith(b[1])), None)
+        if block is not None and not stripped.startswith(spec.line_comments or ("\0",)):
+            # Walk up to the opening of the block comment.
+            block_rows = [stripped]
+            while not block_rows[-1].startswith(block[0]) and row > 0:
+                row -= 1
+                block_rows.append(lines[row].strip())
+            if not block_rows[-1].startswith(block[0]):
+                break
+            collected.extend(block_rows)
+            row -= 1
+            continue
+        if spec.line_comments and stripped.startswith(spec.line_comments) and not stripped.startswith("#!"):
+            collected.append(stripped)
+            row -= 1
+            continue
+        break
+    if not collected:
+        return start, None
+    text = "\n".join(_strip_comment(line, spec) for line in reversed(collected)).strip()
+    return row + 1, (text or None)
+
+
+def _strip_comment(line: str, spec: LanguageSpec) -> str:
+    for opening, closing in spec.block_comments:
+        line = line.removeprefix(opening).removesuffix(closing)
+    for marker in sorted(spec.line_comments, key=len, reverse=True):
+        if line.startswith(marker):
+            line = line[len(marker):]
+            break
+    line = line.lstrip("/!*-#").strip()
+    return line.removesuffix("*/").strip()
+
+
+def _text(node: Node | None) -> str:
+    return (node.text or b"").decode("utf-8", errors="replace") if node is not None else ""

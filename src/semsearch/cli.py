@@ -1,0 +1,207 @@
+"""The `semsearch` command: index, search, import, collections."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from semsearch import __version__
+from semsearch.store import STORE_DIR, Store, StoreError, find_store_dir, open_store
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Semantic code search on Qdrant: index a tree, then ask it questions.")
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Embedded store folder (default: .semsearch/).")]
+UrlOpt = Annotated[Optional[str], typer.Option("--qdrant-url", envvar="QDRANT_URL", help="Use a Qdrant server or cluster.")]
+KeyOpt = Annotated[Optional[str], typer.Option("--api-key", envvar="QDRANT_API_KEY", help="API key for the Qdrant server.")]
+CollectionOpt = Annotated[str, typer.Option("-c", "--collection", help="Collection name.")]
+TextModelOpt = Annotated[Optional[str], typer.Option("--text-model", help="Model for the `text` vector.")]
+CodeModelOpt = Annotated[Optional[str], typer.Option("--code-model", help="Model for the `code` vector.")]
+DeviceOpt = Annotated[Optional[str], typer.Option("--device", help="Torch device, e.g. cpu or cuda.")]
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]semsearch:[/] {message}", soft_wrap=True)
+    return typer.Exit(1)
+
+
+@contextmanager
+def errors_as_messages() -> Iterator[None]:
+    """Turn the errors a user can act on into one line on stderr and exit status 1."""
+    from semsearch.embedding import ModelUnavailable
+
+    try:
+        yield
+    except (StoreError, ModelUnavailable, FileNotFoundError, NotADirectoryError) as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted; what was written so far is kept") from None
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"semsearch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True)] = False,
+) -> None:
+    pass
+
+
+def _open(store: Path | None, url: str | None, api_key: str | None, *, default: Path | None) -> Store:
+    if url:
+        return open_store(url=url, api_key=api_key)
+    path = store or default
+    if path is None:
+        raise StoreError(f"no index found here or above: run `semsearch index DIR` first, or pass --store")
+    return open_store(path=path)
+
+
+def _search_store(store: Path | None) -> Path | None:
+    return store or find_store_dir(Path.cwd())
+
+
+@app.command()
+def index(
+    directory: Annotated[Path, typer.Argument(help="The source tree to index.")],
+    store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
+    collection: CollectionOpt = "code",
+    recreate: Annotated[bool, typer.Option("--recreate", help="Drop the collection and build it anew.")] = False,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", help="Skip files larger than this.")] = 1_000_000,
+    text_model: TextModelOpt = None, code_model: CodeModelOpt = None, device: DeviceOpt = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Index (or update the index of) a source tree."""
+    from semsearch.indexer import Indexer
+    from semsearch.render import summary_text
+
+    if not directory.exists():
+        raise fail(f"no such directory: {directory}")
+    if not directory.is_dir():
+        raise fail(f"not a directory: {directory}")
+    with errors_as_messages(), _open(store, qdrant_url, api_key, default=directory / STORE_DIR) as db:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                      console=err, transient=True, disable=quiet) as bar:
+            files = bar.add_task("scanning files", total=None, rate="")
+            embed = bar.add_task("embedding", total=None, visible=False, rate="")
+
+            def on_progress(p) -> None:  # type: ignore[no-untyped-def]
+                bar.update(files, completed=p.files, description=f"scanning files ({p.files:,})")
+                if p.phase != "scanning":
+                    elapsed = bar.tasks[embed].elapsed or 0
+                    rate = f"{p.embedded / elapsed:,.0f}/s" if elapsed > 0.5 else ""
+                    bar.update(embed, visible=True, total=p.to_embed, completed=p.embedded, rate=rate,
+                               description="optimizing" if p.phase == "optimizing" else "embedding structures")
+
+            indexer = Indexer(db, collection, text_model=text_model, code_model=code_model,
+                              device=device, on_progress=on_progress)
+            summary = indexer.index_tree(directory, max_bytes=max_bytes, recreate=recreate)
+        err.print(summary_text(summary, collection, db.location), soft_wrap=True)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for; '-' reads one query per line from stdin.")],
+    store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
+    collection: CollectionOpt = "code",
+    mode: Annotated[str, typer.Option("--mode", help="text, code or both (the seed's merge).")] = "both",
+    limit: Annotated[int, typer.Option("-k", "--limit", help="Number of results (groups with --group-by).")] = 10,
+    group_by: Annotated[Optional[str], typer.Option("--group-by", help="Payload field, e.g. module.")] = None,
+    group_size: Annotated[int, typer.Option("--group-size", help="Hits per group.")] = 1,
+    filter: Annotated[Optional[list[str]], typer.Option("--filter", help="FIELD=VALUE, repeatable.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query.")] = False,
+    text_model: TextModelOpt = None, code_model: CodeModelOpt = None, device: DeviceOpt = None,
+) -> None:
+    """Search an indexed collection."""
+    from semsearch.render import print_groups, print_hits
+    from semsearch.search import Searcher, parse_filters
+
+    with errors_as_messages(), _open(store, qdrant_url, api_key, default=_search_store(store)) as db:
+        matches = parse_filters(filter or [])
+        searcher = Searcher(db, collection, text_model=text_model, code_model=code_model, device=device)
+        if db.count(collection) == 0:
+            raise fail(f"collection {collection!r} in {db.location} is empty: index something first")
+        searcher.check_filters(matches)
+        queries = (line.strip() for line in sys.stdin) if query == "-" else iter([query])
+        for text in queries:
+            if not text:
+                continue
+            if group_by:
+                groups = searcher.search_groups(text, group_by=group_by, group_size=group_size, mode=mode,
+                                                limit=limit, filters=matches)
+                if as_json:
+                    print(json.dumps({"query": text, "groups": [g.to_json() for g in groups]}), flush=True)
+                else:
+                    print_groups(out, groups, group_by)
+                continue
+            hits = searcher.search(text, mode=mode, limit=limit, filters=matches)
+            if as_json:
+                print(json.dumps({"query": text, "hits": [h.to_json() for h in hits]}), flush=True)
+            else:
+                print_hits(out, hits)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="JSONL of structures in the seed tutorial's format.")],
+    store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
+    collection: CollectionOpt = "code",
+    text_model: TextModelOpt = None, code_model: CodeModelOpt = None, device: DeviceOpt = None,
+) -> None:
+    """Load structures extracted elsewhere (the tutorial's JSON lines) into a collection."""
+    from semsearch.indexer import Indexer
+    from semsearch.structures import Structure, read_jsonl
+
+    if not file.is_file():
+        raise fail(f"no such file: {file}")
+    good: list[Structure] = []
+    bad = 0
+    for number, item in read_jsonl(file):
+        if isinstance(item, Structure):
+            good.append(item)
+        else:
+            bad += 1
+            err.print(f"{file}:{number}: skipped: {item}", soft_wrap=True)
+    if not good:
+        raise fail(f"no structures in {file}" + (f" ({bad} bad lines)" if bad else ""))
+    default = _search_store(store) or Path.cwd() / STORE_DIR
+    with errors_as_messages(), _open(store, qdrant_url, api_key, default=default) as db:
+        indexer = Indexer(db, collection, text_model=text_model, code_model=code_model, device=device)
+        summary = indexer.import_structures(good)
+        err.print(f"imported {summary.structures_embedded:,} structures from {file} ({bad} lines skipped); "
+                  f"collection {collection!r} in {db.location} holds {summary.points:,} points", soft_wrap=True)
+
+
+@app.command()
+def collections(store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None) -> None:
+    """List the collections in a store with their sizes and models."""
+    with errors_as_messages(), _open(store, qdrant_url, api_key, default=_search_store(store)) as db:
+        names = db.collections()
+        if not names:
+            out.print(f"no collections in {db.location}")
+        for name in names:
+            meta = db.metadata(name)
+            vectors = ", ".join(f"{k}: {v.get('model')} ({v.get('size')})" for k, v in meta.get("vectors", {}).items())
+            out.print(f"{name}  {db.count(name):,} points  [{meta.get('kind', '?')}]  {vectors}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Terminal output: hits as path:lines, name, score and a highlighted snippet."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group as RichGroup
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.text import Text
+
+from semsearch.indexer import IndexSummary
+from semsearch.search import Group, SearchHit
+
+MAX_SNIPPET_LINES = 30
+# Our language names → Pygments lexer names where they differ.
+_LEXERS = {"csharp": "csharp", "tsx": "tsx", "bash": "bash", "text": "text", "markdown": "markdown"}
+
+
+def _lines_label(hit: SearchHit) -> str:
+    return f"{hit.path}:{hit.line_from}-{hit.line_to}" if hit.line_to > hit.line_from else f"{hit.path}:{hit.line_from}"
+
+
+def hit_panel(rank: int, hit: SearchHit) -> Panel:
+    p = hit.payload
+    ctx = p.get("context", {})
+    title = Text.assemble(
+        (f"{rank}. ", "bold"), (_lines_label(hit), "bold cyan"), "  ",
+        (f"{p.get('code_type', '')} ", "magenta"),
+        (f"{ctx.get('struct_name')}." if ctx.get("struct_name") else "", "yellow"),
+        (str(p.get("name", "")), "bold yellow"),
+        (f"  score {hit.score:.3f}", "dim"),
+    )
+    snippet = ctx.get("snippet", "")
+    lines = snippet.split("\n")
+    # A split part's snippet starts with its structure's header; number from the part's
+    # own first line only when the snippet is the plain source range.
+    plain = len(lines) == hit.line_to - hit.line_from + 1
+    start = hit.line_from if plain else 1
+    highlight = set()
+    if plain:
+        for lo, hi in hit.overlap:
+            highlight.update(range(lo, hi + 1))
+    more = ""
+    if len(lines) > MAX_SNIPPET_LINES:
+        lines = lines[:MAX_SNIPPET_LINES]
+        more = f"… {len(snippet.split(chr(10))) - MAX_SNIPPET_LINES} more lines"
+    language = str(p.get("language") or "text")
+    body = Syntax("\n".join(lines), _LEXERS.get(language, language), line_numbers=True,
+                  start_line=start, highlight_lines=highlight, word_wrap=False, theme="ansi_dark")
+    parts: list = [body]
+    if hit.overlap:
+        ranges = ", ".join(f"{lo}-{hi}" if hi > lo else str(lo) for lo, hi in hit.overlap)
+        parts.append(Text(f"code model agrees on lines {ranges}", style="green"))
+    if more:
+        parts.append(Text(more, style="dim"))
+    return Panel(RichGroup(*parts), title=title, title_align="left", border_style="dim")
+
+
+def print_hits(console: Console, hits: list[SearchHit]) -> None:
+    if not hits:
+        console.print("no results")
+    for rank, hit in enumerate(hits, start=1):
+        console.print(hit_panel(rank, hit))
+
+
+def print_groups(console: Console, groups: list[Group], field: str) -> None:
+    if not groups:
+        console.print("no results")
+    for group in groups:
+        console.rule(f"{field} = {group.value}")
+        for rank, hit in enumerate(group.hits, start=1):
+            console.print(hit_panel(rank, hit))
+
+
+def summary_text(summary: IndexSummary, collection: str, location: str) -> str:
+    walk = summary.walk
+    lines = [
+        f"{walk.files:,} files: {summary.files_indexed:,} indexed, {summary.files_unchanged:,} unchanged, "
+        f"{summary.files_removed:,} removed; {summary.structures_embedded:,} structures embedded; "
+        f"collection {collection!r} in {location} holds {summary.points:,} points ({summary.seconds:.1f} s)"
+    ]
+    if walk.invalid_utf8:
+        lines.append(f"{walk.invalid_utf8:,} files had invalid UTF-8 and were decoded with replacement")
+    if walk.skipped:
+        skipped = ", ".join(f"{count:,} {reason}" for reason, count in walk.skipped.most_common())
+        lines.append(f"skipped: {skipped}")
+    for error in summary.errors[:10]:
+        lines.append(f"error: {error}")
+    return "\n".join(lines)

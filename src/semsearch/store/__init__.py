@@ -1,0 +1,51 @@
+"""Vector stores behind one interface: embedded Qdrant Edge (default) or a Qdrant server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from semsearch.store.base import (
+    CollectionNotFound,
+    CollectionSpec,
+    DenseVector,
+    Filter,
+    Hit,
+    Match,
+    Point,
+    Search,
+    Store,
+    StoreError,
+    StoreLocked,
+)
+
+STORE_DIR = ".semsearch"
+
+__all__ = [
+    "CollectionNotFound", "CollectionSpec", "DenseVector", "Filter", "Hit", "Match", "Point",
+    "Search", "Store", "StoreError", "StoreLocked", "STORE_DIR", "open_store", "find_store_dir",
+]
+
+
+def find_store_dir(start: Path) -> Path | None:
+    """The nearest `.semsearch/` at or above start, as git finds `.git`."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        candidate = directory / STORE_DIR
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def open_store(path: Path | None = None, url: str | None = None, api_key: str | None = None) -> Store:
+    """A server store when a URL is given (or QDRANT_URL is set), else the embedded one at path."""
+    url = url or os.environ.get("QDRANT_URL")
+    if url:
+        from semsearch.store.server import ServerStore
+
+        return ServerStore(url=url, api_key=api_key or os.environ.get("QDRANT_API_KEY"))
+    if path is None:
+        raise StoreError("no store: pass --store DIR or --qdrant-url URL")
+    from semsearch.store.edge import EdgeStore
+
+    return EdgeStore(path)

@@ -1,0 +1,153 @@
+"""The one interface every vector store backend implements.
+
+Callers speak in these small types only, never in a backend's own classes, so the
+embedded engine (Qdrant Edge) and a Qdrant server or cluster are interchangeable.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class StoreError(RuntimeError):
+    """A store problem worth one clear line to the user."""
+
+
+class StoreLocked(StoreError):
+    pass
+
+
+class CollectionNotFound(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class DenseVector:
+    size: int
+    model: str
+
+
+@dataclass
+class CollectionSpec:
+    """What a collection holds; saved with it so readers know how it was built."""
+
+    vectors: dict[str, DenseVector]
+    keyword_fields: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {
+            **self.metadata,
+            "vectors": {k: {"size": v.size, "model": v.model} for k, v in self.vectors.items()},
+            "keyword_fields": list(self.keyword_fields),
+        }
+
+
+@dataclass(frozen=True)
+class Match:
+    """payload[key] equals value, or is one of value when value is a list."""
+
+    key: str
+    value: str | int | bool | list[str] | list[int]
+
+
+@dataclass
+class Filter:
+    must: list[Match] = field(default_factory=list)
+    must_not: list[Match] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.must or self.must_not)
+
+
+@dataclass
+class Point:
+    id: str
+    vectors: dict[str, list[float]]
+    payload: dict[str, Any]
+
+
+@dataclass
+class Search:
+    """Nearest neighbours of `vector` in the named vector `using`."""
+
+    using: str
+    vector: list[float]
+    limit: int
+    filter: Filter | None = None
+
+
+@dataclass
+class Hit:
+    id: str
+    score: float
+    payload: dict[str, Any]
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise StoreError(f"invalid collection name {name!r}: use letters, digits, '_', '-', '.'")
+    return name
+
+
+class Store(ABC):
+    """A set of named collections of points with named dense vectors and a JSON payload."""
+
+    location: str
+
+    @abstractmethod
+    def collections(self) -> list[str]: ...
+
+    @abstractmethod
+    def exists(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def create(self, name: str, spec: CollectionSpec) -> None: ...
+
+    @abstractmethod
+    def drop(self, name: str) -> None: ...
+
+    @abstractmethod
+    def metadata(self, name: str) -> dict[str, Any]:
+        """The spec saved at create time (see CollectionSpec.to_metadata)."""
+
+    @abstractmethod
+    def count(self, name: str, filter: Filter | None = None) -> int: ...
+
+    @abstractmethod
+    def upsert(self, name: str, points: Iterable[Point]) -> None: ...
+
+    @abstractmethod
+    def delete(self, name: str, filter: Filter) -> None: ...
+
+    @abstractmethod
+    def search(self, name: str, searches: list[Search]) -> list[list[Hit]]:
+        """Run several searches as one batch; one hit list per search, in order."""
+
+    @abstractmethod
+    def scroll(self, name: str, fields: list[str] | None = None,
+               filter: Filter | None = None) -> Iterator[Hit]:
+        """Every point (score 0) with the named payload fields, or all of it when None."""
+
+    @abstractmethod
+    def facet(self, name: str, key: str, limit: int = 100) -> dict[str, int]:
+        """Distinct values of a keyword field with their point counts."""
+
+    @abstractmethod
+    def optimize(self, name: str) -> None:
+        """Build search indexes (HNSW) after a bulk write."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

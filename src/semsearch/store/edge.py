@@ -1,0 +1,186 @@
+"""Embedded store on Qdrant Edge: in-process, no server, one shard directory per collection.
+
+Layout of a store directory:
+
+    <store>/<collection>/collection.json   the CollectionSpec (written last: its presence
+                                           means the collection is complete)
+    <store>/<collection>/shard/            the Edge shard (WAL + segments)
+
+Edge locks a shard to one process; a second process gets StoreLocked with a message.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from semsearch.store.base import (
+    CollectionNotFound,
+    CollectionSpec,
+    Filter,
+    Hit,
+    Point,
+    Search,
+    Store,
+    StoreError,
+    StoreLocked,
+    check_name,
+)
+
+_META = "collection.json"
+_BATCH = 512
+
+
+class EdgeStore(Store):
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self._shards: dict[str, qe.EdgeShard] = {}
+
+    # -- collections ---------------------------------------------------------------
+    def collections(self) -> list[str]:
+        if not self.path.is_dir():
+            return []
+        return sorted(p.name for p in self.path.iterdir() if (p / _META).is_file())
+
+    def exists(self, name: str) -> bool:
+        return (self.path / check_name(name) / _META).is_file()
+
+    def create(self, name: str, spec: CollectionSpec) -> None:
+        directory = self.path / check_name(name)
+        if self.exists(name):
+            raise StoreError(f"collection {name!r} already exists in {self.location}")
+        self._close_shard(name)
+        if directory.exists():
+            shutil.rmtree(directory)  # left over from an interrupted create
+        directory.mkdir(parents=True)
+        config = qe.EdgeConfig(vectors={
+            vector: qe.EdgeVectorParams(size=dense.size, distance=qe.Distance.Cosine)
+            for vector, dense in spec.vectors.items()
+        })
+        shard = qe.EdgeShard.create(str(directory / "shard"), config)
+        for key in spec.keyword_fields:
+            shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Keyword))
+        shard.flush()
+        self._shards[name] = shard
+        tmp = directory / (_META + ".tmp")
+        tmp.write_text(json.dumps(spec.to_metadata(), indent=2))
+        tmp.replace(directory / _META)
+
+    def drop(self, name: str) -> None:
+        self._close_shard(name)
+        directory = self.path / check_name(name)
+        if directory.exists():
+            shutil.rmtree(directory)
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        meta = self.path / check_name(name) / _META
+        if not meta.is_file():
+            raise CollectionNotFound(_not_found(name, self.location, self.collections()))
+        return json.loads(meta.read_text())
+
+    # -- points --------------------------------------------------------------------
+    def count(self, name: str, filter: Filter | None = None) -> int:
+        return self._shard(name).count(qe.CountRequest(exact=True, filter=_filter(filter)))
+
+    def upsert(self, name: str, points: Iterable[Point]) -> None:
+        shard = self._shard(name)
+        batch: list[qe.Point] = []
+        for point in points:
+            batch.append(qe.Point(uuid.UUID(point.id), dict(point.vectors), point.payload))
+            if len(batch) >= _BATCH:
+                shard.update(qe.UpdateOperation.upsert_points(batch))
+                batch = []
+        if batch:
+            shard.update(qe.UpdateOperation.upsert_points(batch))
+
+    def delete(self, name: str, filter: Filter) -> None:
+        self._shard(name).update(qe.UpdateOperation.delete_points_by_filter(_filter(filter)))
+
+    def search(self, name: str, searches: list[Search]) -> list[list[Hit]]:
+        shard = self._shard(name)
+        requests = [
+            qe.QueryRequest(limit=s.limit, query=qe.Query.Nearest(s.vector, using=s.using),
+                            filter=_filter(s.filter), with_payload=True)
+            for s in searches
+        ]
+        results = shard.query_batch(qe.QueryBatchRequest(requests)) if len(requests) > 1 \
+            else [shard.query(requests[0])]
+        return [[Hit(str(p.id), float(p.score), p.payload or {}) for p in points] for points in results]
+
+    def scroll(self, name: str, fields: list[str] | None = None,
+               filter: Filter | None = None) -> Iterator[Hit]:
+        shard = self._shard(name)
+        offset = None
+        while True:
+            records, offset = shard.scroll(qe.ScrollRequest(
+                offset=offset, limit=1024, filter=_filter(filter),
+                with_payload=fields if fields is not None else True))
+            for record in records:
+                yield Hit(str(record.id), 0.0, record.payload or {})
+            if offset is None:
+                return
+
+    def facet(self, name: str, key: str, limit: int = 100) -> dict[str, int]:
+        response = self._shard(name).facet(qe.FacetRequest(key=key, limit=limit, exact=True))
+        return {str(hit.value): hit.count for hit in response.hits}
+
+    def optimize(self, name: str) -> None:
+        shard = self._shard(name)
+        shard.flush()
+        shard.optimize()
+
+    def flush(self, name: str) -> None:
+        self._shard(name).flush()
+
+    def close(self) -> None:
+        for name in list(self._shards):
+            self._close_shard(name)
+
+    # -- internals -----------------------------------------------------------------
+    def _shard(self, name: str) -> qe.EdgeShard:
+        shard = self._shards.get(name)
+        if shard is not None:
+            return shard
+        if not self.exists(name):
+            raise CollectionNotFound(_not_found(name, self.location, self.collections()))
+        try:
+            shard = qe.EdgeShard.load(str(self.path / name / "shard"))
+        except Exception as exc:  # noqa: BLE001 - Edge raises plain Exception
+            if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
+                raise StoreLocked(
+                    f"the store {self.location} is in use by another semsearch process "
+                    f"(collection {name!r}); wait for it to finish or stop it"
+                ) from None
+            raise StoreError(f"cannot open collection {name!r} in {self.location}: {exc}") from exc
+        self._shards[name] = shard
+        return shard
+
+    def _close_shard(self, name: str) -> None:
+        shard = self._shards.pop(name, None)
+        if shard is not None:
+            shard.flush()
+            shard.close()
+
+
+def _not_found(name: str, location: str, existing: list[str]) -> str:
+    have = ", ".join(existing) if existing else "none"
+    return f"no collection {name!r} in {location} (collections: {have})"
+
+
+def _filter(f: Filter | None) -> qe.Filter | None:
+    if not f:
+        return None
+
+    def condition(m: Any) -> qe.FieldCondition:
+        match = qe.MatchAny(value=m.value) if isinstance(m.value, list) else qe.MatchValue(value=m.value)
+        return qe.FieldCondition(key=m.key, match=match)
+
+    return qe.Filter(must=[condition(m) for m in f.must] or None,
+                     must_not=[condition(m) for m in f.must_not] or None)

@@ -1,0 +1,142 @@
+"""Store on a Qdrant server or cluster through qdrant-client.
+
+Also opens qdrant-client's local mode (`path=` or ":memory:"), which scans exactly and is
+only fit to stand in for a server in tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from semsearch.store.base import (
+    CollectionNotFound,
+    CollectionSpec,
+    Filter,
+    Hit,
+    Point,
+    Search,
+    Store,
+    StoreError,
+    check_name,
+)
+
+_BATCH = 256
+
+
+class ServerStore(Store):
+    def __init__(self, url: str | None = None, api_key: str | None = None,
+                 path: str | None = None, timeout: int = 60) -> None:
+        if path is not None:
+            self.location = f"local:{path}"
+            self.client = QdrantClient(path=path) if path != ":memory:" else QdrantClient(":memory:")
+        else:
+            self.location = url or "http://127.0.0.1:6333"
+            self.client = QdrantClient(url=self.location, api_key=api_key, timeout=timeout,
+                                       check_compatibility=False)
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ResponseHandlingException, ConnectionError) as exc:
+            raise StoreError(f"cannot reach Qdrant at {self.location} ({what}): {exc}") from None
+        except UnexpectedResponse as exc:
+            if exc.status_code == 401 or exc.status_code == 403:
+                raise StoreError(f"Qdrant at {self.location} refused the API key ({what})") from None
+            raise StoreError(f"Qdrant at {self.location} failed {what}: {exc}") from None
+
+    def collections(self) -> list[str]:
+        response = self._call("listing collections", self.client.get_collections)
+        return sorted(c.name for c in response.collections)
+
+    def exists(self, name: str) -> bool:
+        return bool(self._call("checking a collection", self.client.collection_exists, check_name(name)))
+
+    def create(self, name: str, spec: CollectionSpec) -> None:
+        if self.exists(name):
+            raise StoreError(f"collection {name!r} already exists at {self.location}")
+        self._call("creating a collection", self.client.create_collection, name,
+                   vectors_config={k: models.VectorParams(size=v.size, distance=models.Distance.COSINE)
+                                   for k, v in spec.vectors.items()},
+                   metadata=spec.to_metadata())
+        for key in spec.keyword_fields:
+            self._call("creating an index", self.client.create_payload_index, name, key,
+                       field_schema=models.PayloadSchemaType.KEYWORD, wait=True)
+
+    def drop(self, name: str) -> None:
+        self._call("dropping a collection", self.client.delete_collection, check_name(name))
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        self._require(name)
+        info = self._call("reading a collection", self.client.get_collection, name)
+        return dict(info.config.metadata or {})
+
+    def count(self, name: str, filter: Filter | None = None) -> int:
+        self._require(name)
+        return self._call("counting", self.client.count, name, count_filter=_filter(filter), exact=True).count
+
+    def upsert(self, name: str, points: Iterable[Point]) -> None:
+        batch: list[models.PointStruct] = []
+        for point in points:
+            batch.append(models.PointStruct(id=point.id, vector=dict(point.vectors), payload=point.payload))
+            if len(batch) >= _BATCH:
+                self._call("writing points", self.client.upsert, name, batch, wait=True)
+                batch = []
+        if batch:
+            self._call("writing points", self.client.upsert, name, batch, wait=True)
+
+    def delete(self, name: str, filter: Filter) -> None:
+        self._call("deleting points", self.client.delete, name,
+                   points_selector=models.FilterSelector(filter=_filter(filter)), wait=True)
+
+    def search(self, name: str, searches: list[Search]) -> list[list[Hit]]:
+        self._require(name)
+        requests = [models.QueryRequest(query=s.vector, using=s.using, limit=s.limit,
+                                        filter=_filter(s.filter), with_payload=True)
+                    for s in searches]
+        responses = self._call("searching", self.client.query_batch_points, name, requests)
+        return [[Hit(str(p.id), float(p.score), p.payload or {}) for p in r.points] for r in responses]
+
+    def scroll(self, name: str, fields: list[str] | None = None,
+               filter: Filter | None = None) -> Iterator[Hit]:
+        self._require(name)
+        offset = None
+        while True:
+            records, offset = self._call(
+                "reading points", self.client.scroll, name, scroll_filter=_filter(filter), limit=1024,
+                offset=offset, with_payload=fields if fields is not None else True)
+            for record in records:
+                yield Hit(str(record.id), 0.0, record.payload or {})
+            if offset is None:
+                return
+
+    def facet(self, name: str, key: str, limit: int = 100) -> dict[str, int]:
+        self._require(name)
+        response = self._call("counting values", self.client.facet, name, key, limit=limit, exact=True)
+        return {str(hit.value): hit.count for hit in response.hits}
+
+    def optimize(self, name: str) -> None:
+        """The server builds HNSW by itself once a segment passes its indexing threshold."""
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _require(self, name: str) -> None:
+        if not self.exists(name):
+            raise CollectionNotFound(
+                f"no collection {name!r} at {self.location} (collections: {', '.join(self.collections()) or 'none'})")
+
+
+def _filter(f: Filter | None) -> models.Filter | None:
+    if not f:
+        return None
+
+    def condition(m: Any) -> models.FieldCondition:
+        match = models.MatchAny(any=m.value) if isinstance(m.value, list) else models.MatchValue(value=m.value)
+        return models.FieldCondition(key=m.key, match=match)
+
+    return models.Filter(must=[condition(m) for m in f.must] or None,
+                         must_not=[condition(m) for m in f.must_not] or None)

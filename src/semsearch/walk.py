@@ -1,0 +1,179 @@
+"""Which files of a tree get indexed.
+
+Honours .gitignore files (at every level, as git does) and .semsearchignore, skips VCS,
+vendored and build folders, binary files and files over a size limit. Never raises for a
+single bad file: it is counted in the summary with its reason instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+DEFAULT_MAX_BYTES = 1_000_000
+
+IGNORE_FILES = (".gitignore", ".semsearchignore")
+
+# Folders that hold VCS data, dependencies or build output: never the user's own code.
+SKIP_DIRS = frozenset({
+    ".git", ".hg", ".svn", ".bzr", ".jj", ".semsearch",
+    "node_modules", "bower_components", "vendor", "third_party",
+    "target", "dist", "build", "out", "_build", ".next", ".nuxt",
+    ".venv", "venv", "env", ".env", ".tox", ".nox", "site-packages",
+    "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".cache",
+    ".gradle", ".idea", ".vscode", "Pods", "DerivedData", ".terraform",
+    ".eggs", "htmlcov", "coverage",
+})
+
+# Extensions that are binary or generated; checked before reading a byte.
+BINARY_SUFFIXES = frozenset({
+    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".tif", ".tiff", ".psd",
+    ".pdf", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".tar", ".jar",
+    ".war", ".whl", ".egg", ".so", ".dylib", ".dll", ".exe", ".o", ".a", ".lib", ".obj",
+    ".class", ".pyc", ".pyo", ".wasm", ".bin", ".dat", ".db", ".sqlite", ".sqlite3",
+    ".mp3", ".mp4", ".wav", ".ogg", ".flac", ".avi", ".mov", ".mkv", ".webm",
+    ".ttf", ".otf", ".woff", ".woff2", ".eot", ".npy", ".npz", ".pt", ".pth", ".onnx",
+    ".safetensors", ".pkl", ".parquet", ".arrow", ".lock",
+})
+# Lock files are text but machine-written and huge; nobody searches them for meaning.
+SKIP_FILE_NAMES = frozenset({"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "Cargo.lock",
+                             "poetry.lock", "uv.lock", "composer.lock", "Gemfile.lock"})
+
+
+@dataclass
+class SourceFile:
+    path: str  # relative to the root, forward slashes
+    abspath: Path
+    text: str
+    invalid_utf8: bool
+
+
+@dataclass
+class WalkSummary:
+    files: int = 0
+    invalid_utf8: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def skip(self, reason: str, path: str) -> None:
+        self.skipped[reason] += 1
+        examples = self.examples.setdefault(reason, [])
+        if len(examples) < 5:
+            examples.append(path)
+
+
+def _load_spec(directory: Path) -> pathspec.PathSpec | None:
+    lines: list[str] = []
+    for name in IGNORE_FILES:
+        try:
+            lines += (directory / name).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+
+
+def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel: str, is_dir: bool) -> bool:
+    """True if the nearest deciding ignore file excludes rel (later, deeper files win)."""
+    ignored = False
+    for base, spec in specs:
+        sub = rel[len(base) + 1:] if base else rel
+        if is_dir:
+            sub += "/"
+        result = spec.check_file(sub)
+        if result.include is not None:
+            ignored = result.include
+    return ignored
+
+
+def walk(root: Path, max_bytes: int = DEFAULT_MAX_BYTES,
+         summary: WalkSummary | None = None) -> Iterator[SourceFile]:
+    """Yield the indexable files under root in a stable (sorted) order."""
+    summary = summary if summary is not None else WalkSummary()
+    root = root.resolve()
+    yield from _walk_dir(root, "", [], max_bytes, summary, root)
+
+
+def _walk_dir(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpec]],
+              max_bytes: int, summary: WalkSummary, root: Path) -> Iterator[SourceFile]:
+    spec = _load_spec(directory)
+    if spec is not None:
+        specs = [*specs, (rel, spec)]
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        summary.skip("unreadable", rel or ".")
+        return
+    for entry in entries:
+        child_rel = f"{rel}/{entry.name}" if rel else entry.name
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            summary.skip("unreadable", child_rel)
+            continue
+        if is_dir:
+            if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info"):
+                summary.skip("vendored or build folder", child_rel + "/")
+            elif _ignored(specs, child_rel, True):
+                summary.skip("ignored", child_rel + "/")
+            else:
+                yield from _walk_dir(Path(entry.path), child_rel, specs, max_bytes, summary, root)
+            continue
+        if is_link:
+            # Symlinked folders could loop or leave the tree; symlinked files are read
+            # only when they point inside the root.
+            try:
+                target = Path(entry.path).resolve(strict=True)
+            except (OSError, RuntimeError):
+                summary.skip("broken symlink", child_rel)
+                continue
+            if target.is_dir():
+                summary.skip("symlinked folder", child_rel)
+                continue
+            if not target.is_relative_to(root):
+                summary.skip("symlink out of the tree", child_rel)
+                continue
+        if not entry.is_file():
+            continue
+        source = _read(entry, child_rel, specs, max_bytes, summary)
+        if source is not None:
+            summary.files += 1
+            summary.invalid_utf8 += source.invalid_utf8
+            yield source
+
+
+def _read(entry: os.DirEntry[str], rel: str, specs: list[tuple[str, pathspec.PathSpec]],
+          max_bytes: int, summary: WalkSummary) -> SourceFile | None:
+    name = entry.name
+    if name in IGNORE_FILES or _ignored(specs, rel, False):
+        summary.skip("ignored", rel)
+        return None
+    if name in SKIP_FILE_NAMES:
+        summary.skip("lock file", rel)
+        return None
+    if Path(name).suffix.lower() in BINARY_SUFFIXES or name.endswith(".min.js"):
+        summary.skip("binary or generated", rel)
+        return None
+    try:
+        if entry.stat().st_size > max_bytes:
+            summary.skip(f"over {max_bytes:,} bytes", rel)
+            return None
+        data = Path(entry.path).read_bytes()
+    except OSError:
+        summary.skip("unreadable", rel)
+        return None
+    if b"\0" in data[:8192]:
+        summary.skip("binary or generated", rel)
+        return None
+    try:
+        text, invalid = data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, invalid = data.decode("utf-8", errors="replace"), True
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return SourceFile(path=rel, abspath=Path(entry.path), text=text, invalid_utf8=invalid)
