@@ -150,7 +150,9 @@ def _walk_dir(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpe
 def _read(entry: os.DirEntry[str], rel: str, specs: list[tuple[str, pathspec.PathSpec]],
           max_bytes: int, summary: WalkSummary) -> SourceFile | None:
     name = entry.name
-    if name in IGNORE_FILES or _ignored(specs, rel, False):
+    if name in IGNORE_FILES:
+        return None  # the rules themselves, not content
+    if _ignored(specs, rel, False):
         summary.skip("ignored", rel)
         return None
     if name in SKIP_FILE_NAMES:

@@ -179,7 +179,7 @@ def _filter(f: Filter | None) -> qe.Filter | None:
         return None
 
     def condition(m: Any) -> qe.FieldCondition:
-        match = qe.MatchAny(value=m.value) if isinstance(m.value, list) else qe.MatchValue(value=m.value)
+        match = qe.MatchAny(any=m.value) if isinstance(m.value, list) else qe.MatchValue(value=m.value)
         return qe.FieldCondition(key=m.key, match=match)
 
     return qe.Filter(must=[condition(m) for m in f.must] or None,

@@ -1,0 +1,232 @@
+"""Each supported language: the exact structures found in a small fixture.
+
+Expected rows are (code_type, name, line_from, line_to, struct_name, docstring), 1-based
+inclusive lines. Line windows ("Block") are checked separately.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from semsearch.chunking import chunk_source
+from semsearch.chunking.languages import SPECS, detect_language
+
+FIXTURES = Path(__file__).parent / "fixtures" / "languages"
+
+EXPECTED = {
+    "Sample.cs": [
+        ('Module', 'Demo', 3, 25, None, None),
+        ('Class', 'Account', 6, 15, None, 'A bank account.'),
+        ('Method', 'Deposit', 9, 12, 'Account', 'Deposits money.'),
+        ('Method', 'Account', 14, 14, 'Account', None),
+        ('Interface', 'IStore', 17, 20, None, None),
+        ('Method', 'Count', 19, 19, 'IStore', None),
+        ('Struct', 'Money', 22, 22, None, None),
+        ('Enum', 'Kind', 24, 24, None, None),
+    ],
+    "Sample.java": [
+        ('Class', 'Counter', 4, 16, None, 'A simple counter.'),
+        ('Method', 'Counter', 8, 10, 'Counter', 'Makes a counter.'),
+        ('Method', 'increment', 13, 15, 'Counter', 'Adds one.'),
+        ('Interface', 'Shape', 18, 20, None, None),
+        ('Method', 'area', 19, 19, 'Shape', None),
+        ('Enum', 'Level', 22, 22, None, None),
+    ],
+    "sample.c": [
+        ('Struct', 'point', 4, 7, None, 'A point in 2D.'),
+        ('Enum', 'color', 9, 9, None, None),
+        ('Function', 'add', 12, 14, None, 'Adds two ints.'),
+        ('Function', 'name_of', 16, 18, None, None),
+    ],
+    "sample.cpp": [
+        ('Module', 'geo', 3, 20, None, None),
+        ('Class', 'Circle', 6, 14, None, 'A circle.'),
+        ('Method', 'area', 9, 11, 'Circle', 'Area of the circle.'),
+        ('Struct', 'Pair', 16, 18, None, None),
+        ('Function', 'geo_area', 22, 24, None, None),
+        ('Method', 'size', 26, 28, 'Widget', None),
+    ],
+    "sample.go": [
+        ('Struct', 'Point', 4, 6, None, 'Point is a stored vector.'),
+        ('Interface', 'Reader', 8, 10, None, None),
+        ('Method', 'Count', 13, 15, 'Store', 'Count returns the number of points.'),
+        ('Function', 'NewStore', 18, 20, None, 'NewStore makes a store.'),
+    ],
+    "sample.js": [
+        ('Function', 'add', 2, 4, None, 'Adds numbers.'),
+        ('Class', 'Widget', 7, 12, None, 'A widget.'),
+        ('Method', 'render', 9, 11, 'Widget', 'Renders it.'),
+        ('Function', 'double', 14, 14, None, None),
+        ('Function', 'load', 16, 18, None, None),
+    ],
+    "sample.kt": [
+        ('Class', 'User', 4, 4, None, 'A user of the system.'),
+        ('Interface', 'Repo', 6, 8, None, None),
+        ('Method', 'find', 7, 7, 'Repo', None),
+        ('Class', 'MemoryRepo', 11, 16, None, 'Storage in memory.'),
+        ('Method', 'find', 13, 15, 'MemoryRepo', 'Finds a user.'),
+        ('Object', 'Registry', 18, 20, None, None),
+        ('Method', 'all', 19, 19, 'Registry', None),
+        ('Function', 'main', 22, 24, None, None),
+    ],
+    "sample.lua": [
+        ('Method', 'add', 5, 7, 'M', 'Adds two numbers.'),
+        ('Method', 'method', 9, 11, 'M', None),
+        ('Function', 'helper', 13, 15, None, None),
+    ],
+    "sample.php": [
+        ('Class', 'UserRepo', 5, 12, None, 'Repository of users.'),
+        ('Method', 'find', 8, 11, 'UserRepo', 'Finds by id.'),
+        ('Interface', 'Cache', 14, 17, None, None),
+        ('Method', 'get', 16, 16, 'Cache', None),
+        ('Trait', 'Loggable', 19, 22, None, None),
+        ('Method', 'log', 21, 21, 'Loggable', None),
+        ('Function', 'hello', 25, 28, None, 'Say hello.'),
+    ],
+    "sample.py": [
+        ('Function', 'top_level', 5, 8, None, 'Add two numbers.'),
+        ('Class', 'Greeter', 11, 21, None, 'Says hello.'),
+        ('Method', 'greet', 16, 18, 'Greeter', 'Return a greeting.'),
+        ('Method', 'wait', 20, 21, 'Greeter', None),
+    ],
+    "sample.rb": [
+        ('Module', 'TextTools', 2, 14, None, 'Helpers for text.'),
+        ('Class', 'Formatter', 4, 13, None, 'A formatter.'),
+        ('Method', 'format', 6, 8, 'Formatter', 'Formats a line.'),
+        ('Method', 'build', 10, 12, 'Formatter', None),
+        ('Function', 'top', 16, 18, None, None),
+    ],
+    "sample.rs": [
+        ('Struct', 'IsReady', 4, 6, None, 'A readiness flag.'),
+        ('Impl', 'IsReady', 8, 13, None, None),
+        ('Method', 'await_ready_for_timeout', 10, 12, 'IsReady', 'Return `true` if ready, `false` if timed out.'),
+        ('Enum', 'State', 15, 18, None, None),
+        ('Trait', 'Check', 20, 23, None, None),
+        ('Method', 'check', 22, 22, 'Check', 'Checks it.'),
+        ('Module', 'inner', 25, 27, None, None),
+        ('Function', 'helper', 26, 26, None, None),
+        ('Function', 'free', 29, 31, None, None),
+    ],
+    "sample.scala": [
+        ('Trait', 'Shape', 4, 6, None, 'A shape.'),
+        ('Method', 'area', 5, 5, 'Shape', None),
+        ('Class', 'Circle', 9, 12, None, 'A circle.'),
+        ('Method', 'area', 11, 11, 'Circle', 'Its area.'),
+        ('Object', 'Main', 14, 18, None, None),
+        ('Method', 'main', 15, 17, 'Main', None),
+    ],
+    "sample.sh": [
+        ('Function', 'greet', 5, 7, None, 'Prints a greeting.'),
+        ('Function', 'cleanup', 9, 11, None, None),
+    ],
+    "sample.swift": [
+        ('Protocol', 'Vehicle', 4, 6, None, 'A vehicle.'),
+        ('Method', 'drive', 5, 5, 'Vehicle', None),
+        ('Class', 'Car', 9, 16, None, 'A car.'),
+        ('Method', 'drive', 11, 13, 'Car', 'Drives it.'),
+        ('Method', 'init', 15, 15, 'Car', None),
+        ('Struct', 'Point', 18, 20, None, None),
+        ('Enum', 'Direction', 22, 24, None, None),
+        ('Function', 'greet', 26, 28, None, None),
+    ],
+    "sample.ts": [
+        ('Interface', 'User', 2, 5, None, 'Shape of a user.'),
+        ('Method', 'greet', 4, 4, 'User', None),
+        ('Enum', 'Color', 7, 10, None, None),
+        ('Class', 'Service', 12, 17, None, None),
+        ('Method', 'find', 14, 16, 'Service', 'Finds a user.'),
+        ('Function', 'total', 19, 21, None, None),
+        ('Type', 'Id', 23, 23, None, None),
+    ],
+    "sample.tsx": [
+        ('Function', 'Button', 4, 6, None, 'Shows a button.'),
+        ('Function', 'Card', 8, 10, None, None),
+    ],
+}
+
+
+@pytest.mark.parametrize("file_name", sorted(EXPECTED))
+def test_structures(file_name: str) -> None:
+    text = (FIXTURES / file_name).read_text()
+    found = [
+        (s.code_type, s.name, s.line_from, s.line_to, s.context.struct_name, s.docstring)
+        for s in chunk_source(f"pkg/{file_name}", text)
+        if s.code_type != "Block"
+    ]
+    assert found == EXPECTED[file_name]
+
+
+def test_every_required_language_has_a_fixture() -> None:
+    required = {"python", "rust", "go", "javascript", "typescript", "tsx", "java", "c", "cpp",
+                "csharp", "ruby", "php", "kotlin", "scala", "swift", "lua", "bash"}
+    covered = {detect_language(name, "") for name in EXPECTED}
+    assert required <= covered <= set(SPECS)
+
+
+def test_record_shape_and_paths() -> None:
+    text = (FIXTURES / "sample.rs").read_text()
+    record = next(s for s in chunk_source("lib/collection/src/common/sample.rs", text)
+                  if s.name == "await_ready_for_timeout").to_dict()
+    assert record["signature"] == "pub fn await_ready_for_timeout(&self, timeout: Duration) -> bool"
+    assert record["line"] == 10 and record["language"] == "rust"
+    assert record["context"]["module"] == "common"
+    assert record["context"]["file_path"] == "lib/collection/src/common/sample.rs"
+    assert record["context"]["file_name"] == "sample.rs"
+    assert record["context"]["snippet"].splitlines()[0].strip().startswith("pub fn await_ready_for_timeout")
+    assert record["context"]["snippet"].splitlines()[-1].strip() == "}"
+
+
+def test_code_outside_structures_becomes_windows() -> None:
+    text = (FIXTURES / "sample.py").read_text()
+    blocks = [(s.line_from, s.line_to) for s in chunk_source("sample.py", text) if s.code_type == "Block"]
+    assert blocks == [(1, 2), (24, 24)]  # module docstring + import; the trailing call
+
+
+def test_file_without_grammar_is_windows_only() -> None:
+    text = "\n".join(f"line {i} of the notes about search" for i in range(1, 101)) + "\n"
+    records = chunk_source("docs/notes.md", text)
+    assert {r.code_type for r in records} == {"Block"}
+    assert records[0].line_from == 1 and records[-1].line_to == 100
+    covered = [line for r in records for line in range(r.line_from, r.line_to + 1)]
+    assert covered == list(range(1, 101))  # every line exactly once
+    assert all(r.line_to - r.line_from < 60 for r in records)
+
+
+def test_class_snippet_is_an_outline_of_its_members() -> None:
+    text = (FIXTURES / "sample.py").read_text()
+    greeter = next(s for s in chunk_source("sample.py", text) if s.name == "Greeter")
+    assert "def greet(self, name: str) -> str:" in greeter.context.snippet
+    assert 'return f"{self.greeting} {name}"' not in greeter.context.snippet
+    assert (greeter.line_from, greeter.line_to) == (11, 21)
+
+
+def test_long_function_is_split_into_parts_that_keep_the_signature() -> None:
+    body = "".join(f"    total += {i}\n" + ("\n" if i % 10 == 9 else "") for i in range(150))
+    text = "def accumulate(total):\n    \"\"\"Sum a lot.\"\"\"\n" + body + "    return total\n"
+    parts = [s for s in chunk_source("acc.py", text) if s.name == "accumulate"]
+    assert len(parts) >= 3
+    assert [p.part for p in parts] == list(range(1, len(parts) + 1))
+    assert all(p.parts == len(parts) for p in parts)
+    assert parts[0].line_from == 1 and parts[-1].line_to == text.count("\n")
+    for before, after in zip(parts, parts[1:]):
+        assert after.line_from == before.line_to + 1  # contiguous, no overlap
+    for p in parts[1:]:
+        assert p.context.snippet.startswith("def accumulate(total):")
+        assert p.docstring == "Sum a lot."
+
+
+def test_syntax_errors_and_deep_nesting_do_not_raise() -> None:
+    broken = "def ok():\n    return 1\n\ndef broken(:\n    pass\n"
+    assert any(s.name == "ok" for s in chunk_source("b.py", broken))
+    deep = "data = " + "[1, " * 3000 + "]" * 3000 + "\n"
+    assert chunk_source("deep.py", deep)
+    nested_js = "function f() {" * 500 + "}" * 500
+    assert chunk_source("deep.js", nested_js)
+
+
+def test_language_detection() -> None:
+    assert detect_language("a/b.tsx", "") == "tsx"
+    assert detect_language("bin/tool", "#!/usr/bin/env python3\nprint(1)\n") == "python"
+    assert detect_language("run", "#!/bin/bash\necho\n") == "bash"
+    assert detect_language("Dockerfile", "") == "dockerfile"
+    assert detect_language("LICENSE", "MIT") == "text"

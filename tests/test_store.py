@@ -1,0 +1,140 @@
+"""The Store interface, run against both backends: Qdrant Edge (embedded) and qdrant-client.
+
+qdrant-client's local mode stands in for a server here; it speaks the same models as a
+real Qdrant server.
+"""
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from semsearch.store import (
+    CollectionNotFound,
+    CollectionSpec,
+    DenseVector,
+    Filter,
+    Match,
+    Point,
+    Search,
+    StoreError,
+    StoreLocked,
+    find_store_dir,
+)
+from semsearch.store.edge import EdgeStore
+from semsearch.store.server import ServerStore
+
+DIM = 8
+
+
+@pytest.fixture(params=["edge", "client-local"])
+def store(request, tmp_path: Path):
+    if request.param == "edge":
+        s = EdgeStore(tmp_path / "store")
+    else:
+        s = ServerStore(path=str(tmp_path / "local"))
+    yield s
+    s.close()
+
+
+def spec() -> CollectionSpec:
+    return CollectionSpec(vectors={"text": DenseVector(DIM, "m-text"), "code": DenseVector(DIM, "m-code")},
+                          keyword_fields=["language", "context.module"], metadata={"kind": "code"})
+
+
+def unit(seed: int) -> list[float]:
+    v = np.random.default_rng(seed).normal(size=DIM)
+    return (v / np.linalg.norm(v)).tolist()
+
+
+def points(n: int) -> list[Point]:
+    return [Point(str(uuid.uuid5(uuid.NAMESPACE_OID, str(i))), {"text": unit(i), "code": unit(1000 + i)},
+                  {"name": f"f{i}", "language": "python" if i % 2 else "rust",
+                   "context": {"module": f"m{i % 3}", "file_path": f"src/f{i}.py"}})
+            for i in range(n)]
+
+
+def test_collections_lifecycle_and_metadata(store) -> None:
+    assert store.collections() == []
+    store.create("code", spec())
+    assert store.exists("code") and store.collections() == ["code"]
+    meta = store.metadata("code")
+    assert meta["vectors"]["text"] == {"size": DIM, "model": "m-text"}
+    assert meta["kind"] == "code"
+    with pytest.raises(StoreError, match="already exists"):
+        store.create("code", spec())
+    store.drop("code")
+    assert not store.exists("code")
+    with pytest.raises(CollectionNotFound, match="no collection 'code'"):
+        store.metadata("code")
+
+
+def test_upsert_search_filter_facet_delete(store) -> None:
+    store.create("code", spec())
+    store.upsert("code", points(30))
+    store.upsert("code", points(30))  # same ids: replaced, not duplicated
+    store.optimize("code")
+    assert store.count("code") == 30
+    (hits,) = store.search("code", [Search("text", unit(7), 3)])
+    assert hits[0].payload["name"] == "f7" and hits[0].score == pytest.approx(1.0, abs=1e-4)
+    text_hits, code_hits = store.search("code", [Search("text", unit(4), 5), Search("code", unit(1004), 5)])
+    assert text_hits[0].payload["name"] == "f4" and code_hits[0].payload["name"] == "f4"
+    flt = Filter(must=[Match("language", "python"), Match("context.module", ["m0", "m1"])])
+    (filtered,) = store.search("code", [Search("text", unit(4), 30, flt)])
+    assert filtered and all(h.payload["language"] == "python" for h in filtered)
+    assert all(h.payload["context"]["module"] in ("m0", "m1") for h in filtered)
+    assert len(filtered) == store.count("code", flt)
+    assert store.facet("code", "language") == {"python": 15, "rust": 15}
+    scrolled = list(store.scroll("code", ["name"]))
+    assert sorted(h.payload["name"] for h in scrolled) == sorted(f"f{i}" for i in range(30))
+    assert all(set(h.payload) == {"name"} for h in scrolled)
+    store.delete("code", Filter(must=[Match("context.file_path", "src/f3.py")]))
+    assert store.count("code") == 29
+    store.delete("code", Filter(must=[Match("language", "rust")]))
+    assert store.count("code") == 14
+
+
+def test_missing_collection_is_a_clear_error(store) -> None:
+    with pytest.raises(CollectionNotFound):
+        store.count("nope")
+
+
+def test_bad_collection_name(store) -> None:
+    with pytest.raises(StoreError, match="invalid collection name"):
+        store.create("../escape", spec())
+
+
+def test_edge_store_survives_reopen(tmp_path: Path) -> None:
+    with EdgeStore(tmp_path / "s") as s:
+        s.create("code", spec())
+        s.upsert("code", points(5))
+    with EdgeStore(tmp_path / "s") as s:
+        assert s.count("code") == 5 and s.metadata("code")["vectors"]["code"]["model"] == "m-code"
+
+
+def test_second_process_gets_a_clear_lock_message(tmp_path: Path) -> None:
+    with EdgeStore(tmp_path / "s") as s:
+        s.create("code", spec())
+        s.upsert("code", points(3))
+        code = (
+            "import sys\n"
+            "from semsearch.store.edge import EdgeStore\n"
+            "from semsearch.store import StoreLocked\n"
+            f"s = EdgeStore({str(tmp_path / 's')!r})\n"
+            "try:\n    s.count('code')\nexcept StoreLocked as e:\n    print(e); sys.exit(3)\n"
+        )
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 3, result.stderr
+        assert "in use by another semsearch process" in result.stdout
+    assert StoreLocked  # the class callers catch
+
+
+def test_find_store_dir_walks_upward(tmp_path: Path) -> None:
+    (tmp_path / ".semsearch").mkdir()
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    assert find_store_dir(deep) == tmp_path / ".semsearch"
+    assert find_store_dir(Path("/")) in (None, Path("/.semsearch"))

@@ -1,0 +1,94 @@
+"""Which files a walk yields, and the reasons it gives for the rest."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from semsearch.walk import WalkSummary, walk
+
+
+def write(root: Path, rel: str, data: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data)
+    return path
+
+
+def paths(root: Path, **kwargs) -> tuple[list[str], WalkSummary]:
+    summary = WalkSummary()
+    return [f.path for f in walk(root, summary=summary, **kwargs)], summary
+
+
+def test_gitignore_semsearchignore_and_nested_rules(tmp_path: Path) -> None:
+    write(tmp_path, ".gitignore", "*.log\nsecret/\n!keep.log\n")
+    write(tmp_path, ".semsearchignore", "generated_*.py\n")
+    write(tmp_path, "app.py", "print(1)\n")
+    write(tmp_path, "debug.log", "x\n")
+    write(tmp_path, "keep.log", "x\n")
+    write(tmp_path, "secret/key.py", "k = 1\n")
+    write(tmp_path, "generated_api.py", "g = 1\n")
+    write(tmp_path, "sub/.gitignore", "local.txt\n")
+    write(tmp_path, "sub/local.txt", "x\n")
+    write(tmp_path, "sub/mod.py", "m = 1\n")
+    write(tmp_path, "other/local.txt", "kept: the rule is sub/'s own\n")
+    found, summary = paths(tmp_path)
+    assert found == ["app.py", "keep.log", "other/local.txt", "sub/mod.py"]
+    assert summary.skipped["ignored"] == 4  # debug.log, secret/, generated_api.py, sub/local.txt
+
+
+def test_vendored_build_and_vcs_folders_are_skipped(tmp_path: Path) -> None:
+    for folder in ("node_modules/x", ".git", "target/debug", "dist", "build", "vendor/lib", ".venv/lib",
+                   "pkg.egg-info"):
+        write(tmp_path, f"{folder}/file.js", "var a = 1;\n")
+    write(tmp_path, "src/main.js", "var a = 1;\n")
+    found, summary = paths(tmp_path)
+    assert found == ["src/main.js"]
+    assert summary.skipped["vendored or build folder"] == 8
+
+
+def test_binary_large_and_invalid_utf8(tmp_path: Path) -> None:
+    write(tmp_path, "logo.png", b"\x89PNG\r\n")
+    write(tmp_path, "blob.dat2", b"abc\x00def")
+    write(tmp_path, "big.py", "x = 1\n" * 1000)
+    write(tmp_path, "latin.py", b"name = 'caf\xe9'\n")
+    write(tmp_path, "ok.py", "y = 2\n")
+    found, summary = paths(tmp_path, max_bytes=2000)
+    assert found == ["latin.py", "ok.py"]
+    assert summary.skipped["binary or generated"] == 2
+    assert summary.skipped["over 2,000 bytes"] == 1
+    assert summary.invalid_utf8 == 1
+    latin = next(f for f in walk(tmp_path) if f.path == "latin.py")
+    assert latin.invalid_utf8 and "\ufffd" in latin.text
+
+
+def test_symlink_loop_and_links_out_of_the_tree(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    write(root, "a/code.py", "a = 1\n")
+    os.symlink(root / "a", root / "a" / "loop")
+    outside = write(tmp_path, "outside.py", "o = 1\n")
+    os.symlink(outside, root / "link_out.py")
+    os.symlink(root / "a" / "code.py", root / "link_in.py")
+    os.symlink(root / "missing.py", root / "dangling.py")
+    found, summary = paths(root)
+    assert found == ["a/code.py", "link_in.py"]
+    assert summary.skipped["symlinked folder"] == 1
+    assert summary.skipped["symlink out of the tree"] == 1
+    assert summary.skipped["broken symlink"] == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file_is_counted(tmp_path: Path) -> None:
+    secret = write(tmp_path, "secret.py", "s = 1\n")
+    secret.chmod(0)
+    found, summary = paths(tmp_path)
+    assert found == [] and summary.skipped["unreadable"] == 1
+
+
+def test_paths_are_relative_with_forward_slashes(tmp_path: Path) -> None:
+    write(tmp_path, "a/b/c.go", "package b\n")
+    (file,) = walk(tmp_path)
+    assert file.path == "a/b/c.go" and file.abspath == tmp_path / "a/b/c.go"
