@@ -1,0 +1,195 @@
+"""End to end: index real sources with the real model into a real Qdrant engine, then search."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from semsearch.indexer import Indexer
+from semsearch.search import Searcher
+from semsearch.store.edge import EdgeStore
+from semsearch.store.server import ServerStore
+from tests.test_textify import TUTORIAL
+
+QUERIES = {
+    "make an underscored lowercase form from a CamelCase expression": "underscore",
+    "return the plural form of a word": "pluralize",
+    "turn a string into a form usable in a URL": "parameterize",
+}
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory, inflection_src: Path, cli) -> Path:
+    store = tmp_path_factory.mktemp("idx") / "store"
+    result = cli("index", inflection_src, "--store", store, "-q")
+    assert "indexed" in result.stderr
+    return store
+
+
+def hits_for(cli, store: Path, query: str, *extra: str) -> list[dict]:
+    result = cli("search", query, "--store", store, "--json", *extra)
+    return json.loads(result.stdout)["hits"]
+
+
+@pytest.mark.parametrize("query, expected", QUERIES.items())
+def test_expected_function_comes_first(indexed: Path, cli, query: str, expected: str) -> None:
+    hits = hits_for(cli, indexed, query, "--limit", "5")
+    assert hits[0]["name"] == expected
+    assert hits[0]["path"] == "inflection/__init__.py"
+    assert hits[0]["language"] == "python" and hits[0]["code_type"] == "Function"
+
+
+def test_both_mode_marks_where_the_models_agree(indexed: Path, cli) -> None:
+    hits = hits_for(cli, indexed, "return the plural form of a word", "--limit", "10")
+    top = hits[0]
+    assert top["overlap"], "the code model also finds pluralize: its lines are marked"
+    for lo, hi in top["overlap"]:
+        assert top["line_from"] <= lo <= hi <= top["line_to"]
+    text_only = hits_for(cli, indexed, "return the plural form of a word", "--mode", "text")
+    assert all(h["overlap"] == [] for h in text_only)
+    assert len(hits) == 10
+
+
+def test_json_contract_reads_queries_from_stdin(indexed: Path) -> None:
+    queries = "\n".join(QUERIES) + "\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "semsearch.cli", "search", "-", "--store", str(indexed), "--limit", "10", "--json"],
+        input=queries, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().split("\n")
+    assert len(lines) == len(QUERIES)
+    for line, (query, expected) in zip(lines, QUERIES.items()):
+        obj = json.loads(line)
+        assert obj["query"] == query
+        assert len(obj["hits"]) == 10
+        for hit in obj["hits"]:
+            assert {"path", "line_from", "line_to", "name", "signature", "code_type", "language",
+                    "score", "overlap"} <= set(hit)
+        assert obj["hits"][0]["name"] == expected
+
+
+def test_filters_and_group_by(indexed: Path, cli) -> None:
+    tests_only = hits_for(cli, indexed, "pluralize a word", "--filter", "path=test_inflection.py")
+    assert tests_only and all(h["path"] == "test_inflection.py" for h in tests_only)
+    functions = hits_for(cli, indexed, "pluralize a word", "--filter", "type=Function", "--mode", "code")
+    assert functions and all(h["code_type"] == "Function" for h in functions)
+    result = cli("search", "pluralize a word", "--store", indexed, "--json", "--group-by", "module",
+                 "--group-size", "2", "--limit", "3")
+    groups = json.loads(result.stdout)["groups"]
+    values = [g["value"] for g in groups]
+    assert len(values) == len(set(values)) >= 2
+    assert all(1 <= len(g["hits"]) <= 2 and all(h["module"] == g["value"] for h in g["hits"]) for g in groups)
+
+
+def test_terminal_output_shows_location_and_code(indexed: Path, cli) -> None:
+    result = cli("search", "return the plural form of a word", "--store", indexed, "--limit", "2")
+    assert "inflection/__init__.py:284-306" in result.stdout
+    assert "def pluralize(word" in result.stdout
+
+
+def test_search_finds_the_store_upward_from_the_working_directory(inflection_src: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "repo"
+    shutil.copytree(inflection_src / "inflection", tree / "inflection")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    index = subprocess.run([sys.executable, "-m", "semsearch.cli", "index", str(tree), "-q"],
+                           capture_output=True, text=True, timeout=300, env=env)
+    assert index.returncode == 0, index.stderr
+    assert (tree / ".semsearch" / "code" / "collection.json").is_file()
+    search = subprocess.run([sys.executable, "-m", "semsearch.cli", "search", "plural of a word", "--json"],
+                            cwd=tree / "inflection", capture_output=True, text=True, timeout=300, env=env)
+    assert search.returncode == 0, search.stderr
+    assert json.loads(search.stdout)["hits"][0]["name"] == "pluralize"
+
+
+def test_reindex_is_incremental(tmp_path: Path, cli) -> None:
+    tree = tmp_path / "repo"
+    (tree / "pkg").mkdir(parents=True)
+    (tree / "pkg" / "a.py").write_text("def alpha():\n    \"\"\"First letter.\"\"\"\n    return 'a'\n")
+    (tree / "pkg" / "b.py").write_text("def beta():\n    return 'b'\n\n\ndef gamma():\n    return 'g'\n")
+    store = tmp_path / "store"
+    first = cli("index", tree, "--store", store, "-q").stderr
+    assert "2 indexed" in first and "3 structures embedded" in first
+    again = cli("index", tree, "--store", store, "-q").stderr
+    assert "0 indexed, 2 unchanged" in again and "0 structures embedded" in again
+    (tree / "pkg" / "b.py").write_text("def beta():\n    return 'B'\n")
+    changed = cli("index", tree, "--store", store, "-q").stderr
+    assert "1 indexed, 1 unchanged" in changed and "holds 2 points" in changed
+    (tree / "pkg" / "a.py").unlink()
+    removed = cli("index", tree, "--store", store, "-q").stderr
+    assert "1 removed" in removed and "holds 1 points" in removed
+    with EdgeStore(store) as db:
+        names = [h.payload["name"] for h in db.scroll("code", ["name"])]
+    assert names == ["beta"]
+
+
+def test_seed_format_import(tmp_path: Path, cli) -> None:
+    other = {**TUTORIAL, "name": "make_ready", "signature": "fn make_ready (& self)", "line": 20,
+             "line_from": 20, "line_to": 26, "docstring": "Mark as ready and wake every waiter",
+             "context": {**TUTORIAL["context"], "snippet": "pub fn make_ready(&self) { }"}}
+    path = tmp_path / "structures.jsonl"
+    path.write_text(json.dumps(TUTORIAL) + "\n" + "{broken\n" + json.dumps(other) + "\n")
+    store = tmp_path / "store"
+    result = cli("import", path, "--store", store)
+    assert "imported 2 structures" in result.stderr and f"{path}:2: skipped" in result.stderr
+    hits = hits_for(cli, store, "wait until it is ready or the timeout passes", "--mode", "text")
+    top = hits[0]
+    assert top["name"] == "await_ready_for_timeout" and top["struct_name"] == "IsReady"
+    assert top["module"] == "common" and top["path"] == "lib/collection/src/common/is_ready.rs"
+    assert (top["line_from"], top["line_to"]) == (43, 51)
+
+
+def test_both_backends_index_and_search_alike(inflection_src: Path, tmp_path: Path) -> None:
+    tops = {}
+    for name, store in (("edge", EdgeStore(tmp_path / "edge")), ("client", ServerStore(path=str(tmp_path / "cl")))):
+        with store:
+            summary = Indexer(store, "code").index_tree(inflection_src / "inflection")
+            assert summary.points == summary.structures_embedded > 10
+            hits = Searcher(store, "code").search("return the plural form of a word", limit=3)
+            tops[name] = [(h.path, h.line_from, h.payload["name"]) for h in hits]
+    assert tops["edge"] == tops["client"]
+    assert tops["edge"][0][2] == "pluralize"
+
+
+# -- bad input: one clear line on stderr, non-zero exit ------------------------------------
+
+def error_line(result) -> str:
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_missing_path(cli, tmp_path: Path) -> None:
+    result = cli("index", tmp_path / "nope", "--store", tmp_path / "s", ok=False)
+    assert result.exit_code == 1 and "no such directory" in error_line(result)
+
+
+def test_unknown_language_filter(indexed: Path, cli) -> None:
+    result = cli("search", "x", "--store", indexed, "--filter", "language=cobolx", ok=False)
+    assert result.exit_code == 1 and "unknown language 'cobolx'" in error_line(result)
+    result = cli("search", "x", "--store", indexed, "--filter", "language=rust", ok=False)
+    assert result.exit_code == 1 and "no structures in language 'rust'" in error_line(result)
+
+
+def test_empty_or_missing_store(cli, tmp_path: Path) -> None:
+    result = cli("search", "x", "--store", tmp_path / "empty", ok=False)
+    assert result.exit_code == 1 and "no collection 'code'" in error_line(result)
+
+
+def test_store_made_with_other_models(indexed: Path, cli) -> None:
+    result = cli("search", "x", "--store", indexed, "--text-model", "some-org/other-model", ok=False)
+    assert result.exit_code == 1
+    assert "built with text model 'sentence-transformers/all-MiniLM-L6-v2'" in error_line(result)
+
+
+def test_empty_repository(cli, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = cli("index", tmp_path / "empty", "--store", tmp_path / "s", "-q")
+    assert result.stderr.startswith("0 files")
