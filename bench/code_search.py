@@ -1,0 +1,154 @@
+"""Code-search quality benchmark: NDCG@10 on the development set in shared/bench/code-search.
+
+Fetches each repository's PyPI sdist (offline-safe: PyPI only), indexes its benchmark root
+into an embedded store, runs the annotated queries and scores them with the exact metric
+of the set's README. Prints per-repository NDCG@10, per category, index time, structures,
+query p50, and the macro average.
+
+    .venv/bin/python bench/code_search.py [--mode both|text|code] [--repos fastapi,pydantic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from semsearch.indexer import Indexer
+from semsearch.search import Searcher
+from semsearch.store.edge import EdgeStore
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / ".work"
+DEFAULT_DATA = HERE.parent.parent / "shared" / "bench" / "code-search"
+K = 10
+
+
+@dataclass
+class Target:
+    path: str
+    start: int | None = None
+    end: int | None = None
+
+    @classmethod
+    def parse(cls, item: Any) -> Target:
+        if isinstance(item, str):
+            return cls(item)
+        return cls(item["path"], item.get("start_line"), item.get("end_line"))
+
+    def covered_by(self, path: str, line_from: int, line_to: int) -> bool:
+        if not (path == self.path or path.endswith("/" + self.path)):
+            return False
+        if self.start is None or self.end is None:
+            return True
+        return line_from <= self.end and self.start <= line_to
+
+
+def ndcg_at_k(results: list[tuple[str, int, int]], targets: list[Target],
+              indexed: list[tuple[str, int, int]]) -> float | None:
+    """The README's NDCG@10; None when no indexed chunk covers any target (query not scorable)."""
+    n = sum(any(t.covered_by(*chunk) for chunk in indexed) for t in targets)
+    if n == 0:
+        return None
+    ranks = []
+    for target in targets:
+        for rank, result in enumerate(results[:K], start=1):
+            if target.covered_by(*result):
+                ranks.append(rank)
+                break
+    dcg = sum(1 / math.log2(r + 1) for r in ranks if r <= K)
+    ideal = sum(1 / math.log2(i + 1) for i in range(1, min(K, n) + 1))
+    return dcg / ideal
+
+
+def fetch(spec: str) -> Path:
+    name, version = spec.split("==")
+    target = WORK / "src" / f"{name}-{version}"
+    if target.is_dir():
+        return target
+    (WORK / "src").mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                    spec, "-d", str(WORK / "src")], check=True)
+    archive = next((WORK / "src").glob(f"{name}-{version}.tar.gz"))
+    with tarfile.open(archive) as tar:
+        tar.extractall(WORK / "src", filter="data")
+    return target
+
+
+def run_repo(entry: dict[str, Any], data: Path, mode: str, reindex: bool) -> dict[str, Any]:
+    top = fetch(entry["sdist"])
+    root = top / entry["benchmark_root"]
+    prefix = entry["benchmark_root"] + "/"
+    store_dir = WORK / "stores" / entry["name"]
+    tasks = json.loads((data / "annotations" / f"{entry['name']}.json").read_text())
+    with EdgeStore(store_dir) as store:
+        summary = Indexer(store, "code").index_tree(root, recreate=reindex)
+        indexed = [(prefix + h.payload["context"]["file_path"], h.payload["line_from"], h.payload["line_to"])
+                   for h in store.scroll("code", ["context", "line_from", "line_to"])]
+        searcher = Searcher(store, "code")
+        searcher.search("warm up the model", mode=mode, limit=K)
+        scores: dict[str, list[float]] = {}
+        latencies = []
+        unscorable = 0
+        for task in tasks:
+            targets = [Target.parse(t) for t in task["relevant"] + task.get("secondary", [])]
+            started = time.perf_counter()
+            hits = searcher.search(task["query"], mode=mode, limit=K)
+            latencies.append((time.perf_counter() - started) * 1000)
+            results = [(prefix + h.path, h.line_from, h.line_to) for h in hits]
+            score = ndcg_at_k(results, targets, indexed)
+            if score is None:
+                unscorable += 1
+                continue
+            scores.setdefault(task["category"], []).append(score)
+            scores.setdefault("all", []).append(score)
+    return {
+        "repo": entry["name"], "ndcg": statistics.fmean(scores["all"]),
+        "categories": {c: statistics.fmean(v) for c, v in scores.items() if c != "all"},
+        "index_s": summary.seconds, "structures": summary.points, "files": summary.walk.files,
+        "p50_ms": statistics.median(latencies), "queries": len(tasks), "unscorable": unscorable,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--mode", default="both")
+    parser.add_argument("--repos", default="")
+    parser.add_argument("--reuse", action="store_true", help="Reuse existing indexes (incremental update).")
+    parser.add_argument("--json", type=Path, help="Also write the results here.")
+    args = parser.parse_args()
+    manifest = json.loads((args.data / "manifest.json").read_text())
+    wanted = {r for r in args.repos.split(",") if r}
+    rows = [run_repo(e, args.data, args.mode, not args.reuse) for e in manifest if not wanted or e["name"] in wanted]
+    categories = sorted({c for r in rows for c in r["categories"]})
+    header = ["repo", "NDCG@10", *categories, "files", "structures", "index s", "query p50 ms"]
+    print(f"mode: {args.mode}")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in rows:
+        cats = [f"{r['categories'].get(c, float('nan')):.3f}" for c in categories]
+        print(f"| {r['repo']} | {r['ndcg']:.3f} | " + " | ".join(cats)
+              + f" | {r['files']} | {r['structures']} | {r['index_s']:.1f} | {r['p50_ms']:.1f} |")
+    macro = statistics.fmean(r["ndcg"] for r in rows)
+    macro_cats = [statistics.fmean(r["categories"][c] for r in rows if c in r["categories"]) for c in categories]
+    print(f"| **macro** | **{macro:.3f}** | " + " | ".join(f"{v:.3f}" for v in macro_cats)
+          + f" | | {sum(r['structures'] for r in rows)} | {sum(r['index_s'] for r in rows):.1f} | "
+          + f"{statistics.median(r['p50_ms'] for r in rows):.1f} |")
+    skipped = sum(r["unscorable"] for r in rows)
+    if skipped:
+        print(f"({skipped} queries had no target in the index and were left out)")
+    if args.json:
+        args.json.write_text(json.dumps({"mode": args.mode, "rows": rows, "macro": macro}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
