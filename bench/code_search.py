@@ -14,9 +14,6 @@ import argparse
 import json
 import math
 import statistics
-import subprocess
-import sys
-import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +22,7 @@ from typing import Any
 from semsearch.indexer import Indexer
 from semsearch.search import Searcher
 from semsearch.store.edge import EdgeStore
+from sdist import fetch_sdist
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
@@ -69,22 +67,8 @@ def ndcg_at_k(results: list[tuple[str, int, int]], targets: list[Target],
     return dcg / ideal
 
 
-def fetch(spec: str) -> Path:
-    name, version = spec.split("==")
-    target = WORK / "src" / f"{name}-{version}"
-    if target.is_dir():
-        return target
-    (WORK / "src").mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                    spec, "-d", str(WORK / "src")], check=True)
-    archive = next((WORK / "src").glob(f"{name}-{version}.tar.gz"))
-    with tarfile.open(archive) as tar:
-        tar.extractall(WORK / "src", filter="data")
-    return target
-
-
 def run_repo(entry: dict[str, Any], data: Path, mode: str, reindex: bool) -> dict[str, Any]:
-    top = fetch(entry["sdist"])
+    top = fetch_sdist(entry["sdist"], WORK / "src")
     root = top / entry["benchmark_root"]
     prefix = entry["benchmark_root"] + "/"
     store_dir = WORK / "stores" / entry["name"]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -12,27 +10,15 @@ from typer.testing import CliRunner
 
 from semsearch.cli import app
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from sdist import fetch_sdist  # noqa: E402
+
 CACHE = Path(__file__).parent / ".cache"
-
-
-def fetch_sdist(spec: str) -> Path:
-    """Download and unpack a PyPI sdist once (PyPI is reachable on every machine here)."""
-    name, version = spec.split("==")
-    target = CACHE / f"{name}-{version}"
-    if target.is_dir():
-        return target
-    CACHE.mkdir(exist_ok=True)
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                    spec, "-d", str(CACHE)], check=True)
-    archive = next(CACHE.glob(f"{name}-{version}.tar.gz"))
-    with tarfile.open(archive) as tar:
-        tar.extractall(CACHE, filter="data")
-    return target
 
 
 @pytest.fixture(scope="session")
 def inflection_src() -> Path:
-    return fetch_sdist("inflection==0.5.1")
+    return fetch_sdist("inflection==0.5.1", CACHE)
 
 
 class Cli:

@@ -1,13 +1,10 @@
 """The benchmark's NDCG@10, checked against hand-computed values from the set's README."""
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from code_search import Target, ndcg_at_k  # noqa: E402
+from code_search import Target, ndcg_at_k  # bench/ is put on sys.path by conftest
 
 INDEXED = [("pkg/a.py", 1, 50), ("pkg/b.py", 1, 30), ("pkg/c.py", 10, 20)]
 
