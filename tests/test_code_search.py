@@ -193,3 +193,14 @@ def test_empty_repository(cli, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = cli("index", tmp_path / "empty", "--store", tmp_path / "s", "-q")
     assert result.stderr.startswith("0 files")
+
+
+def test_locked_store_is_one_line_not_a_traceback(indexed: Path) -> None:
+    with EdgeStore(indexed) as holder:
+        holder.count("code")  # opens the shard: this process now holds its lock
+        result = subprocess.run(
+            [sys.executable, "-m", "semsearch.cli", "search", "plural", "--store", str(indexed)],
+            capture_output=True, text=True, timeout=300,
+        )
+    assert result.returncode == 1
+    assert "in use by another semsearch process" in error_line(result)
