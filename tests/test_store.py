@@ -17,9 +17,11 @@ from semsearch.store import (
     CollectionSpec,
     DenseVector,
     Filter,
+    Fused,
     Match,
     Point,
     Search,
+    SparseVector,
     StoreError,
     StoreLocked,
     find_store_dir,
@@ -42,7 +44,8 @@ def store(request, tmp_path: Path):
 
 def spec() -> CollectionSpec:
     return CollectionSpec(vectors={"text": DenseVector(DIM, "m-text"), "code": DenseVector(DIM, "m-code")},
-                          keyword_fields=["language", "context.module"], metadata={"kind": "code"})
+                          sparse={"lex": "test"}, keyword_fields=["language", "context.module"],
+                          metadata={"kind": "code"})
 
 
 def unit(seed: int) -> list[float]:
@@ -51,7 +54,9 @@ def unit(seed: int) -> list[float]:
 
 
 def points(n: int) -> list[Point]:
-    return [Point(str(uuid.uuid5(uuid.NAMESPACE_OID, str(i))), {"text": unit(i), "code": unit(1000 + i)},
+    # Token i appears in point i only; token 999 in every point (so its IDF is low).
+    return [Point(str(uuid.uuid5(uuid.NAMESPACE_OID, str(i))),
+                  {"text": unit(i), "code": unit(1000 + i), "lex": SparseVector([i, 999], [1.0, 1.0])},
                   {"name": f"f{i}", "language": "python" if i % 2 else "rust",
                    "context": {"module": f"m{i % 3}", "file_path": f"src/f{i}.py"}})
             for i in range(n)]
@@ -138,3 +143,22 @@ def test_find_store_dir_walks_upward(tmp_path: Path) -> None:
     deep.mkdir(parents=True)
     assert find_store_dir(deep) == tmp_path / ".semsearch"
     assert find_store_dir(Path("/")) in (None, Path("/.semsearch"))
+
+
+def test_sparse_idf_and_server_side_fusion(store) -> None:
+    store.create("code", spec())
+    store.upsert("code", points(20))
+    (lex,) = store.search("code", [Search("lex", SparseVector([5, 999], [1.0, 1.0]), 3)])
+    assert lex[0].payload["name"] == "f5"  # the rare token outweighs the common one
+    assert lex[0].score > lex[1].score > 0
+    assert store.metadata("code")["sparse"] == {"lex": "test"}
+    searches = [Search("text", unit(3), 10), Search("code", unit(1003), 10),
+                Search("lex", SparseVector([3], [1.0]), 10)]
+    for method, weights in (("rrf", None), ("rrf", [1.0, 0.5, 0.2]), ("dbsf", None)):
+        (fused,) = store.search("code", [Fused(searches, limit=5, method=method, weights=weights)])
+        assert fused[0].payload["name"] == "f3", method  # first in all three lists
+        assert len(fused) == 5
+    flt = Filter(must=[Match("language", "rust")])
+    filtered = [Search(s.using, s.vector, 10, flt) for s in searches]
+    (fused,) = store.search("code", [Fused(filtered, limit=5)])
+    assert fused and all(h.payload["language"] == "rust" for h in fused)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from semsearch import lexical
 from semsearch.chunking import chunk_source
 from semsearch.embedding import Encoder, canonical, default_model, encoder
 from semsearch.store import CollectionSpec, DenseVector, Filter, Match, Point, Store, StoreError
@@ -24,6 +25,7 @@ from semsearch.walk import DEFAULT_MAX_BYTES, WalkSummary, walk
 
 CODE_COLLECTION = "code"
 VECTORS = ("text", "code")
+LEXICAL = "lex"  # the sparse BM25 vector (see lexical.py)
 KEYWORD_FIELDS = ["language", "context.file_path", "context.module", "code_type",
                   "context.file_name", "context.struct_name", "name"]
 EMBED_BATCH = 256  # structures per embed+upsert round: the unit of progress and of crash loss
@@ -171,6 +173,7 @@ class Indexer:
         if not exists:
             spec = CollectionSpec(
                 vectors={v: DenseVector(size=self._encoder(m).dim, model=m) for v, m in models.as_dict().items()},
+                sparse={LEXICAL: lexical.NAME},
                 keyword_fields=KEYWORD_FIELDS,
                 metadata={"kind": "code", **extra},
             )
@@ -219,8 +222,9 @@ class Indexer:
                     self.store.delete(self.collection, Filter(must=[Match("context.file_path", path)]))
                 for structure in items:
                     payload = {**structure.to_dict(), "file_hash": digest, "file_chunks": len(items)}
-                    points.append(Point(structure.point_id(), {"text": text_vectors[row].tolist(),
-                                                               "code": code_vectors[row].tolist()}, payload))
+                    vectors = {"text": text_vectors[row].tolist(), "code": code_vectors[row].tolist(),
+                               LEXICAL: lexical.embed_document(lexical.lexical_text(structure))}
+                    points.append(Point(structure.point_id(), vectors, payload))
                     row += 1
                 summary.files_indexed += 1
             self.store.upsert(self.collection, points)

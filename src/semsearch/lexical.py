@@ -17,6 +17,7 @@ import qdrant_edge as qe
 from semsearch.store import SparseVector
 from semsearch.structures import Structure
 
+NAME = "bm25-code"  # recorded with the collection: what made its sparse vectors
 # Our documents are shorter than BM25's default 256 tokens: one structure, its names, its path.
 AVG_LEN = 120.0
 

@@ -16,6 +16,16 @@ import inflection
 from semsearch.structures import Structure
 
 _NON_WORD = re.compile(r"\W+")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+# Words every language's bodies are full of; they say nothing about what the code does.
+_NOISE = frozenset("""
+self cls this super none null nil true false return returns def function func fn let var const
+class struct impl pub static async await yield import from export default new delete typeof
+instanceof elif else for while break continue pass raise throw try except catch finally with
+and not the int str float bool bytes dict list tuple set string void char long double usize
+isize u8 u16 u32 u64 i32 i64 f32 f64 public private protected override final abstract
+""".split())
+BODY_TERMS = 40  # identifiers from the body added to the sentence, at most
 
 
 def humanize(identifier: str) -> str:
@@ -23,7 +33,23 @@ def humanize(identifier: str) -> str:
     return inflection.humanize(inflection.underscore(identifier))
 
 
-def textify(structure: Structure) -> str:
+def body_terms(structure: Structure, limit: int = BODY_TERMS) -> list[str]:
+    """Distinct identifiers of the snippet, in order, minus the name itself and noise words."""
+    seen = {structure.name.lower()}
+    terms = []
+    for identifier in _IDENTIFIER.findall(structure.context.snippet):
+        key = identifier.lower()
+        if key in seen or key in _NOISE:
+            continue
+        seen.add(key)
+        terms.append(identifier)
+        if len(terms) >= limit:
+            break
+    return terms
+
+
+def textify(structure: Structure, with_body: bool = False) -> str:
+    """The tutorial's sentence; with_body appends the body's identifiers, humanised."""
     context = structure.context
     parts = [structure.code_type, humanize(structure.name)]
     if structure.docstring:
@@ -35,4 +61,8 @@ def textify(structure: Structure) -> str:
     if context.struct_name:
         parts.append(f"defined in struct {humanize(context.struct_name)}")
     parts.append(f"module {context.module} file {context.file_name}")
+    if with_body:
+        terms = body_terms(structure)
+        if terms:
+            parts.append("uses " + " ".join(humanize(t).lower() for t in terms))
     return " ".join(token for token in _NON_WORD.split(" ".join(parts)) if token)

@@ -10,10 +10,13 @@ from semsearch.store.base import (
     CollectionSpec,
     DenseVector,
     Filter,
+    Fused,
     Hit,
     Match,
     Point,
+    Query,
     Search,
+    SparseVector,
     Store,
     StoreError,
     StoreLocked,
@@ -22,8 +25,8 @@ from semsearch.store.base import (
 STORE_DIR = ".semsearch"
 
 __all__ = [
-    "CollectionNotFound", "CollectionSpec", "DenseVector", "Filter", "Hit", "Match", "Point",
-    "Search", "Store", "StoreError", "StoreLocked", "STORE_DIR", "open_store", "find_store_dir",
+    "CollectionNotFound", "CollectionSpec", "DenseVector", "Filter", "Fused", "Hit", "Match", "Point",
+    "Query", "Search", "SparseVector", "Store", "StoreError", "StoreLocked", "STORE_DIR", "open_store", "find_store_dir",
 ]
 
 

@@ -33,11 +33,19 @@ class DenseVector:
     model: str
 
 
+@dataclass(frozen=True)
+class SparseVector:
+    indices: list[int]
+    values: list[float]
+
+
 @dataclass
 class CollectionSpec:
     """What a collection holds; saved with it so readers know how it was built."""
 
     vectors: dict[str, DenseVector]
+    # Sparse named vectors, weighted by Qdrant's IDF modifier at query time.
+    sparse: dict[str, str] = field(default_factory=dict)  # name -> what makes it (e.g. "bm25-code")
     keyword_fields: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -45,6 +53,7 @@ class CollectionSpec:
         return {
             **self.metadata,
             "vectors": {k: {"size": v.size, "model": v.model} for k, v in self.vectors.items()},
+            "sparse": dict(self.sparse),
             "keyword_fields": list(self.keyword_fields),
         }
 
@@ -69,7 +78,7 @@ class Filter:
 @dataclass
 class Point:
     id: str
-    vectors: dict[str, list[float]]
+    vectors: dict[str, list[float] | SparseVector]
     payload: dict[str, Any]
 
 
@@ -78,9 +87,23 @@ class Search:
     """Nearest neighbours of `vector` in the named vector `using`."""
 
     using: str
-    vector: list[float]
+    vector: list[float] | SparseVector
     limit: int
     filter: Filter | None = None
+
+
+@dataclass
+class Fused:
+    """Several searches fused by Qdrant itself into one ranking (prefetch + fusion)."""
+
+    searches: list[Search]
+    limit: int
+    method: str = "rrf"  # "rrf" (optionally weighted) or "dbsf"
+    weights: list[float] | None = None
+    k: int = 60
+
+
+Query = Search | Fused
 
 
 @dataclass
@@ -127,8 +150,8 @@ class Store(ABC):
     def delete(self, name: str, filter: Filter) -> None: ...
 
     @abstractmethod
-    def search(self, name: str, searches: list[Search]) -> list[list[Hit]]:
-        """Run several searches as one batch; one hit list per search, in order."""
+    def search(self, name: str, searches: list[Query]) -> list[list[Hit]]:
+        """Run several queries as one batch; one hit list per query, in order."""
 
     @abstractmethod
     def scroll(self, name: str, fields: list[str] | None = None,

@@ -26,7 +26,9 @@ from semsearch.store.base import (
     Filter,
     Hit,
     Point,
+    Query,
     Search,
+    SparseVector,
     Store,
     StoreError,
     StoreLocked,
@@ -60,10 +62,11 @@ class EdgeStore(Store):
         if directory.exists():
             shutil.rmtree(directory)  # left over from an interrupted create
         directory.mkdir(parents=True)
-        config = qe.EdgeConfig(vectors={
-            vector: qe.EdgeVectorParams(size=dense.size, distance=qe.Distance.Cosine)
-            for vector, dense in spec.vectors.items()
-        })
+        config = qe.EdgeConfig(
+            vectors={vector: qe.EdgeVectorParams(size=dense.size, distance=qe.Distance.Cosine)
+                     for vector, dense in spec.vectors.items()},
+            sparse_vectors={vector: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf) for vector in spec.sparse},
+        )
         shard = qe.EdgeShard.create(str(directory / "shard"), config)
         for key in spec.keyword_fields:
             shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Keyword))
@@ -93,7 +96,8 @@ class EdgeStore(Store):
         shard = self._shard(name)
         batch: list[qe.Point] = []
         for point in points:
-            batch.append(qe.Point(uuid.UUID(point.id), dict(point.vectors), point.payload))
+            vectors = {k: _vector(v) for k, v in point.vectors.items()}
+            batch.append(qe.Point(uuid.UUID(point.id), vectors, point.payload))
             if len(batch) >= _BATCH:
                 shard.update(qe.UpdateOperation.upsert_points(batch))
                 batch = []
@@ -103,13 +107,9 @@ class EdgeStore(Store):
     def delete(self, name: str, filter: Filter) -> None:
         self._shard(name).update(qe.UpdateOperation.delete_points_by_filter(_filter(filter)))
 
-    def search(self, name: str, searches: list[Search]) -> list[list[Hit]]:
+    def search(self, name: str, searches: list[Query]) -> list[list[Hit]]:
         shard = self._shard(name)
-        requests = [
-            qe.QueryRequest(limit=s.limit, query=qe.Query.Nearest(s.vector, using=s.using),
-                            filter=_filter(s.filter), with_payload=True)
-            for s in searches
-        ]
+        requests = [_request(s) for s in searches]
         results = shard.query_batch(qe.QueryBatchRequest(requests)) if len(requests) > 1 \
             else [shard.query(requests[0])]
         return [[Hit(str(p.id), float(p.score), p.payload or {}) for p in points] for points in results]
@@ -172,6 +172,20 @@ class EdgeStore(Store):
 def _not_found(name: str, location: str, existing: list[str]) -> str:
     have = ", ".join(existing) if existing else "none"
     return f"no collection {name!r} in {location} (collections: {have})"
+
+
+def _vector(v: list[float] | SparseVector) -> Any:
+    return qe.SparseVector(v.indices, v.values) if isinstance(v, SparseVector) else v
+
+
+def _request(query: Query) -> qe.QueryRequest:
+    if isinstance(query, Search):
+        return qe.QueryRequest(limit=query.limit, query=qe.Query.Nearest(_vector(query.vector), using=query.using),
+                               filter=_filter(query.filter), with_payload=True)
+    prefetches = [qe.Prefetch(limit=s.limit, query=qe.Query.Nearest(_vector(s.vector), using=s.using),
+                              filter=_filter(s.filter)) for s in query.searches]
+    fusion = qe.Fusion.Dbsf() if query.method == "dbsf" else qe.Fusion.Rrf(k=query.k, weights=query.weights)
+    return qe.QueryRequest(limit=query.limit, prefetches=prefetches, query=fusion, with_payload=True)
 
 
 def _filter(f: Filter | None) -> qe.Filter | None:

@@ -18,7 +18,9 @@ from semsearch.store.base import (
     Filter,
     Hit,
     Point,
+    Query,
     Search,
+    SparseVector,
     Store,
     StoreError,
     check_name,
@@ -61,6 +63,8 @@ class ServerStore(Store):
         self._call("creating a collection", self.client.create_collection, name,
                    vectors_config={k: models.VectorParams(size=v.size, distance=models.Distance.COSINE)
                                    for k, v in spec.vectors.items()},
+                   sparse_vectors_config={k: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                                          for k in spec.sparse} or None,
                    metadata=spec.to_metadata())
         for key in spec.keyword_fields:
             self._call("creating an index", self.client.create_payload_index, name, key,
@@ -81,7 +85,8 @@ class ServerStore(Store):
     def upsert(self, name: str, points: Iterable[Point]) -> None:
         batch: list[models.PointStruct] = []
         for point in points:
-            batch.append(models.PointStruct(id=point.id, vector=dict(point.vectors), payload=point.payload))
+            vectors = {k: _vector(v) for k, v in point.vectors.items()}
+            batch.append(models.PointStruct(id=point.id, vector=vectors, payload=point.payload))
             if len(batch) >= _BATCH:
                 self._call("writing points", self.client.upsert, name, batch, wait=True)
                 batch = []
@@ -92,11 +97,9 @@ class ServerStore(Store):
         self._call("deleting points", self.client.delete, name,
                    points_selector=models.FilterSelector(filter=_filter(filter)), wait=True)
 
-    def search(self, name: str, searches: list[Search]) -> list[list[Hit]]:
+    def search(self, name: str, searches: list[Query]) -> list[list[Hit]]:
         self._require(name)
-        requests = [models.QueryRequest(query=s.vector, using=s.using, limit=s.limit,
-                                        filter=_filter(s.filter), with_payload=True)
-                    for s in searches]
+        requests = [_request(s) for s in searches]
         responses = self._call("searching", self.client.query_batch_points, name, requests)
         return [[Hit(str(p.id), float(p.score), p.payload or {}) for p in r.points] for r in responses]
 
@@ -128,6 +131,21 @@ class ServerStore(Store):
         if not self.exists(name):
             raise CollectionNotFound(
                 f"no collection {name!r} at {self.location} (collections: {', '.join(self.collections()) or 'none'})")
+
+
+def _vector(v: list[float] | SparseVector) -> Any:
+    return models.SparseVector(indices=v.indices, values=v.values) if isinstance(v, SparseVector) else v
+
+
+def _request(query: Query) -> models.QueryRequest:
+    if isinstance(query, Search):
+        return models.QueryRequest(query=_vector(query.vector), using=query.using, limit=query.limit,
+                                   filter=_filter(query.filter), with_payload=True)
+    prefetch = [models.Prefetch(query=_vector(s.vector), using=s.using, limit=s.limit, filter=_filter(s.filter))
+                for s in query.searches]
+    fusion: Any = (models.FusionQuery(fusion=models.Fusion.DBSF) if query.method == "dbsf"
+                   else models.RrfQuery(rrf=models.Rrf(k=query.k, weights=query.weights)))
+    return models.QueryRequest(prefetch=prefetch, query=fusion, limit=query.limit, with_payload=True)
 
 
 def _filter(f: Filter | None) -> models.Filter | None:

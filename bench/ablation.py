@@ -1,0 +1,232 @@
+"""Ablation of retrieval and ranking choices on the code-search development set.
+
+Builds, once per repository, an experimental index holding every candidate signal as its
+own named vector (plain and body-enriched text sentences, code snippet, BM25 lexical),
+fetches each query's top candidates from every vector, then scores fusion and ranking
+variants offline with the exact NDCG@10 of bench/code_search.py. This is the record of
+why the product ranks as it does; the product's own figures come from code_search.py.
+
+    .venv/bin/python bench/ablation.py            # builds indexes on first run (minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from code_search import DEFAULT_DATA, K, WORK, Target, ndcg_at_k
+from sdist import fetch_sdist
+
+from semsearch import lexical
+from semsearch.chunking import chunk_source
+from semsearch.embedding import MINILM, encoder
+from semsearch.ranking import Candidate, identifier_query, rerank
+from semsearch.store import CollectionSpec, DenseVector, Filter, Match, Point, Search
+from semsearch.store.edge import EdgeStore
+from semsearch.textify import textify
+from semsearch.walk import walk
+
+VECTORS = ("text", "text_body", "code", "lex")
+FETCH = 100
+
+
+def build(entry: dict[str, Any]) -> Path:
+    root = fetch_sdist(entry["sdist"], WORK / "src") / entry["benchmark_root"]
+    path = WORK / "ablation" / entry["name"]
+    with EdgeStore(path) as store:
+        if store.exists("exp"):
+            return path
+        structures = [s for f in walk(root) for s in chunk_source(f.path, f.text)]
+        model = encoder(MINILM)
+        spec = CollectionSpec(vectors={v: DenseVector(model.dim, MINILM) for v in ("text", "text_body", "code")},
+                              sparse={"lex": "bm25-code"}, keyword_fields=["context.file_path", "name"])
+        store.create("exp", spec)
+        text = model.encode([textify(s) for s in structures])
+        text_body = model.encode([textify(s, with_body=True) for s in structures])
+        code = model.encode([s.context.snippet for s in structures])
+        store.upsert("exp", (
+            Point(s.point_id(), {"text": text[i].tolist(), "text_body": text_body[i].tolist(),
+                                 "code": code[i].tolist(),
+                                 "lex": lexical.embed_document(lexical.lexical_text(s))}, s.to_dict())
+            for i, s in enumerate(structures)))
+        store.optimize("exp")
+    return path
+
+
+def candidates(entry: dict[str, Any], data: Path) -> dict[str, Any]:
+    """Per query, the top FETCH hits of every vector, cached as JSON."""
+    cache = WORK / "ablation" / f"{entry['name']}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())
+    path = build(entry)
+    prefix = entry["benchmark_root"] + "/"
+    tasks = json.loads((data / "annotations" / f"{entry['name']}.json").read_text())
+    model = encoder(MINILM)
+    out: dict[str, Any] = {"queries": []}
+    with EdgeStore(path) as store:
+        out["indexed"] = [(prefix + h.payload["context"]["file_path"], h.payload["line_from"], h.payload["line_to"])
+                          for h in store.scroll("exp", ["context", "line_from", "line_to"])]
+        for task in tasks:
+            dense = model.encode_one(task["query"])
+            searches = [Search(v, dense, FETCH) for v in ("text", "text_body", "code")]
+            searches.append(Search("lex", lexical.embed_query(task["query"]), FETCH))
+            symbol = identifier_query(task["query"])
+            # Structures named exactly as an identifier query: the definition may rank low otherwise.
+            searches.append(Search("text", dense, 20, Filter(must=[Match("name", symbol or "\0")])))
+            lists = store.search("exp", searches)
+            out["queries"].append({
+                "task": task,
+                "lists": {v: [{"id": h.id, "score": h.score, "payload": _slim(h.payload)} for h in hits]
+                          for v, hits in zip((*VECTORS, "name"), lists)},
+            })
+    cache.write_text(json.dumps(out))
+    return out
+
+
+def _slim(payload: dict[str, Any]) -> dict[str, Any]:
+    ctx = payload["context"]
+    return {"name": payload["name"], "language": payload.get("language"), "code_type": payload["code_type"], "line_from": payload["line_from"],
+            "line_to": payload["line_to"], "signature": payload["signature"],
+            "context": {"file_path": ctx["file_path"], "struct_name": ctx["struct_name"], "module": ctx["module"]}}
+
+
+# -- variants: each maps (query text, per-vector lists) to a ranked candidate list -------
+
+Variant = Callable[[str, dict[str, list[dict[str, Any]]]], list[Candidate]]
+
+
+def pool(lists: dict[str, list[dict[str, Any]]]) -> dict[str, Candidate]:
+    found: dict[str, Candidate] = {}
+    for vector, hits in lists.items():
+        for rank, hit in enumerate(hits, start=1):
+            c = found.setdefault(hit["id"], Candidate(hit["id"], hit["payload"]))
+            c.scores[vector] = hit["score"]
+            c.ranks[vector] = rank
+    return found
+
+
+def rrf(vectors: dict[str, float], k: int = 60) -> Variant:
+    def run(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
+        cands = pool({v: lists[v] for v in vectors})
+        for c in cands.values():
+            c.score = sum(w / (k + c.ranks[v]) for v, w in vectors.items() if v in c.ranks)
+        return sorted(cands.values(), key=lambda c: -c.score)
+    return run
+
+
+def score_fusion(vectors: dict[str, float], lex_weight: float) -> Variant:
+    """Weighted cosine plus BM25 scaled so the query's best lexical hit is 1."""
+    def run(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
+        cands = pool({v: lists[v] for v in (*vectors, "lex")})
+        best_lex = max((h["score"] for h in lists["lex"]), default=1.0) or 1.0
+        floor = {v: min((h["score"] for h in lists[v]), default=0.0) for v in vectors}
+        for c in cands.values():
+            c.score = sum(w * c.scores.get(v, floor[v]) for v, w in vectors.items())
+            c.score += lex_weight * c.scores.get("lex", 0.0) / best_lex
+        return sorted(cands.values(), key=lambda c: -c.score)
+    return run
+
+
+def no_hidden(lists: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """As if dot-folders and dot-files had not been indexed."""
+    def hidden(hit: dict[str, Any]) -> bool:
+        return any(part.startswith(".") for part in hit["payload"]["context"]["file_path"].split("/"))
+    return {v: [h for h in hits if not hidden(h)] for v, hits in lists.items()}
+
+
+def ranked(base: Variant, hide: bool = False, **options: Any) -> Variant:
+    def run(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
+        if hide:
+            lists = no_hidden(lists)
+        found = base(query, lists)
+        have = {c.id for c in found}
+        found += [Candidate(h["id"], h["payload"]) for h in lists.get("name", []) if h["id"] not in have]
+        return rerank(query, found, **options)
+    return run
+
+
+def evaluate(data: dict[str, dict[str, Any]], variant: Variant, prefixes: dict[str, str]) -> dict[str, Any]:
+    per_repo = {}
+    per_cat: dict[str, list[float]] = {}
+    for repo, d in data.items():
+        scores = []
+        for q in d["queries"]:
+            task = q["task"]
+            ranked_list = variant(task["query"], q["lists"])[:K]
+            results = [(prefixes[repo] + c.payload["context"]["file_path"], c.payload["line_from"],
+                        c.payload["line_to"]) for c in ranked_list]
+            targets = [Target.parse(t) for t in task["relevant"] + task.get("secondary", [])]
+            score = ndcg_at_k(results, targets, [tuple(x) for x in d["indexed"]])
+            if score is not None:
+                scores.append(score)
+                per_cat.setdefault(task["category"], []).append(score)
+        per_repo[repo] = statistics.fmean(scores)
+    return {"macro": statistics.fmean(per_repo.values()), "repos": per_repo,
+            "cats": {c: statistics.fmean(v) for c, v in sorted(per_cat.items())}}
+
+
+def variants() -> dict[str, Variant]:
+    text_code = {"text": 1.0, "code": 1.0}
+    body_code = {"text_body": 1.0, "code": 1.0}
+    return {
+        "text only": rrf({"text": 1.0}),
+        "text+body only": rrf({"text_body": 1.0}),
+        "code only": rrf({"code": 1.0}),
+        "lexical only": rrf({"lex": 1.0}),
+        "rrf text+code": rrf(text_code),
+        "rrf text+code+lex": rrf({**text_code, "lex": 1.0}),
+        "rrf body+code+lex": rrf({**body_code, "lex": 1.0}),
+        "rrf body+code+lex .5": rrf({**body_code, "lex": 0.5}),
+        "score text+code +lex .15": score_fusion(text_code, 0.15),
+        "score body+code +lex .15": score_fusion(body_code, 0.15),
+        "score body+code +lex .3": score_fusion(body_code, 0.3),
+        "score body+.5code +lex .15": score_fusion({"text_body": 1.0, "code": 0.5}, 0.15),
+        "rrf body+code+lex | rank": ranked(rrf({**body_code, "lex": 1.0})),
+        "score body+code+lex .15 | rank": ranked(score_fusion(body_code, 0.15)),
+        "score body+code+lex .3 | rank": ranked(score_fusion(body_code, 0.3)),
+        "rrf text+code+lex | rank": ranked(rrf({**text_code, "lex": 1.0})),
+        "rank: 2 per file": ranked(rrf({**text_code, "lex": 1.0}), per_file=2),
+        "rank: no diversity": ranked(rrf({**text_code, "lex": 1.0}), per_file=None),
+        "rank: no names": ranked(rrf({**text_code, "lex": 1.0}), names=False),
+        "rank: no test demotion": ranked(rrf({**text_code, "lex": 1.0}), tests=False),
+        "rank: path .2": ranked(rrf({**text_code, "lex": 1.0}), path_boost=0.2),
+        "rank: mass .05": ranked(rrf({**text_code, "lex": 1.0}), file_mass=0.05),
+        "rank: no hidden": ranked(rrf({**text_code, "lex": 1.0}), hide=True),
+        "rank: prose .8": ranked(rrf({**text_code, "lex": 1.0}), prose=0.8),
+        "rank: prose .6": ranked(rrf({**text_code, "lex": 1.0}), prose=0.6),
+        "rank: no hidden, prose .8": ranked(rrf({**text_code, "lex": 1.0}), hide=True, prose=0.8),
+        "rank: no hidden, prose .8, path .2": ranked(rrf({**text_code, "lex": 1.0}), hide=True, prose=0.8,
+                                                     path_boost=0.2),
+        "w1,.5,1 | rank: no hidden, prose .8": ranked(rrf({"text": 1.0, "code": 0.5, "lex": 1.0}), hide=True,
+                                                      prose=0.8),
+        "score .15 | rank: no hidden, prose .8": ranked(score_fusion(text_code, 0.15), hide=True, prose=0.8),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--only", default="", help="Comma-separated variant names.")
+    args = parser.parse_args()
+    manifest = json.loads((args.data / "manifest.json").read_text())
+    data = {e["name"]: candidates(e, args.data) for e in manifest}
+    prefixes = {e["name"]: e["benchmark_root"] + "/" for e in manifest}
+    repos = list(data)
+    wanted = {v for v in args.only.split(",") if v}
+    print("| variant | macro | " + " | ".join(repos) + " | architecture | semantic | symbol |")
+    print("|---|---|" + "---|" * (len(repos) + 3))
+    for name, variant in variants().items():
+        if wanted and name not in wanted:
+            continue
+        r = evaluate(data, variant, prefixes)
+        cats = [f"{r['cats'].get(c, 0):.3f}" for c in ("architecture", "semantic", "symbol")]
+        print(f"| {name} | {r['macro']:.3f} | " + " | ".join(f"{r['repos'][x]:.3f}" for x in repos)
+              + " | " + " | ".join(cats) + " |")
+
+
+if __name__ == "__main__":
+    main()
