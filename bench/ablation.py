@@ -1,7 +1,7 @@
 """Ablation of retrieval and ranking choices on the code-search development set.
 
 Builds, once per repository, an experimental index holding every candidate signal as its
-own named vector (plain and body-enriched text sentences, code snippet, BM25 lexical),
+own named vector (textified sentence, code snippet, BM25 lexical),
 fetches each query's top candidates from every vector, then scores fusion and ranking
 variants offline with the exact NDCG@10 of bench/code_search.py. This is the record of
 why the product ranks as it does; the product's own figures come from code_search.py.
@@ -30,7 +30,7 @@ from semsearch.store.edge import EdgeStore
 from semsearch.textify import textify
 from semsearch.walk import walk
 
-VECTORS = ("text", "text_body", "code", "lex")
+VECTORS = ("text", "code", "lex")
 FETCH = 100
 
 
@@ -42,15 +42,13 @@ def build(entry: dict[str, Any]) -> Path:
             return path
         structures = [s for f in walk(root) for s in chunk_source(f.path, f.text)]
         model = encoder(MINILM)
-        spec = CollectionSpec(vectors={v: DenseVector(model.dim, MINILM) for v in ("text", "text_body", "code")},
+        spec = CollectionSpec(vectors={v: DenseVector(model.dim, MINILM) for v in ("text", "code")},
                               sparse={"lex": "bm25-code"}, keyword_fields=["context.file_path", "name"])
         store.create("exp", spec)
         text = model.encode([textify(s) for s in structures])
-        text_body = model.encode([textify(s, with_body=True) for s in structures])
         code = model.encode([s.context.snippet for s in structures])
         store.upsert("exp", (
-            Point(s.point_id(), {"text": text[i].tolist(), "text_body": text_body[i].tolist(),
-                                 "code": code[i].tolist(),
+            Point(s.point_id(), {"text": text[i].tolist(), "code": code[i].tolist(),
                                  "lex": lexical.embed_document(lexical.lexical_text(s))}, s.to_dict())
             for i, s in enumerate(structures)))
         store.optimize("exp")
@@ -72,7 +70,7 @@ def candidates(entry: dict[str, Any], data: Path) -> dict[str, Any]:
                           for h in store.scroll("exp", ["context", "line_from", "line_to"])]
         for task in tasks:
             dense = model.encode_one(task["query"])
-            searches = [Search(v, dense, FETCH) for v in ("text", "text_body", "code")]
+            searches = [Search(v, dense, FETCH) for v in ("text", "code")]
             searches.append(Search("lex", lexical.embed_query(task["query"]), FETCH))
             symbol = identifier_query(task["query"])
             # Structures named exactly as an identifier query: the definition may rank low otherwise.
@@ -110,20 +108,24 @@ def pool(lists: dict[str, list[dict[str, Any]]]) -> dict[str, Candidate]:
 
 
 def rrf(vectors: dict[str, float], k: int = 60) -> Variant:
+    """Qdrant's weighted RRF, as measured against it: sum of 1 / (k - 1 + rank / weight), rank from 1."""
     def run(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
         cands = pool({v: lists[v] for v in vectors})
         for c in cands.values():
-            c.score = sum(w / (k + c.ranks[v]) for v, w in vectors.items() if v in c.ranks)
+            c.score = sum(1 / (k - 1 + c.ranks[v] / w) for v, w in vectors.items() if v in c.ranks)
         return sorted(cands.values(), key=lambda c: -c.score)
     return run
 
 
-def score_fusion(vectors: dict[str, float], lex_weight: float) -> Variant:
-    """Weighted cosine plus BM25 scaled so the query's best lexical hit is 1."""
+def score_fusion(vectors: dict[str, float], lex_weight: float, floors: bool = True) -> Variant:
+    """Weighted cosine plus BM25 scaled so the query's best lexical hit is 1.
+
+    A candidate missing from a dense list counts that list's lowest score (floors) or 0.
+    """
     def run(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
         cands = pool({v: lists[v] for v in (*vectors, "lex")})
         best_lex = max((h["score"] for h in lists["lex"]), default=1.0) or 1.0
-        floor = {v: min((h["score"] for h in lists[v]), default=0.0) for v in vectors}
+        floor = {v: min((h["score"] for h in lists[v]), default=0.0) if floors else 0.0 for v in vectors}
         for c in cands.values():
             c.score = sum(w * c.scores.get(v, floor[v]) for v, w in vectors.items())
             c.score += lex_weight * c.scores.get("lex", 0.0) / best_lex
@@ -136,6 +138,24 @@ def no_hidden(lists: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str
     def hidden(hit: dict[str, Any]) -> bool:
         return any(part.startswith(".") for part in hit["payload"]["context"]["file_path"].split("/"))
     return {v: [h for h in hits if not hidden(h)] for v, hits in lists.items()}
+
+
+def dbsf(vectors: tuple[str, ...]) -> Variant:
+    """Qdrant's distribution-based score fusion: each list scaled by its mean +- 3 sigma, summed."""
+    def run(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
+        cands = pool({v: lists[v] for v in vectors})
+        for c in cands.values():
+            c.score = 0.0
+        for v in vectors:
+            scores = [h["score"] for h in lists[v]]
+            if not scores:
+                continue
+            mean, sd = statistics.fmean(scores), statistics.pstdev(scores)
+            lo, hi = mean - 3 * sd, mean + 3 * sd
+            for h in lists[v]:
+                cands[h["id"]].score += (h["score"] - lo) / (hi - lo) if hi > lo else 0.5
+        return sorted(cands.values(), key=lambda c: -c.score)
+    return run
 
 
 def ranked(base: Variant, hide: bool = False, **options: Any) -> Variant:
@@ -170,41 +190,40 @@ def evaluate(data: dict[str, dict[str, Any]], variant: Variant, prefixes: dict[s
 
 
 def variants() -> dict[str, Variant]:
-    text_code = {"text": 1.0, "code": 1.0}
-    body_code = {"text_body": 1.0, "code": 1.0}
-    return {
-        "text only": rrf({"text": 1.0}),
-        "text+body only": rrf({"text_body": 1.0}),
-        "code only": rrf({"code": 1.0}),
-        "lexical only": rrf({"lex": 1.0}),
-        "rrf text+code": rrf(text_code),
-        "rrf text+code+lex": rrf({**text_code, "lex": 1.0}),
-        "rrf body+code+lex": rrf({**body_code, "lex": 1.0}),
-        "rrf body+code+lex .5": rrf({**body_code, "lex": 0.5}),
-        "score text+code +lex .15": score_fusion(text_code, 0.15),
-        "score body+code +lex .15": score_fusion(body_code, 0.15),
-        "score body+code +lex .3": score_fusion(body_code, 0.3),
-        "score body+.5code +lex .15": score_fusion({"text_body": 1.0, "code": 0.5}, 0.15),
-        "rrf body+code+lex | rank": ranked(rrf({**body_code, "lex": 1.0})),
-        "score body+code+lex .15 | rank": ranked(score_fusion(body_code, 0.15)),
-        "score body+code+lex .3 | rank": ranked(score_fusion(body_code, 0.3)),
-        "rrf text+code+lex | rank": ranked(rrf({**text_code, "lex": 1.0})),
-        "rank: 2 per file": ranked(rrf({**text_code, "lex": 1.0}), per_file=2),
-        "rank: no diversity": ranked(rrf({**text_code, "lex": 1.0}), per_file=None),
-        "rank: no names": ranked(rrf({**text_code, "lex": 1.0}), names=False),
-        "rank: no test demotion": ranked(rrf({**text_code, "lex": 1.0}), tests=False),
-        "rank: path .2": ranked(rrf({**text_code, "lex": 1.0}), path_boost=0.2),
-        "rank: mass .05": ranked(rrf({**text_code, "lex": 1.0}), file_mass=0.05),
-        "rank: no hidden": ranked(rrf({**text_code, "lex": 1.0}), hide=True),
-        "rank: prose .8": ranked(rrf({**text_code, "lex": 1.0}), prose=0.8),
-        "rank: prose .6": ranked(rrf({**text_code, "lex": 1.0}), prose=0.6),
-        "rank: no hidden, prose .8": ranked(rrf({**text_code, "lex": 1.0}), hide=True, prose=0.8),
-        "rank: no hidden, prose .8, path .2": ranked(rrf({**text_code, "lex": 1.0}), hide=True, prose=0.8,
-                                                     path_boost=0.2),
-        "w1,.5,1 | rank: no hidden, prose .8": ranked(rrf({"text": 1.0, "code": 0.5, "lex": 1.0}), hide=True,
-                                                      prose=0.8),
-        "score .15 | rank: no hidden, prose .8": ranked(score_fusion(text_code, 0.15), hide=True, prose=0.8),
+    """Cumulative steps to the product's ranking, then the product with one thing changed."""
+    equal = {"text": 1.0, "code": 1.0, "lex": 1.0}
+    weighted = {"text": 1.0, "code": 0.5, "lex": 1.0}
+    bare = {"names": False, "per_file": None, "prose": 1.0, "tests": False}
+    out = {
+        "1 text vector only (the tutorial)": rrf({"text": 1.0}),
+        "  code vector only": rrf({"code": 1.0}),
+        "  lexical vector only": rrf({"lex": 1.0}),
+        "2 RRF text + code": rrf({"text": 1.0, "code": 1.0}),
+        "3 RRF text + code + lexical": rrf(equal),
+        "4 weighted RRF 1 / 0.5 / 1": rrf(weighted),
+        "5 + identifier's definition first": ranked(rrf(weighted), **{**bare, "names": True}),
+        "6 + one hit per file in the top 10": ranked(rrf(weighted), **{**bare, "names": True, "per_file": 1}),
+        "7 + prose x0.8": ranked(rrf(weighted), **{**bare, "names": True, "per_file": 1, "prose": 0.8}),
+        "8 + tests x0.8 = product": ranked(rrf(weighted)),
+        "  product, score fusion (cos + 0.15 BM25/max)": ranked(score_fusion({"text": 1.0, "code": 1.0}, 0.15)),
+        "  product, RRF k=20": ranked(rrf(weighted, k=20)),
+        "  product, DBSF (unweighted)": ranked(dbsf(("text", "code", "lex"))),
+        "  product, score fusion (cos + 0.3 BM25/max)": ranked(score_fusion({"text": 1.0, "code": 1.0}, 0.3)),
+        "  product, score fusion (cos + 0.5 code + 0.15 BM25/max)": ranked(
+            score_fusion({"text": 1.0, "code": 0.5}, 0.15)),
+        "  ... missing dense scores as 0": ranked(score_fusion({"text": 1.0, "code": 0.5}, 0.15, floors=False)),
+        "  ... lexical 0.25": ranked(score_fusion({"text": 1.0, "code": 0.5}, 0.25)),
+        "  ... lexical 0.1": ranked(score_fusion({"text": 1.0, "code": 0.5}, 0.1)),
+        "  ... code 0.3": ranked(score_fusion({"text": 1.0, "code": 0.3}, 0.15)),
+        "  ... code 0.7": ranked(score_fusion({"text": 1.0, "code": 0.7}, 0.15)),
+        "  product, 2 hits per file": ranked(rrf(weighted), per_file=2),
+        "  product, no identifier signal": ranked(rrf(weighted), names=False),
+        "  product + path-term boost 0.2": ranked(rrf(weighted), path_boost=0.2),
+        "  product + file mass 0.05": ranked(rrf(weighted), file_mass=0.05),
     }
+    for w in ((1, 1, 1), (1, 0.5, 0.5), (1, 0.3, 1), (1, 0.5, 2), (2, 1, 1), (1, 0.25, 0.5), (1.5, 0.5, 1)):
+        out[f"  product, weights {w[0]} / {w[1]} / {w[2]}"] = ranked(rrf(dict(zip(("text", "code", "lex"), w))))
+    return out
 
 
 def main() -> None:

@@ -105,7 +105,7 @@ def run_repo(entry: dict[str, Any], data: Path, mode: str, reindex: bool) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--mode", default="both")
+    parser.add_argument("--mode", default="hybrid")
     parser.add_argument("--repos", default="")
     parser.add_argument("--reuse", action="store_true", help="Reuse existing indexes (incremental update).")
     parser.add_argument("--json", type=Path, help="Also write the results here.")

@@ -46,7 +46,7 @@ def test_expected_function_comes_first(indexed: Path, cli, query: str, expected:
 
 
 def test_both_mode_marks_where_the_models_agree(indexed: Path, cli) -> None:
-    hits = hits_for(cli, indexed, "return the plural form of a word", "--limit", "10")
+    hits = hits_for(cli, indexed, "return the plural form of a word", "--limit", "10", "--mode", "both")
     top = hits[0]
     assert top["overlap"], "the code model also finds pluralize: its lines are marked"
     for lo, hi in top["overlap"]:
@@ -54,6 +54,23 @@ def test_both_mode_marks_where_the_models_agree(indexed: Path, cli) -> None:
     text_only = hits_for(cli, indexed, "return the plural form of a word", "--mode", "text")
     assert all(h["overlap"] == [] for h in text_only)
     assert len(hits) == 10
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "text", "code", "lexical", "both"])
+def test_every_mode_answers(indexed: Path, cli, mode: str) -> None:
+    hits = hits_for(cli, indexed, "return the plural form of a word", "--mode", mode, "--limit", "7")
+    assert len(hits) == 7
+    assert "pluralize" in [h["name"] for h in hits[:3]]
+    if mode == "hybrid":
+        assert hits[0]["name"] == "pluralize" and hits[0]["overlap"]
+
+
+def test_hybrid_puts_an_identifiers_definition_first_and_spreads_files(indexed: Path, cli) -> None:
+    hits = hits_for(cli, indexed, "camelize")
+    assert (hits[0]["name"], hits[0]["path"]) == ("camelize", "inflection/__init__.py")
+    hits = hits_for(cli, indexed, "convert words between naming conventions")
+    paths = [h["path"] for h in hits]
+    assert len(set(paths[:3])) == min(3, len(set(paths)))  # one hit per file first, then the rest
 
 
 def test_json_contract_reads_queries_from_stdin(indexed: Path) -> None:

@@ -158,6 +158,15 @@ def test_sparse_idf_and_server_side_fusion(store) -> None:
         (fused,) = store.search("code", [Fused(searches, limit=5, method=method, weights=weights)])
         assert fused[0].payload["name"] == "f3", method  # first in all three lists
         assert len(fused) == 5
+    (summed,) = store.search("code", [Fused(searches, limit=5, method="sum", weights=[1.0, 0.0, 0.0],
+                                            defaults=[0.0, 0.0, 0.0])])
+    (text_only,) = store.search("code", [searches[0]])
+    assert [h.id for h in summed] == [h.id for h in text_only[:5]]
+    assert summed[0].score == pytest.approx(text_only[0].score, abs=1e-4)
+    # a point missing from a search counts the default: here only f3 is in the lexical list
+    (lexical_sum,) = store.search("code", [Fused(searches, limit=3, method="sum", weights=[0.0, 0.0, 1.0],
+                                                 defaults=[0.0, 0.0, -5.0])])
+    assert lexical_sum[0].payload["name"] == "f3" and lexical_sum[1].score == pytest.approx(-5.0)
     flt = Filter(must=[Match("language", "rust")])
     filtered = [Search(s.using, s.vector, 10, flt) for s in searches]
     (fused,) = store.search("code", [Fused(filtered, limit=5)])

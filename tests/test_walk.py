@@ -41,13 +41,23 @@ def test_gitignore_semsearchignore_and_nested_rules(tmp_path: Path) -> None:
 
 
 def test_vendored_build_and_vcs_folders_are_skipped(tmp_path: Path) -> None:
-    for folder in ("node_modules/x", ".git", "target/debug", "dist", "build", "vendor/lib", ".venv/lib",
-                   "pkg.egg-info"):
+    for folder in ("node_modules/x", "target/debug", "dist", "build", "vendor/lib", "venv/lib", "pkg.egg-info"):
         write(tmp_path, f"{folder}/file.js", "var a = 1;\n")
     write(tmp_path, "src/main.js", "var a = 1;\n")
     found, summary = paths(tmp_path)
     assert found == ["src/main.js"]
-    assert summary.skipped["vendored or build folder"] == 8
+    assert summary.skipped["vendored or build folder"] == 7
+
+
+def test_hidden_files_and_folders_only_when_asked(tmp_path: Path) -> None:
+    write(tmp_path, ".git/config", "[core]\n")
+    write(tmp_path, ".github/workflows/ci.yml", "on: push\n")
+    write(tmp_path, ".eslintrc.js", "module.exports = {};\n")
+    write(tmp_path, "app.py", "a = 1\n")
+    found, summary = paths(tmp_path)
+    assert found == ["app.py"] and summary.skipped["hidden"] == 3
+    found, _ = paths(tmp_path, hidden=True)
+    assert found == [".eslintrc.js", ".github/workflows/ci.yml", "app.py"]  # .git stays out
 
 
 def test_binary_large_and_invalid_utf8(tmp_path: Path) -> None:

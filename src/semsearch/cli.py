@@ -81,6 +81,7 @@ def index(
     collection: CollectionOpt = "code",
     recreate: Annotated[bool, typer.Option("--recreate", help="Drop the collection and build it anew.")] = False,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Skip files larger than this.")] = 1_000_000,
+    hidden: Annotated[bool, typer.Option("--hidden", help="Also index dot-files and dot-folders.")] = False,
     text_model: TextModelOpt = None, code_model: CodeModelOpt = None, device: DeviceOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
 ) -> None:
@@ -109,7 +110,7 @@ def index(
 
             indexer = Indexer(db, collection, text_model=text_model, code_model=code_model,
                               device=device, on_progress=on_progress)
-            summary = indexer.index_tree(directory, max_bytes=max_bytes, recreate=recreate)
+            summary = indexer.index_tree(directory, max_bytes=max_bytes, recreate=recreate, hidden=hidden)
         err.print(summary_text(summary, collection, db.location), soft_wrap=True)
 
 
@@ -118,7 +119,7 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for; '-' reads one query per line from stdin.")],
     store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
     collection: CollectionOpt = "code",
-    mode: Annotated[str, typer.Option("--mode", help="text, code or both (the seed's merge).")] = "both",
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, text, code, lexical or both (the seed's merge).")] = "hybrid",
     limit: Annotated[int, typer.Option("-k", "--limit", help="Number of results (groups with --group-by).")] = 10,
     group_by: Annotated[Optional[str], typer.Option("--group-by", help="Payload field, e.g. module.")] = None,
     group_size: Annotated[int, typer.Option("--group-size", help="Hits per group.")] = 1,

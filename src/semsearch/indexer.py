@@ -106,14 +106,15 @@ class Indexer:
         self.progress = Progress()
 
     # -- public --------------------------------------------------------------------
-    def index_tree(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, recreate: bool = False) -> IndexSummary:
+    def index_tree(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, recreate: bool = False,
+                   hidden: bool = False) -> IndexSummary:
         started = time.perf_counter()
         summary = IndexSummary()
         models = self._prepare(recreate, {"root": str(root.resolve())})
         known = self._known_files()
         pending: list[tuple[str, str, list[Structure]]] = []  # (path, hash, structures)
         seen: set[str] = set()
-        for source in walk(root, max_bytes=max_bytes, summary=summary.walk):
+        for source in walk(root, max_bytes=max_bytes, summary=summary.walk, hidden=hidden):
             seen.add(source.path)
             digest = file_hash(source.text)
             self.progress.files += 1

@@ -73,7 +73,7 @@ def _terms(text: str) -> set[str]:
 
 def rerank(query: str, candidates: list[Candidate], *, names: bool = True, tests: bool = True,
            per_file: int | None = PER_FILE, path_boost: float = 0.0, file_mass: float = 0.0,
-           prose: float = 1.0) -> list[Candidate]:
+           prose: float = PROSE_FACTOR, top: int = TOP) -> list[Candidate]:
     """Candidates (best first, by fused score) in their final order."""
     symbol = identifier_query(query) if names else None
     demote_tests = tests and not _ASKS_FOR_TESTS.search(query)
@@ -99,7 +99,7 @@ def rerank(query: str, candidates: list[Candidate], *, names: bool = True, tests
         keyed.append((-tier, -score, position, c))
     keyed.sort(key=lambda k: k[:3])
     ordered = [k[3] for k in keyed]
-    return _diversify(ordered, per_file) if per_file else ordered
+    return _diversify(ordered, per_file, top) if per_file else ordered
 
 
 def _name_tier(symbol: str, c: Candidate) -> int:
@@ -113,13 +113,13 @@ def _name_tier(symbol: str, c: Candidate) -> int:
     return 0
 
 
-def _diversify(ordered: list[Candidate], per_file: int) -> list[Candidate]:
+def _diversify(ordered: list[Candidate], per_file: int, top_size: int) -> list[Candidate]:
     """Keep order, but a file's hits past `per_file` move below the other files' in the top."""
     top: list[Candidate] = []
     waiting: list[Candidate] = []
     counts: dict[str, int] = {}
     for c in ordered:
-        if len(top) >= TOP:
+        if len(top) >= top_size:
             waiting.append(c)
             continue
         if counts.get(c.path, 0) >= per_file:

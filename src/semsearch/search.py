@@ -1,11 +1,15 @@
 """Query a code collection: modes, the seed's merge with overlapping lines, filters, group-by.
 
 Modes:
-  text  the natural-language model over the textified structures
-  code  the code model over raw snippets
-  both  the seed tutorial's merge: text hits first; a code hit overlapping a text hit in
-        the same file is folded into it and the shared line ranges are reported; the
-        remaining code hits follow.
+  hybrid   (default) the text, code and lexical vectors fused by Qdrant (a score formula
+           over prefetches), then re-ranked for code (ranking.py)
+  text     the natural-language model over the textified structures
+  code     the code model over raw snippets
+  lexical  BM25 over names, path, docs and code
+  both     the seed tutorial's merge: text hits first; a code hit overlapping a text hit in
+           the same file is folded into it and the shared line ranges are reported; the
+           remaining code hits follow.
+In every mode but text/lexical alone, `overlap` marks the lines the code model agrees on.
 """
 
 from __future__ import annotations
@@ -14,13 +18,21 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from semsearch import lexical
 from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import encoder
-from semsearch.indexer import resolve_models
-from semsearch.store import Filter, Match, Search, Store, StoreError
+from semsearch.indexer import LEXICAL, resolve_models
+from semsearch.ranking import Candidate, identifier_query, rerank
+from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError
 
-MODES = ("text", "code", "both")
+MODES = ("hybrid", "text", "code", "lexical", "both")
+DEFAULT_MODE = "hybrid"
 MAX_LIMIT = 1000
+CANDIDATES = 100  # per vector, fused and re-ranked in hybrid mode
+# Hybrid score: cos(text) + 0.5 cos(code) + 0.15 BM25 / (the query's best BM25). Chosen over
+# Qdrant's RRF and DBSF by the development benchmark (bench/README.md, the ablation table).
+TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT = 1.0, 0.5, 0.15
+NAME_HITS = 20  # structures named exactly as an identifier query, added to the candidates
 
 # Short names users type → payload paths.
 FIELD_ALIASES = {
@@ -100,24 +112,35 @@ def parse_filters(items: list[str], separator: str = "=") -> list[Match]:
     return [Match(k, v[0] if len(v) == 1 else v) for k, v in values.items()]
 
 
-def merge_overlapping(text_hits: list[SearchHit], code_hits: list[SearchHit]) -> list[SearchHit]:
-    """The seed's merge: fold code hits into overlapping text hits, append the rest."""
+def mark_overlaps(hits: list[SearchHit], code_hits: list[SearchHit]) -> list[SearchHit]:
+    """Record on each hit the line ranges that code-model hits in its file share with it.
+
+    Returns the code hits that overlap none of the hits.
+    """
     rest: list[SearchHit] = []
     for code_hit in code_hits:
         matched = False
-        for text_hit in text_hits:
-            if text_hit.path != code_hit.path:
+        for hit in hits:
+            if hit.path != code_hit.path:
                 continue
-            lo = max(text_hit.line_from, code_hit.line_from)
-            hi = min(text_hit.line_to, code_hit.line_to)
+            lo = max(hit.line_from, code_hit.line_from)
+            hi = min(hit.line_to, code_hit.line_to)
             if lo <= hi:
-                text_hit.overlap.append([lo, hi])
-                text_hit.found_by = "both"
+                hit.overlap.append([lo, hi])
                 matched = True
         if not matched:
             rest.append(code_hit)
-    for hit in text_hits:
+    for hit in hits:
         hit.overlap = _union(hit.overlap)
+    return rest
+
+
+def merge_overlapping(text_hits: list[SearchHit], code_hits: list[SearchHit]) -> list[SearchHit]:
+    """The seed's merge: fold code hits into overlapping text hits, append the rest."""
+    rest = mark_overlaps(text_hits, code_hits)
+    for hit in text_hits:
+        if hit.overlap:
+            hit.found_by = "both"
     return text_hits + rest
 
 
@@ -158,8 +181,10 @@ class Searcher:
         if metadata.get("kind", "code") != "code":
             raise QueryError(f"collection {collection!r} holds {metadata.get('kind')}, not code")
         self.models = resolve_models(metadata, text_model, code_model)
+        self.has_lexical = LEXICAL in metadata.get("sparse", {})
         self.device = device
         self._languages: set[str] | None = None
+        self._embedded: dict[tuple[str, str], list[float]] = {}
 
     def check_filters(self, matches: list[Match]) -> None:
         for match in matches:
@@ -174,7 +199,7 @@ class Searcher:
                     what = "unknown language" if value not in ALL_LANGUAGES else "no structures in language"
                     raise QueryError(f"{what} {value!r} (this collection has: {known})")
 
-    def search(self, query: str, *, mode: str = "both", limit: int = 10,
+    def search(self, query: str, *, mode: str = DEFAULT_MODE, limit: int = 10,
                filters: list[Match] | None = None) -> list[SearchHit]:
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
@@ -185,10 +210,17 @@ class Searcher:
         filters = filters or []
         self.check_filters(filters)
         flt = Filter(must=filters) if filters else None
+        if mode in ("hybrid", "lexical") and not self.has_lexical:
+            raise QueryError(f"collection {self.collection!r} has no lexical vector (built by an older semsearch): "
+                             f"rebuild it with `semsearch index --recreate`, or use --mode text, code or both")
+        if mode == "hybrid":
+            return self._hybrid(query, limit, flt)
         if mode == "text":
             return self._run([Search("text", self._embed("text", query), limit, flt)], "text")[0]
         if mode == "code":
             return self._run([Search("code", self._embed("code", query), limit, flt)], "code")[0]
+        if mode == "lexical":
+            return self._run([Search(LEXICAL, lexical.embed_query(query), limit, flt)], "lexical")[0]
         text_limit = max(1, math.ceil(limit / 2))
         text_hits, code_hits = self._run([
             Search("text", self._embed("text", query), text_limit, flt),
@@ -196,7 +228,40 @@ class Searcher:
         ], None)
         return merge_overlapping(text_hits, code_hits)[:limit]
 
-    def search_groups(self, query: str, *, group_by: str, group_size: int = 1, mode: str = "both",
+    def _hybrid(self, query: str, limit: int, flt: Filter | None) -> list[SearchHit]:
+        """Two batched calls: the scales of this query's scores, then the fused query itself.
+
+        The formula needs per-query constants — the best BM25 score (so lexical counts
+        relative to the best match) and each dense list's lowest score (what a candidate
+        missing from that list counts) — so a first, payload-free pass measures them.
+        """
+        text_vector, code_vector = self._embed("text", query), self._embed("code", query)
+        fetch = max(CANDIDATES, limit)
+        prefetch = [Search("text", text_vector, fetch, flt, with_payload=False),
+                    Search("code", code_vector, fetch, flt, with_payload=False),
+                    Search(LEXICAL, lexical.embed_query(query), fetch, flt, with_payload=False)]
+        text_list, code_list, lexical_list = self.store.search(self.collection, prefetch)
+        best_lexical = max((h.score for h in lexical_list), default=0.0)
+        weights = [TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT / best_lexical if best_lexical > 0 else 0.0]
+        floors = [min((h.score for h in text_list), default=0.0), min((h.score for h in code_list), default=0.0), 0.0]
+        queries: list[Query] = [Fused(prefetch, limit=fetch, method="sum", weights=weights, defaults=floors),
+                                Search("code", code_vector, max(20, 2 * limit), flt)]
+        symbol = identifier_query(query)
+        if symbol is not None:
+            named = Filter(must=[*(flt.must if flt else []), Match("name", symbol)],
+                           must_not=list(flt.must_not) if flt else [])
+            queries.append(Search("text", text_vector, NAME_HITS, named))
+        fused, code_hits, *named_hits = self.store.search(self.collection, queries)
+        candidates = [Candidate(h.id, h.payload, score=h.score) for h in fused]
+        seen = {c.id for c in candidates}
+        for hits in named_hits:
+            candidates += [Candidate(h.id, h.payload) for h in hits if h.id not in seen]
+        ranked = rerank(query, candidates, top=limit)[:limit]
+        hits = [SearchHit(c.id, c.score, c.payload, found_by="hybrid") for c in ranked]
+        mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_hits])
+        return hits
+
+    def search_groups(self, query: str, *, group_by: str, group_size: int = 1, mode: str = DEFAULT_MODE,
                       limit: int = 10, filters: list[Match] | None = None) -> list[Group]:
         if group_size < 1:
             raise QueryError("group size must be at least 1")
@@ -205,8 +270,14 @@ class Searcher:
         return group_hits(hits, field_path(group_by), limit, group_size)
 
     def _embed(self, vector: str, query: str) -> list[float]:
+        """The query's vector for a named vector; one model call when text and code share a model."""
         model = self.models.text if vector == "text" else self.models.code
-        return encoder(model, self.device).encode_one(query)
+        key = (model, query)
+        if key not in self._embedded:
+            if len(self._embedded) > 64:
+                self._embedded.clear()
+            self._embedded[key] = encoder(model, self.device).encode_one(query)
+        return self._embedded[key]
 
     def _run(self, searches: list[Search], found_by: str | None) -> list[list[SearchHit]]:
         results = self.store.search(self.collection, searches)

@@ -51,6 +51,9 @@ def body_terms(structure: Structure, limit: int = BODY_TERMS) -> list[str]:
 def textify(structure: Structure, with_body: bool = False) -> str:
     """The tutorial's sentence; with_body appends the body's identifiers, humanised."""
     context = structure.context
+    defines = structure.extra.get("defines")
+    if structure.code_type == "Block" and defines is not None:
+        return _file_head(structure, defines)
     parts = [structure.code_type, humanize(structure.name)]
     if structure.docstring:
         parts.append(f"that does {structure.docstring}")
@@ -65,4 +68,17 @@ def textify(structure: Structure, with_body: bool = False) -> str:
         terms = body_terms(structure)
         if terms:
             parts.append("uses " + " ".join(humanize(t).lower() for t in terms))
+    return " ".join(token for token in _NON_WORD.split(" ".join(parts)) if token)
+
+
+def _file_head(structure: Structure, defines: list[str]) -> str:
+    """A file's head window stands for the file: its doc text and what it defines."""
+    context = structure.context
+    stem = context.file_name.rsplit(".", 1)[0]
+    parts = [f"File {humanize(stem)}"]
+    if structure.docstring:
+        parts.append(f"that does {structure.docstring}")
+    if defines:
+        parts.append("defines " + " ".join(humanize(name).lower() for name in defines))
+    parts.append(f"module {context.module} file {context.file_name}")
     return " ".join(token for token in _NON_WORD.split(" ".join(parts)) if token)

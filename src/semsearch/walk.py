@@ -90,16 +90,20 @@ def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel: str, is_dir: bool)
     return ignored
 
 
-def walk(root: Path, max_bytes: int = DEFAULT_MAX_BYTES,
-         summary: WalkSummary | None = None) -> Iterator[SourceFile]:
-    """Yield the indexable files under root in a stable (sorted) order."""
+def walk(root: Path, max_bytes: int = DEFAULT_MAX_BYTES, summary: WalkSummary | None = None,
+         hidden: bool = False) -> Iterator[SourceFile]:
+    """Yield the indexable files under root in a stable (sorted) order.
+
+    Hidden files and folders (dot-names) are skipped unless `hidden`, as ripgrep does:
+    they hold tool configuration and agent notes, rarely the code a search is after.
+    """
     summary = summary if summary is not None else WalkSummary()
     root = root.resolve()
-    yield from _walk_dir(root, "", [], max_bytes, summary, root)
+    yield from _walk_dir(root, "", [], max_bytes, summary, root, hidden)
 
 
 def _walk_dir(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpec]],
-              max_bytes: int, summary: WalkSummary, root: Path) -> Iterator[SourceFile]:
+              max_bytes: int, summary: WalkSummary, root: Path, hidden: bool) -> Iterator[SourceFile]:
     spec = _load_spec(directory)
     if spec is not None:
         specs = [*specs, (rel, spec)]
@@ -110,6 +114,11 @@ def _walk_dir(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpe
         return
     for entry in entries:
         child_rel = f"{rel}/{entry.name}" if rel else entry.name
+        if entry.name in IGNORE_FILES:
+            continue  # the rules themselves, not content
+        if not hidden and entry.name.startswith("."):
+            summary.skip("hidden", child_rel)
+            continue
         try:
             is_link = entry.is_symlink()
             is_dir = entry.is_dir(follow_symlinks=False)
@@ -122,7 +131,7 @@ def _walk_dir(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpe
             elif _ignored(specs, child_rel, True):
                 summary.skip("ignored", child_rel + "/")
             else:
-                yield from _walk_dir(Path(entry.path), child_rel, specs, max_bytes, summary, root)
+                yield from _walk_dir(Path(entry.path), child_rel, specs, max_bytes, summary, root, hidden)
             continue
         if is_link:
             # Symlinked folders could loop or leave the tree; symlinked files are read
@@ -150,8 +159,6 @@ def _walk_dir(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpe
 def _read(entry: os.DirEntry[str], rel: str, specs: list[tuple[str, pathspec.PathSpec]],
           max_bytes: int, summary: WalkSummary) -> SourceFile | None:
     name = entry.name
-    if name in IGNORE_FILES:
-        return None  # the rules themselves, not content
     if _ignored(specs, rel, False):
         summary.skip("ignored", rel)
         return None

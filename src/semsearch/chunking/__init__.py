@@ -11,13 +11,14 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from semsearch.chunking.languages import SPECS, detect_language
-from semsearch.chunking.treesitter import Found, find_structures
+from semsearch.chunking.treesitter import Found, strip_comment, find_structures
 from semsearch.structures import Context, Structure
 
 MAX_LINES = 60  # a structure longer than this is split into parts
 PART_LINES = 40  # target length of a part and of a line window
 SKELETON_LINES = 80  # a container's outline is cut after this many lines
 MIN_WINDOW_CHARS = 8  # windows with fewer alphanumeric characters say nothing
+HEAD_NAMES = 40  # names a file's head window lists of what the file defines
 
 
 def module_of(path: str) -> str:
@@ -35,11 +36,11 @@ def chunk_source(path: str, text: str, language: str | None = None) -> list[Stru
     context = _ContextMaker(path, language, lines)
     structures: list[Structure] = []
     covered: list[tuple[int, int]] = []
-    if language in SPECS:
-        for found in find_structures(text, language):
-            covered.append((found.doc_start, found.end))
-            structures.extend(context.from_found(found))
-    structures.extend(context.windows(covered))
+    top: list[Found] = find_structures(text, language) if language in SPECS else []
+    for found in top:
+        covered.append((found.doc_start, found.end))
+        structures.extend(context.from_found(found))
+    structures.extend(context.windows(covered, [f.name for f in top]))
     structures.sort(key=lambda s: (s.line_from, -s.line_to))
     return structures
 
@@ -114,8 +115,12 @@ class _ContextMaker:
             snippet=snippet, part=part, parts=parts,
         )
 
-    def windows(self, covered: list[tuple[int, int]]) -> list[Structure]:
-        """Line windows over every run of lines that no structure covers."""
+    def windows(self, covered: list[tuple[int, int]], defines: list[str]) -> list[Structure]:
+        """Line windows over every run of lines that no structure covers.
+
+        The file's head window (the first one, when it opens the file) also carries the
+        file's leading doc text and the names the file defines: it stands for the file.
+        """
         is_covered = [False] * len(self.lines)
         for a, b in covered:
             for row in range(a, min(b, len(self.lines) - 1) + 1):
@@ -137,15 +142,46 @@ class _ContextMaker:
                 if sum(ch.isalnum() for ch in snippet) < MIN_WINDOW_CHARS:
                     continue
                 first = next(line.strip() for line in self.lines[a:b + 1] if line.strip())
-                out.append(self.record(
+                record = self.record(
                     name=self.file_name, signature=first[:120], code_type="Block", docstring=None,
                     line=a + 1, line_from=a + 1, line_to=b + 1, struct_name=None, snippet=snippet,
-                ))
+                )
+                if not out and not any(line.strip() for line in self.lines[:a]):
+                    record.docstring = leading_doc(self.lines[a:b + 1], self.language)
+                    if defines:
+                        record.extra["defines"] = list(dict.fromkeys(defines))[:HEAD_NAMES]
+                out.append(record)
             row = run_end + 1
         return out
 
     def _slice(self, start: int, end: int) -> str:
         return "\n".join(self.lines[start:end + 1])
+
+
+def leading_doc(lines: list[str], language: str) -> str | None:
+    """The doc text opening a file: a Python module docstring or a leading comment block."""
+    spec = SPECS.get(language)
+    body = [line.strip() for line in lines]
+    while body and (body[0].startswith("#!") or "coding:" in body[0] or "coding=" in body[0] or not body[0]):
+        body = body[1:]  # shebang, encoding declaration
+    if not body:
+        return None
+    for quote in ('"""', "'''"):
+        if body[0].lstrip("rRuU").startswith(quote):
+            text = "\n".join(body)
+            start = text.index(quote) + 3
+            end = text.find(quote, start)
+            return text[start:end].strip() or None if end != -1 else None
+    if spec is None:
+        return None
+    comment = []
+    for line in body:
+        if line.startswith(spec.line_comments or ("\0",)) or line.startswith(tuple(b[0] for b in spec.block_comments)) \
+                or (comment and (line.startswith("*") or line.endswith("*/"))):
+            comment.append(strip_comment(line, spec))
+            continue
+        break
+    return "\n".join(c for c in comment if c).strip() or None
 
 
 def _head_end(found: Found) -> int:

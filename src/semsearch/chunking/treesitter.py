@@ -288,11 +288,11 @@ def _doc_comment_above(lines: list[str], start: int, spec: LanguageSpec) -> tupl
         break
     if not collected:
         return start, None
-    text = "\n".join(_strip_comment(line, spec) for line in reversed(collected)).strip()
+    text = "\n".join(strip_comment(line, spec) for line in reversed(collected)).strip()
     return row + 1, (text or None)
 
 
-def _strip_comment(line: str, spec: LanguageSpec) -> str:
+def strip_comment(line: str, spec: LanguageSpec) -> str:
     for opening, closing in spec.block_comments:
         line = line.removeprefix(opening).removesuffix(closing)
     for marker in sorted(spec.line_comments, key=len, reverse=True):

@@ -90,17 +90,24 @@ class Search:
     vector: list[float] | SparseVector
     limit: int
     filter: Filter | None = None
+    with_payload: bool = True
 
 
 @dataclass
 class Fused:
-    """Several searches fused by Qdrant itself into one ranking (prefetch + fusion)."""
+    """Several searches fused by Qdrant itself into one ranking (prefetch + fusion).
+
+    method "rrf": reciprocal rank fusion, optionally weighted; "dbsf": distribution-based
+    score fusion; "sum": a formula, sum of weight * score over the searches, a search that
+    did not return a point counting its entry in `defaults` (0 when not given).
+    """
 
     searches: list[Search]
     limit: int
-    method: str = "rrf"  # "rrf" (optionally weighted) or "dbsf"
+    method: str = "rrf"
     weights: list[float] | None = None
     k: int = 60
+    defaults: list[float] | None = None
 
 
 Query = Search | Fused

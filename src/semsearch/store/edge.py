@@ -181,10 +181,21 @@ def _vector(v: list[float] | SparseVector) -> Any:
 def _request(query: Query) -> qe.QueryRequest:
     if isinstance(query, Search):
         return qe.QueryRequest(limit=query.limit, query=qe.Query.Nearest(_vector(query.vector), using=query.using),
-                               filter=_filter(query.filter), with_payload=True)
+                               filter=_filter(query.filter), with_payload=query.with_payload)
     prefetches = [qe.Prefetch(limit=s.limit, query=qe.Query.Nearest(_vector(s.vector), using=s.using),
                               filter=_filter(s.filter)) for s in query.searches]
-    fusion = qe.Fusion.Dbsf() if query.method == "dbsf" else qe.Fusion.Rrf(k=query.k, weights=query.weights)
+    fusion: Any
+    if query.method == "sum":
+        weights = query.weights or [1.0] * len(query.searches)
+        defaults = query.defaults or [0.0] * len(query.searches)
+        e = qe.Expression
+        fusion = qe.Formula(
+            e.Sum([e.Mult([e.Constant(w), e.Variable(f"$score[{i}]")]) for i, w in enumerate(weights)]),
+            defaults={f"$score[{i}]": d for i, d in enumerate(defaults)})
+    elif query.method == "dbsf":
+        fusion = qe.Fusion.Dbsf()
+    else:
+        fusion = qe.Fusion.Rrf(k=query.k, weights=query.weights)
     return qe.QueryRequest(limit=query.limit, prefetches=prefetches, query=fusion, with_payload=True)
 
 

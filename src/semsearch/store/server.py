@@ -140,11 +140,21 @@ def _vector(v: list[float] | SparseVector) -> Any:
 def _request(query: Query) -> models.QueryRequest:
     if isinstance(query, Search):
         return models.QueryRequest(query=_vector(query.vector), using=query.using, limit=query.limit,
-                                   filter=_filter(query.filter), with_payload=True)
+                                   filter=_filter(query.filter), with_payload=query.with_payload)
     prefetch = [models.Prefetch(query=_vector(s.vector), using=s.using, limit=s.limit, filter=_filter(s.filter))
                 for s in query.searches]
-    fusion: Any = (models.FusionQuery(fusion=models.Fusion.DBSF) if query.method == "dbsf"
-                   else models.RrfQuery(rrf=models.Rrf(k=query.k, weights=query.weights)))
+    fusion: Any
+    if query.method == "sum":
+        weights = query.weights or [1.0] * len(query.searches)
+        defaults = query.defaults or [0.0] * len(query.searches)
+        fusion = models.FormulaQuery(
+            formula=models.SumExpression(sum=[models.MultExpression(mult=[w, f"$score[{i}]"])
+                                              for i, w in enumerate(weights)]),
+            defaults={f"$score[{i}]": d for i, d in enumerate(defaults)})
+    elif query.method == "dbsf":
+        fusion = models.FusionQuery(fusion=models.Fusion.DBSF)
+    else:
+        fusion = models.RrfQuery(rrf=models.Rrf(k=query.k, weights=query.weights))
     return models.QueryRequest(prefetch=prefetch, query=fusion, limit=query.limit, with_payload=True)
 
 

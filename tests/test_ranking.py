@@ -1,0 +1,77 @@
+"""Ranking signals and result merging, on hand-made candidates."""
+
+from semsearch.ranking import Candidate, identifier_query, is_test_path, rerank
+from semsearch.search import SearchHit, group_hits, merge_overlapping, parse_filters
+
+
+def cand(id: str, path: str, name: str = "f", code_type: str = "Function", score: float = 1.0,
+         language: str = "python", struct: str | None = None) -> Candidate:
+    return Candidate(id, {"name": name, "code_type": code_type, "language": language,
+                          "context": {"file_path": path, "struct_name": struct}}, score=score)
+
+
+def test_identifier_queries() -> None:
+    assert identifier_query("HTTPException") == "HTTPException"
+    assert identifier_query("count_indexed_points()") == "count_indexed_points"
+    assert identifier_query("Client.get") == "get" and identifier_query("std::mem::swap") == "swap"
+    assert identifier_query("how are routes registered") is None
+    assert identifier_query("a-b") is None
+
+
+def test_test_paths() -> None:
+    for path in ("tests/test_x.py", "pkg/test_x.py", "src/foo_test.go", "web/app.spec.ts", "examples/demo.py",
+                 "docs/conf.py", "a/__tests__/b.js"):
+        assert is_test_path(path), path
+    for path in ("pkg/testing_tools.py", "src/contest.py", "latest/x.py"):
+        assert not is_test_path(path), path
+
+
+def test_definition_of_an_identifier_comes_first() -> None:
+    ranked = rerank("Router", [
+        cand("use", "app.py", "make_app", score=0.9),
+        cand("test", "tests/test_router.py", "Router", "Class", score=0.8),
+        cand("member", "router.py", "add", "Method", score=0.7, struct="Router"),
+        cand("def", "router.py", "Router", "Class", score=0.1),
+    ], per_file=None)
+    assert [c.id for c in ranked] == ["def", "member", "test", "use"]  # the test is tier 1 but demoted
+
+
+def test_tests_and_prose_yield_to_code_unless_asked_for() -> None:
+    items = [cand("t", "tests/test_a.py", score=1.0), cand("doc", "README.md", score=1.0, language="markdown"),
+             cand("code", "a.py", score=0.9)]
+    assert rerank("parse a header", items)[0].id == "code"
+    assert rerank("tests for parsing a header", items, prose=1.0)[0].id == "t"
+
+
+def test_one_hit_per_file_in_the_top_then_the_rest_in_order() -> None:
+    items = [cand("a1", "a.py", score=0.9), cand("a2", "a.py", score=0.8), cand("b1", "b.py", score=0.7),
+             cand("a3", "a.py", score=0.6), cand("c1", "c.py", score=0.5)]
+    assert [c.id for c in rerank("x y", items, top=3)] == ["a1", "b1", "c1", "a2", "a3"]
+    assert [c.id for c in rerank("x y", items, per_file=None)] == ["a1", "a2", "b1", "a3", "c1"]
+
+
+def hit(path: str, a: int, b: int, name: str = "x") -> SearchHit:
+    return SearchHit(f"{path}:{a}", 1.0, {"name": name, "line_from": a, "line_to": b,
+                                            "context": {"file_path": path, "module": path.split("/")[0]}})
+
+
+def test_seed_merge_folds_overlapping_code_hits_and_keeps_the_rest() -> None:
+    text = [hit("a.py", 10, 30), hit("b.py", 1, 5)]
+    code = [hit("a.py", 25, 40), hit("a.py", 12, 14), hit("c.py", 1, 9), hit("b.py", 6, 9)]
+    merged = merge_overlapping(text, code)
+    assert [h.id for h in merged] == ["a.py:10", "b.py:1", "c.py:1", "b.py:6"]
+    assert merged[0].overlap == [[12, 14], [25, 30]] and merged[0].found_by == "both"
+    assert merged[1].overlap == [] and merged[1].found_by == "text"
+
+
+def test_group_by_keeps_the_best_per_value() -> None:
+    hits = [hit("m1/a.py", 1, 2, "a"), hit("m1/b.py", 1, 2, "b"), hit("m2/c.py", 1, 2, "c"),
+            hit("m1/d.py", 1, 2, "d"), hit("m3/e.py", 1, 2, "e")]
+    groups = group_hits(hits, "context.module", limit=2, group_size=2)
+    assert [(g.value, [h.payload["name"] for h in g.hits]) for g in groups] == [("m1", ["a", "b"]), ("m2", ["c"])]
+
+
+def test_filters_parse_with_aliases_and_repeats() -> None:
+    matches = parse_filters(["language=python", "path=src/a.py", "language=rust", "context.module=db"])
+    assert {(m.key, str(m.value)) for m in matches} == {
+        ("language", "['python', 'rust']"), ("context.file_path", "src/a.py"), ("context.module", "db")}
