@@ -44,12 +44,13 @@ CSN = WORK / "csn"
 
 
 def fetch(kind: str, spec: str) -> Path:
-    target = CSN / "src" / re.sub(r"[^\w.-]", "_", spec)
-    if target.is_dir():
-        return target
-    target.mkdir(parents=True)
     if kind == "pypi":
-        return fetch_sdist(spec, target)
+        return fetch_sdist(spec, CSN / "src" / "pypi")
+    target = CSN / "src" / re.sub(r"[^\w.-]", "_", spec)
+    unpacked = target / ("package" if kind == "npm" else "root")
+    if unpacked.is_dir():
+        return unpacked
+    target.mkdir(parents=True, exist_ok=True)
     if kind == "npm":
         archive = subprocess.run(["npm", "pack", spec, "--silent"], cwd=target, check=True,
                                  capture_output=True, text=True).stdout.strip().splitlines()[-1]
@@ -91,6 +92,8 @@ def pairs_for(language: str, max_pairs: int) -> tuple[list[Structure], list[tupl
         for source in walk(root, hidden=True):
             if detect_language(source.path, source.text) != language or is_test_path(source.path):
                 continue
+            if source.path.endswith(".pyi"):
+                continue  # stubs repeat the implementation's signatures without bodies
             for s in chunk_source(f"{spec}/{source.path}", source.text):
                 if s.code_type not in ("Function", "Method") or s.part not in (None, 1):
                     continue
@@ -122,7 +125,9 @@ def main() -> None:
         assert language in SPECS
         corpus, pairs = pairs_for(language, args.max_pairs)
         with EdgeStore(CSN / "stores" / language) as store:
-            if not store.exists("csn") or store.count("csn") != len({s.point_id() for s in corpus}):
+            ids = {s.point_id() for s in corpus}
+            if not store.exists("csn") or store.count("csn") != len(ids) or \
+                    any(h.id not in ids for h in store.scroll("csn", [])):
                 if store.exists("csn"):
                     store.drop("csn")
                 Indexer(store, "csn").import_structures(corpus)

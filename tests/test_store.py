@@ -19,6 +19,7 @@ from semsearch.store import (
     Filter,
     Fused,
     Match,
+    MatchText,
     Point,
     Search,
     SparseVector,
@@ -171,3 +172,26 @@ def test_sparse_idf_and_server_side_fusion(store) -> None:
     filtered = [Search(s.using, s.vector, 10, flt) for s in searches]
     (fused,) = store.search("code", [Fused(filtered, limit=5)])
     assert fused and all(h.payload["language"] == "rust" for h in fused)
+
+
+def test_text_and_integer_indexes_retrieve_and_exclusion(store) -> None:
+    spec = CollectionSpec(vectors={"dense": DenseVector(DIM, "m")}, keyword_fields=["city"],
+                          integer_fields=["rank"], text_fields=["description"])
+    store.create("records", spec)
+    rows = [("a", "Handmade wooden furniture for small flats", "Berlin", 1),
+            ("b", "Wooden toys and furniture for children", "Paris", 2),
+            ("c", "Cloud software for accountants", "Berlin", 3)]
+    store.upsert("records", [Point(str(uuid.uuid5(uuid.NAMESPACE_OID, n)), {"dense": unit(i)},
+                                   {"name": n, "description": d, "city": c, "rank": r})
+                             for i, (n, d, c, r) in enumerate(rows)])
+    assert store.metadata("records")["text_fields"] == ["description"]
+    wooden = Filter(must=[MatchText("description", "wooden furniture")])
+    assert sorted(h.payload["name"] for h in store.scroll("records", ["name"], wooden)) == ["a", "b"]
+    berlin = Filter(must=[MatchText("description", "furniture"), Match("city", "Berlin")])
+    assert [h.payload["name"] for h in store.scroll("records", ["name"], berlin)] == ["a"]
+    assert store.count("records", Filter(must=[Match("rank", 3)])) == 1
+    a_id = str(uuid.uuid5(uuid.NAMESPACE_OID, "a"))
+    (point,) = store.retrieve("records", [a_id, str(uuid.uuid4())], with_vectors=True)
+    assert point.payload["name"] == "a" and point.vectors["dense"] == pytest.approx(unit(0), abs=1e-5)
+    (similar,) = store.search("records", [Search("dense", point.vectors["dense"], 5, Filter(exclude_ids=[a_id]))])
+    assert [h.payload["name"] for h in similar] and "a" not in [h.payload["name"] for h in similar]

@@ -119,7 +119,10 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for; '-' reads one query per line from stdin.")],
     store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
     collection: CollectionOpt = "code",
-    mode: Annotated[str, typer.Option("--mode", help="hybrid, text, code, lexical or both (the seed's merge).")] = "hybrid",
+    mode: Annotated[Optional[str], typer.Option(
+        "--mode", help="Code: hybrid (default), text, code, lexical, both (the seed's merge). "
+                       "Records: hybrid (default), neural, fulltext.")] = None,
+    neural: Annotated[Optional[bool], typer.Option("--neural/--fulltext", help="Records: the seed demo's switch.")] = None,
     limit: Annotated[int, typer.Option("-k", "--limit", help="Number of results (groups with --group-by).")] = 10,
     group_by: Annotated[Optional[str], typer.Option("--group-by", help="Payload field, e.g. module.")] = None,
     group_size: Annotated[int, typer.Option("--group-size", help="Hits per group.")] = 1,
@@ -127,11 +130,17 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query.")] = False,
     text_model: TextModelOpt = None, code_model: CodeModelOpt = None, device: DeviceOpt = None,
 ) -> None:
-    """Search an indexed collection."""
+    """Search an indexed collection (code or records)."""
     from semsearch.render import print_groups, print_hits
     from semsearch.search import Searcher, parse_filters
 
     with errors_as_messages(), _open(store, qdrant_url, api_key, default=_search_store(store)) as db:
+        if db.metadata(collection).get("kind") == "records":
+            if neural is not None and mode is None:
+                mode = "neural" if neural else "fulltext"
+            _search_records(db, collection, query, mode or "hybrid", limit, filter or [], as_json, text_model, device)
+            return
+        mode = mode or "hybrid"
         matches = parse_filters(filter or [])
         searcher = Searcher(db, collection, text_model=text_model, code_model=code_model, device=device)
         if db.count(collection) == 0:
@@ -154,6 +163,127 @@ def search(
                 print(json.dumps({"query": text, "hits": [h.to_json() for h in hits]}), flush=True)
             else:
                 print_hits(out, hits)
+
+
+def _search_records(db: Store, collection: str, query: str, mode: str, limit: int, filters: list[str],
+                    as_json: bool, model: str | None, device: str | None) -> None:
+    from semsearch.records.search import RecordSearcher
+    from semsearch.render import print_records
+    from semsearch.search import parse_pairs
+
+    searcher = RecordSearcher(db, collection, model=model, device=device)
+    flt = searcher.filters(parse_pairs(filters))
+    queries = (line.strip() for line in sys.stdin) if query == "-" else iter([query])
+    for text in queries:
+        if not text:
+            continue
+        hits = searcher.search(text, mode=mode, limit=limit, filter=flt)
+        if as_json:
+            print(json.dumps({"query": text, "mode": mode, "hits": [h.to_json() for h in hits]}), flush=True)
+        else:
+            print_records(out, hits, searcher.text_fields)
+
+
+records_app = typer.Typer(no_args_is_help=True, help="Record collections: load JSON/JSONL/CSV, delete, find similar.")
+app.add_typer(records_app, name="records")
+
+
+@records_app.command("load")
+def records_load(
+    file: Annotated[Path, typer.Argument(help="A JSON array, JSON lines or CSV file.")],
+    collection: Annotated[Optional[str], typer.Option("-c", "--collection", help="Default: the file's stem.")] = None,
+    text_field: Annotated[Optional[list[str]], typer.Option("--text-field", help="Field(s) to embed; default: description, summary, text…")] = None,
+    id_field: Annotated[Optional[str], typer.Option("--id-field", help="Field that identifies a record (else its content).")] = None,
+    index_field: Annotated[Optional[list[str]], typer.Option("--index-field", help="Field(s) to filter by, e.g. city.")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 256,
+    recreate: Annotated[bool, typer.Option("--recreate", help="Drop the collection and build it anew.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad line, writing nothing.")] = False,
+    store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Embedding model.")] = None, device: DeviceOpt = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Load records, embedding their text, as a stream (memory stays flat)."""
+    from semsearch.records.loader import RecordLoader
+
+    if not file.is_file():
+        raise fail(f"no such file: {file}")
+    name = collection or file.name.split(".")[0]
+    default = _search_store(store) or Path.cwd() / STORE_DIR
+    with errors_as_messages(), _open(store, qdrant_url, api_key, default=default) as db:
+        with Progress(TextColumn("loading {task.fields[records]:,} records"), BarColumn(),
+                      TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                      console=err, transient=True, disable=quiet) as bar:
+            task = bar.add_task("load", total=file.stat().st_size or 1, records=0, rate="")
+
+            def on_progress(p) -> None:  # type: ignore[no-untyped-def]
+                elapsed = bar.tasks[task].elapsed or 0
+                rate = f"{p.records / elapsed:,.0f} records/s" if elapsed > 0.5 else ""
+                bar.update(task, completed=p.bytes_read, records=p.records, rate=rate)
+
+            loader = RecordLoader(db, name, model=model, device=device, on_progress=on_progress)
+            summary = loader.load(file, text_fields=text_field, id_field=id_field, index_fields=index_field or [],
+                                  batch_size=batch_size, recreate=recreate, strict=strict)
+        for error in summary.errors:
+            err.print(f"{file}:{error.line}: skipped: {error.message}", soft_wrap=True)
+        rate = summary.loaded / summary.seconds if summary.seconds else 0
+        err.print(f"loaded {summary.loaded:,} records into {name!r} ({rate:,.0f} records/s, {summary.seconds:.1f} s); "
+                  f"embedded {', '.join(summary.text_fields)}; skipped {summary.bad_lines:,} bad lines, "
+                  f"{summary.skipped_no_text:,} without text, {summary.skipped_no_id:,} without id; "
+                  f"collection holds {summary.points:,} points", soft_wrap=True)
+
+
+@records_app.command("delete")
+def records_delete(
+    collection: Annotated[str, typer.Option("-c", "--collection", help="Collection name.")],
+    filter: Annotated[Optional[list[str]], typer.Option("--filter", help="FIELD=VALUE, repeatable.")] = None,
+    all_records: Annotated[bool, typer.Option("--all", help="Delete every record (the collection stays).")] = False,
+    drop: Annotated[bool, typer.Option("--drop", help="Remove the whole collection.")] = False,
+    store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
+) -> None:
+    """Delete records matching filters (or all of them, or the collection)."""
+    from semsearch.records.search import RecordSearcher
+    from semsearch.search import parse_pairs
+    from semsearch.store import Filter
+
+    with errors_as_messages(), _open(store, qdrant_url, api_key, default=_search_store(store)) as db:
+        searcher = RecordSearcher(db, collection)
+        if drop:
+            db.drop(collection)
+            err.print(f"dropped collection {collection!r}")
+            return
+        flt = searcher.filters(parse_pairs(filter or []))
+        if flt is None and not all_records:
+            raise fail("give --filter FIELD=VALUE, or --all to delete every record, or --drop")
+        before = db.count(collection)
+        if flt is not None:
+            db.delete(collection, flt)
+        else:
+            ids = [hit.id for hit in db.scroll(collection, [])]
+            for start in range(0, len(ids), 1000):
+                db.delete(collection, Filter(ids=ids[start:start + 1000]))
+        err.print(f"deleted {before - db.count(collection):,} records from {collection!r}; "
+                  f"{db.count(collection):,} remain")
+
+
+@records_app.command("similar")
+def records_similar(
+    record_id: Annotated[str, typer.Argument(help="The id of a stored record (see --json output).")],
+    collection: Annotated[str, typer.Option("-c", "--collection", help="Collection name.")],
+    limit: Annotated[int, typer.Option("-k", "--limit")] = 10,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
+) -> None:
+    """Records most like a stored one."""
+    from semsearch.records.search import RecordSearcher
+    from semsearch.render import print_records
+
+    with errors_as_messages(), _open(store, qdrant_url, api_key, default=_search_store(store)) as db:
+        searcher = RecordSearcher(db, collection)
+        hits = searcher.similar(record_id, limit=limit)
+        if as_json:
+            print(json.dumps({"like": record_id, "hits": [h.to_json() for h in hits]}))
+        else:
+            print_records(out, hits, searcher.text_fields)
 
 
 @app.command("import")
@@ -197,7 +327,7 @@ def collections(store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyO
         for name in names:
             meta = db.metadata(name)
             vectors = ", ".join(f"{k}: {v.get('model')} ({v.get('size')})" for k, v in meta.get("vectors", {}).items())
-            out.print(f"{name}  {db.count(name):,} points  [{meta.get('kind', '?')}]  {vectors}")
+            out.print(f"{name}  {db.count(name):,} points  ({meta.get('kind', '?')})  {vectors}", markup=False)
 
 
 def main() -> None:

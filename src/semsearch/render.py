@@ -86,3 +86,32 @@ def summary_text(summary: IndexSummary, collection: str, location: str) -> str:
     for error in summary.errors[:10]:
         lines.append(f"error: {error}")
     return "\n".join(lines)
+
+
+_TITLE_FIELDS = ("name", "title", "id")
+
+
+def print_records(console: Console, hits: list, text_fields: list[str]) -> None:
+    """Record hits as cards: a title, the text fields with matched words marked, the rest dim."""
+    if not hits:
+        console.print("no results")
+    for rank, hit in enumerate(hits, start=1):
+        payload = hit.payload
+        title_field = next((f for f in _TITLE_FIELDS if f in payload and f not in text_fields), None)
+        title = Text.assemble((f"{rank}. ", "bold"), (str(payload.get(title_field, "")), "bold cyan"),
+                              (f"  score {hit.score:.3f}", "dim"))
+        body: list = []
+        for name in text_fields:
+            value = payload.get(name)
+            if value in (None, ""):
+                continue
+            text = Text(str(value))
+            for start, end in hit.highlights.get(name, []):
+                text.stylize("bold black on yellow", start, end)
+            body.append(text)
+        rest = [f"{k}: {v}" for k, v in payload.items() if k not in text_fields and k != title_field
+                and isinstance(v, (str, int, float)) and len(str(v)) < 120]
+        if rest:
+            body.append(Text("  ".join(rest), style="dim"))
+        body.append(Text(f"id {hit.id}", style="dim"))
+        console.print(Panel(RichGroup(*body), title=title, title_align="left", border_style="dim"))

@@ -101,14 +101,23 @@ def payload_value(payload: dict[str, Any], path: str) -> Any:
     return value
 
 
-def parse_filters(items: list[str], separator: str = "=") -> list[Match]:
-    """`FIELD=VALUE` strings → matches; the same field given twice means any of the values."""
-    values: dict[str, list[str]] = {}
+def parse_pairs(items: list[str], separators: str = "=:") -> list[tuple[str, str]]:
+    """`FIELD=VALUE` (or `FIELD:VALUE`, the HTTP API's form) strings → (field, value) pairs."""
+    pairs = []
     for item in items:
-        key, sep, value = item.partition(separator)
-        if not sep or not key.strip() or not value.strip():
-            raise QueryError(f"bad filter {item!r}: expected FIELD{separator}VALUE, e.g. language{separator}python")
-        values.setdefault(field_path(key.strip()), []).append(value.strip())
+        cut = min((i for i in (item.find(s) for s in separators) if i > 0), default=-1)
+        key, value = (item[:cut].strip(), item[cut + 1:].strip()) if cut > 0 else ("", "")
+        if not key or not value:
+            raise QueryError(f"bad filter {item!r}: expected FIELD=VALUE, e.g. language=python")
+        pairs.append((key, value))
+    return pairs
+
+
+def parse_filters(items: list[str]) -> list[Match]:
+    """Code filters: aliases resolved; the same field given twice means any of the values."""
+    values: dict[str, list[str]] = {}
+    for key, value in parse_pairs(items):
+        values.setdefault(field_path(key), []).append(value)
     return [Match(k, v[0] if len(v) == 1 else v) for k, v in values.items()]
 
 

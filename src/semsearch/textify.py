@@ -48,8 +48,13 @@ def body_terms(structure: Structure, limit: int = BODY_TERMS) -> list[str]:
     return terms
 
 
-def textify(structure: Structure, with_body: bool = False) -> str:
-    """The tutorial's sentence; with_body appends the body's identifiers, humanised."""
+def textify(structure: Structure, with_body: bool | None = None) -> str:
+    """The tutorial's sentence, plus the body's identifiers (humanised) when `with_body`.
+
+    By default (None) the body's identifiers are added only to structures without a
+    docstring: a docstring says what the code does, and where there is none the names the
+    body uses are the best description left.
+    """
     context = structure.context
     defines = structure.extra.get("defines")
     if structure.code_type == "Block" and defines is not None:
@@ -64,7 +69,7 @@ def textify(structure: Structure, with_body: bool = False) -> str:
     if context.struct_name:
         parts.append(f"defined in struct {humanize(context.struct_name)}")
     parts.append(f"module {context.module} file {context.file_name}")
-    if with_body:
+    if with_body or (with_body is None and not structure.docstring and structure.code_type != "Block"):
         terms = body_terms(structure)
         if terms:
             parts.append("uses " + " ".join(humanize(t).lower() for t in terms))

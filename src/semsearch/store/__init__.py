@@ -13,6 +13,7 @@ from semsearch.store.base import (
     Fused,
     Hit,
     Match,
+    MatchText,
     Point,
     Query,
     Search,
@@ -25,7 +26,7 @@ from semsearch.store.base import (
 STORE_DIR = ".semsearch"
 
 __all__ = [
-    "CollectionNotFound", "CollectionSpec", "DenseVector", "Filter", "Fused", "Hit", "Match", "Point",
+    "CollectionNotFound", "CollectionSpec", "DenseVector", "Filter", "Fused", "Hit", "Match", "MatchText", "Point",
     "Query", "Search", "SparseVector", "Store", "StoreError", "StoreLocked", "STORE_DIR", "open_store", "find_store_dir",
 ]
 

@@ -47,6 +47,8 @@ class CollectionSpec:
     # Sparse named vectors, weighted by Qdrant's IDF modifier at query time.
     sparse: dict[str, str] = field(default_factory=dict)  # name -> what makes it (e.g. "bm25-code")
     keyword_fields: list[str] = field(default_factory=list)
+    integer_fields: list[str] = field(default_factory=list)
+    text_fields: list[str] = field(default_factory=list)  # full-text (word) indexes
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def to_metadata(self) -> dict[str, Any]:
@@ -55,6 +57,8 @@ class CollectionSpec:
             "vectors": {k: {"size": v.size, "model": v.model} for k, v in self.vectors.items()},
             "sparse": dict(self.sparse),
             "keyword_fields": list(self.keyword_fields),
+            "integer_fields": list(self.integer_fields),
+            "text_fields": list(self.text_fields),
         }
 
 
@@ -66,13 +70,26 @@ class Match:
     value: str | int | bool | list[str] | list[int]
 
 
+@dataclass(frozen=True)
+class MatchText:
+    """payload[key], a full-text indexed field, contains every word of text."""
+
+    key: str
+    text: str
+
+
+Condition = Match | MatchText
+
+
 @dataclass
 class Filter:
-    must: list[Match] = field(default_factory=list)
-    must_not: list[Match] = field(default_factory=list)
+    must: list[Condition] = field(default_factory=list)
+    must_not: list[Condition] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # only these points
+    exclude_ids: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.must or self.must_not)
+        return bool(self.must or self.must_not or self.ids or self.exclude_ids)
 
 
 @dataclass
@@ -155,6 +172,10 @@ class Store(ABC):
 
     @abstractmethod
     def delete(self, name: str, filter: Filter) -> None: ...
+
+    @abstractmethod
+    def retrieve(self, name: str, ids: list[str], with_vectors: bool = False) -> list[Point]:
+        """The points with these ids that exist (vectors empty unless asked for)."""
 
     @abstractmethod
     def search(self, name: str, searches: list[Query]) -> list[list[Hit]]:

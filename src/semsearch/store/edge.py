@@ -25,6 +25,7 @@ from semsearch.store.base import (
     CollectionSpec,
     Filter,
     Hit,
+    MatchText,
     Point,
     Query,
     Search,
@@ -70,6 +71,11 @@ class EdgeStore(Store):
         shard = qe.EdgeShard.create(str(directory / "shard"), config)
         for key in spec.keyword_fields:
             shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Keyword))
+        for key in spec.integer_fields:
+            shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Integer))
+        for key in spec.text_fields:
+            shard.update(qe.UpdateOperation.create_field_index(
+                key, qe.TextIndexParams(tokenizer=qe.TokenizerType.Word, lowercase=True)))
         shard.flush()
         self._shards[name] = shard
         tmp = directory / (_META + ".tmp")
@@ -106,6 +112,11 @@ class EdgeStore(Store):
 
     def delete(self, name: str, filter: Filter) -> None:
         self._shard(name).update(qe.UpdateOperation.delete_points_by_filter(_filter(filter)))
+
+    def retrieve(self, name: str, ids: list[str], with_vectors: bool = False) -> list[Point]:
+        records = self._shard(name).retrieve([uuid.UUID(i) for i in ids], with_payload=True,
+                                             with_vector=with_vectors)
+        return [Point(str(r.id), _vectors_out(r.vector) if with_vectors else {}, r.payload or {}) for r in records]
 
     def search(self, name: str, searches: list[Query]) -> list[list[Hit]]:
         shard = self._shard(name)
@@ -178,6 +189,16 @@ def _vector(v: list[float] | SparseVector) -> Any:
     return qe.SparseVector(v.indices, v.values) if isinstance(v, SparseVector) else v
 
 
+def _vectors_out(vector: Any) -> dict[str, list[float] | SparseVector]:
+    out: dict[str, list[float] | SparseVector] = {}
+    for key, value in (vector or {}).items():
+        if isinstance(value, qe.SparseVector):
+            out[key] = SparseVector(list(value.indices), list(value.values))
+        else:
+            out[key] = list(value)
+    return out
+
+
 def _request(query: Query) -> qe.QueryRequest:
     if isinstance(query, Search):
         return qe.QueryRequest(limit=query.limit, query=qe.Query.Nearest(_vector(query.vector), using=query.using),
@@ -204,8 +225,15 @@ def _filter(f: Filter | None) -> qe.Filter | None:
         return None
 
     def condition(m: Any) -> qe.FieldCondition:
+        if isinstance(m, MatchText):
+            return qe.FieldCondition(key=m.key, match=qe.MatchText(text=m.text))
         match = qe.MatchAny(any=m.value) if isinstance(m.value, list) else qe.MatchValue(value=m.value)
         return qe.FieldCondition(key=m.key, match=match)
 
-    return qe.Filter(must=[condition(m) for m in f.must] or None,
-                     must_not=[condition(m) for m in f.must_not] or None)
+    must: list[Any] = [condition(m) for m in f.must]
+    if f.ids:
+        must.append(qe.HasIdCondition(point_ids={uuid.UUID(i) for i in f.ids}))
+    must_not: list[Any] = [condition(m) for m in f.must_not]
+    if f.exclude_ids:
+        must_not.append(qe.HasIdCondition(point_ids={uuid.UUID(i) for i in f.exclude_ids}))
+    return qe.Filter(must=must or None, must_not=must_not or None)

@@ -17,6 +17,7 @@ from semsearch.store.base import (
     CollectionSpec,
     Filter,
     Hit,
+    MatchText,
     Point,
     Query,
     Search,
@@ -66,9 +67,13 @@ class ServerStore(Store):
                    sparse_vectors_config={k: models.SparseVectorParams(modifier=models.Modifier.IDF)
                                           for k in spec.sparse} or None,
                    metadata=spec.to_metadata())
-        for key in spec.keyword_fields:
+        schemas: list[tuple[str, Any]] = [(k, models.PayloadSchemaType.KEYWORD) for k in spec.keyword_fields]
+        schemas += [(k, models.PayloadSchemaType.INTEGER) for k in spec.integer_fields]
+        schemas += [(k, models.TextIndexParams(type=models.TextIndexType.TEXT, tokenizer=models.TokenizerType.WORD,
+                                               lowercase=True)) for k in spec.text_fields]
+        for key, schema in schemas:
             self._call("creating an index", self.client.create_payload_index, name, key,
-                       field_schema=models.PayloadSchemaType.KEYWORD, wait=True)
+                       field_schema=schema, wait=True)
 
     def drop(self, name: str) -> None:
         self._call("dropping a collection", self.client.delete_collection, check_name(name))
@@ -96,6 +101,19 @@ class ServerStore(Store):
     def delete(self, name: str, filter: Filter) -> None:
         self._call("deleting points", self.client.delete, name,
                    points_selector=models.FilterSelector(filter=_filter(filter)), wait=True)
+
+    def retrieve(self, name: str, ids: list[str], with_vectors: bool = False) -> list[Point]:
+        self._require(name)
+        records = self._call("reading points", self.client.retrieve, name, ids, with_payload=True,
+                             with_vectors=with_vectors)
+        out = []
+        for r in records:
+            vectors: dict[str, list[float] | SparseVector] = {}
+            for key, value in (r.vector or {}).items() if isinstance(r.vector, dict) else []:
+                vectors[key] = SparseVector(list(value.indices), list(value.values)) \
+                    if isinstance(value, models.SparseVector) else list(value)
+            out.append(Point(str(r.id), vectors, r.payload or {}))
+        return out
 
     def search(self, name: str, searches: list[Query]) -> list[list[Hit]]:
         self._require(name)
@@ -163,8 +181,15 @@ def _filter(f: Filter | None) -> models.Filter | None:
         return None
 
     def condition(m: Any) -> models.FieldCondition:
+        if isinstance(m, MatchText):
+            return models.FieldCondition(key=m.key, match=models.MatchText(text=m.text))
         match = models.MatchAny(any=m.value) if isinstance(m.value, list) else models.MatchValue(value=m.value)
         return models.FieldCondition(key=m.key, match=match)
 
-    return models.Filter(must=[condition(m) for m in f.must] or None,
-                         must_not=[condition(m) for m in f.must_not] or None)
+    must: list[Any] = [condition(m) for m in f.must]
+    if f.ids:
+        must.append(models.HasIdCondition(has_id=list(f.ids)))
+    must_not: list[Any] = [condition(m) for m in f.must_not]
+    if f.exclude_ids:
+        must_not.append(models.HasIdCondition(has_id=list(f.exclude_ids)))
+    return models.Filter(must=must or None, must_not=must_not or None)

@@ -1,0 +1,1 @@
+"""Record collections: JSON/JSONL/CSV records searched by meaning or by words."""

@@ -1,0 +1,211 @@
+"""Load a record file into a collection: validate, embed in batches, upload as a stream.
+
+The seed's startup service, generalised: any JSON/JSONL/CSV records, one or more text
+fields embedded with the shipped MiniLM (`text` vector) and a BM25 sparse vector (`lex`)
+for full-text ranking, the record itself as payload, and indexes on the fields users
+filter by. Point ids are deterministic, so loading a file twice replaces, never duplicates.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from semsearch.embedding import canonical, default_model, encoder
+from semsearch.records.reader import Item, RecordError, RecordFile
+from semsearch.store import CollectionSpec, DenseVector, Point, SparseVector, Store, StoreError
+
+RECORDS = "records"  # the collection kind
+TEXT_FIELD_GUESSES = ("description", "summary", "text", "content", "body", "abstract", "title")
+PEEK = 200  # records read ahead to check the options before anything is written
+LEXICAL = "lex"
+_ID_NAMESPACE = uuid.UUID("1d5e5c8b-3f4a-4b7e-8a0c-2f9d4e6b7a10")
+
+
+class RecordsError(StoreError):
+    """Bad options or input, reported before anything is written."""
+
+
+@dataclass
+class LoadSummary:
+    loaded: int = 0
+    skipped_no_text: int = 0
+    skipped_no_id: int = 0
+    bad_lines: int = 0
+    errors: list[RecordError] = field(default_factory=list)  # the first few, for the report
+    text_fields: list[str] = field(default_factory=list)
+    points: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class LoadProgress:
+    records: int = 0
+    bytes_read: int = 0
+    bytes_total: int = 0
+
+
+@lru_cache(maxsize=1)
+def _bm25() -> qe.Bm25:
+    return qe.Bm25(qe.Bm25Config(tokenizer=qe.TokenizerType.Word, language="english", avg_len=40.0))
+
+
+def lexical_document(text: str) -> SparseVector:
+    v = _bm25().embed_document(text)
+    return SparseVector(list(v.indices), list(v.values))
+
+
+def lexical_query(text: str) -> SparseVector:
+    v = _bm25().embed_query(text)
+    return SparseVector(list(v.indices), list(v.values))
+
+
+def record_text(record: dict[str, Any], text_fields: list[str]) -> str:
+    parts = [str(record[f]).strip() for f in text_fields if record.get(f) not in (None, "")]
+    return "\n".join(p for p in parts if p)
+
+
+def point_id(record: dict[str, Any], id_field: str | None) -> str | None:
+    if id_field is None:
+        key = json.dumps(record, sort_keys=True, default=str)
+    else:
+        value = record.get(id_field)
+        if value in (None, ""):
+            return None
+        key = f"{id_field}\0{value}"
+    return str(uuid.uuid5(_ID_NAMESPACE, key))
+
+
+class RecordLoader:
+    def __init__(self, store: Store, collection: str, *, model: str | None = None, device: str | None = None,
+                 on_progress: Callable[[LoadProgress], None] | None = None) -> None:
+        self.store = store
+        self.collection = collection
+        self.model = canonical(model) if model else None
+        self.device = device
+        self.on_progress = on_progress or (lambda progress: None)
+
+    def load(self, path: Path, *, text_fields: list[str] | None = None, id_field: str | None = None,
+             index_fields: Iterable[str] = (), batch_size: int = 256, recreate: bool = False,
+             strict: bool = False) -> LoadSummary:
+        started = time.perf_counter()
+        if batch_size < 1:
+            raise RecordsError("batch size must be at least 1")
+        try:
+            source = RecordFile(path)
+        except (OSError, ValueError) as exc:
+            raise RecordsError(str(exc)) from None
+        items = iter(source)
+        head = list(itertools.islice(items, PEEK))
+        records = [r for _, r in head if isinstance(r, dict)]
+        if not records:
+            first_error = next((r for _, r in head if isinstance(r, RecordError)), None)
+            raise RecordsError(f"no records in {path}" + (f" (line {first_error.line}: {first_error.message})"
+                                                           if first_error else ""))
+        fields = _check_fields(records, text_fields, id_field, list(index_fields))
+        if strict:
+            for _, item in RecordFile(path):
+                if isinstance(item, RecordError):
+                    raise RecordsError(f"{path}:{item.line}: {item.message} (--strict: nothing was written)")
+        model = self._prepare(recreate, fields, records, list(index_fields))
+        summary = LoadSummary(text_fields=fields)
+        progress = LoadProgress(bytes_total=source.size)
+        for batch in _batches(itertools.chain(head, items), batch_size):
+            points = []
+            texts = []
+            for _, item in batch:
+                if isinstance(item, RecordError):
+                    summary.bad_lines += 1
+                    if len(summary.errors) < 20:
+                        summary.errors.append(item)
+                    continue
+                text = record_text(item, fields)
+                if not text:
+                    summary.skipped_no_text += 1
+                    continue
+                pid = point_id(item, id_field)
+                if pid is None:
+                    summary.skipped_no_id += 1
+                    continue
+                points.append(Point(pid, {}, item))
+                texts.append(text)
+            if points:
+                vectors = encoder(model, self.device).encode(texts)
+                for point, text, vector in zip(points, texts, vectors):
+                    point.vectors = {"text": vector.tolist(), LEXICAL: lexical_document(text)}
+                self.store.upsert(self.collection, points)
+                summary.loaded += len(points)
+            progress.records = summary.loaded
+            progress.bytes_read = source.position or progress.bytes_read
+            self.on_progress(progress)
+        self.store.optimize(self.collection)
+        summary.points = self.store.count(self.collection)
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _prepare(self, recreate: bool, text_fields: list[str], sample: list[dict[str, Any]],
+                 index_fields: list[str]) -> str:
+        exists = self.store.exists(self.collection)
+        if exists and recreate:
+            self.store.drop(self.collection)
+            exists = False
+        if exists:
+            meta = self.store.metadata(self.collection)
+            if meta.get("kind") != RECORDS:
+                raise RecordsError(f"collection {self.collection!r} holds {meta.get('kind', 'something else')}, "
+                                   f"not records: choose another name with -c")
+            recorded = meta.get("vectors", {}).get("text", {}).get("model")
+            if self.model and self.model != recorded:
+                raise RecordsError(f"collection {self.collection!r} was built with model {recorded!r}, "
+                                   f"not {self.model!r}: use --recreate to rebuild it")
+            if meta.get("text_fields") != text_fields:
+                raise RecordsError(f"collection {self.collection!r} embeds {meta.get('text_fields')}, "
+                                   f"not {text_fields}: use --recreate to rebuild it")
+            return str(recorded)
+        model = self.model or default_model("text")
+        integers = [f for f in index_fields if _all_integers(sample, f)]
+        spec = CollectionSpec(
+            vectors={"text": DenseVector(encoder(model, self.device).dim, model)},
+            sparse={LEXICAL: "bm25-words"},
+            keyword_fields=[f for f in index_fields if f not in integers],
+            integer_fields=integers,
+            text_fields=text_fields,
+            metadata={"kind": RECORDS},
+        )
+        self.store.create(self.collection, spec)
+        return model
+
+
+def _check_fields(records: list[dict[str, Any]], text_fields: list[str] | None, id_field: str | None,
+                  index_fields: list[str]) -> list[str]:
+    seen = sorted({k for r in records for k in r})
+    if not text_fields:
+        guess = next((g for g in TEXT_FIELD_GUESSES if any(g in r for r in records)), None)
+        if guess is None:
+            raise RecordsError(f"which field holds the text? pass --text-field (fields: {', '.join(seen)})")
+        text_fields = [guess]
+    for name, role in [*((f, "text") for f in text_fields), *((f, "index") for f in index_fields),
+                       *([(id_field, "id")] if id_field else [])]:
+        if not any(name in r for r in records):
+            raise RecordsError(f"no record has the {role} field {name!r} (fields: {', '.join(seen)}); "
+                               f"nothing was written")
+    return list(text_fields)
+
+
+def _all_integers(records: list[dict[str, Any]], key: str) -> bool:
+    values = [r[key] for r in records if r.get(key) is not None]
+    return bool(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+
+def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    while batch := list(itertools.islice(items, size)):
+        yield batch

@@ -1,0 +1,123 @@
+"""Search a record collection: by meaning, by words, or both; and "more like this record".
+
+neural    the record text's MiniLM vector (the seed's search)
+fulltext  BM25 over the text fields; the matched words are reported for marking
+hybrid    both, fused by Qdrant (reciprocal rank fusion)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from semsearch.embedding import canonical, encoder
+from semsearch.records.loader import LEXICAL, RECORDS, lexical_query
+from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError
+
+RECORD_MODES = ("hybrid", "neural", "fulltext")
+CANDIDATES = 50
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class RecordQueryError(StoreError):
+    pass
+
+
+@dataclass
+class RecordHit:
+    id: str
+    score: float
+    payload: dict[str, Any]
+    # field -> [[start, end], ...] character spans of query words, for marking
+    highlights: dict[str, list[list[int]]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "score": round(self.score, 6), "payload": self.payload,
+                "highlights": self.highlights}
+
+
+def highlight(text: str, query: str) -> list[list[int]]:
+    """Spans of words in text that start with a query word (so `furniture` marks `Furniture,`)."""
+    words = {w.lower() for w in _WORD.findall(query) if len(w) > 1}
+    spans = []
+    for match in _WORD.finditer(text):
+        token = match.group().lower()
+        if any(token.startswith(w) and len(token) - len(w) <= 3 for w in words):
+            spans.append([match.start(), match.end()])
+    return spans
+
+
+class RecordSearcher:
+    def __init__(self, store: Store, collection: str, *, model: str | None = None, device: str | None = None) -> None:
+        self.store = store
+        self.collection = collection
+        meta = store.metadata(collection)
+        if meta.get("kind") != RECORDS:
+            raise RecordQueryError(f"collection {collection!r} holds {meta.get('kind', 'code')}, not records")
+        recorded = meta["vectors"]["text"]["model"]
+        if model and canonical(model) != recorded:
+            raise RecordQueryError(f"collection {collection!r} was built with model {recorded!r}, not {model!r}")
+        self.model = recorded
+        self.device = device
+        self.text_fields: list[str] = list(meta.get("text_fields", []))
+        self.integer_fields = set(meta.get("integer_fields", []))
+        self.indexed = set(meta.get("keyword_fields", [])) | self.integer_fields
+
+    def filters(self, items: list[tuple[str, str]]) -> Filter | None:
+        """`(field, value)` pairs → a filter on indexed fields; a field given twice means any of."""
+        values: dict[str, list[Any]] = {}
+        for key, value in items:
+            if key not in self.indexed:
+                known = ", ".join(sorted(self.indexed)) or "none (load with --index-field)"
+                raise RecordQueryError(f"cannot filter on {key!r}: indexed fields are {known}")
+            if key in self.integer_fields:
+                try:
+                    values.setdefault(key, []).append(int(value))
+                except ValueError:
+                    raise RecordQueryError(f"{key} is a number field; {value!r} is not a number") from None
+            else:
+                values.setdefault(key, []).append(value)
+        if not values:
+            return None
+        return Filter(must=[Match(k, v[0] if len(v) == 1 else v) for k, v in values.items()])
+
+    def search(self, query: str, *, mode: str = "hybrid", limit: int = 10, filter: Filter | None = None) -> list[RecordHit]:
+        if mode not in RECORD_MODES:
+            raise RecordQueryError(f"unknown mode {mode!r} for records: choose one of {', '.join(RECORD_MODES)}")
+        if not query.strip():
+            raise RecordQueryError("empty query")
+        dense = Search("text", encoder(self.model, self.device).encode_one(query), limit, filter)
+        words = Search(LEXICAL, lexical_query(query), limit, filter)
+        request: Query
+        if mode == "neural":
+            request = dense
+        elif mode == "fulltext":
+            request = words
+        else:
+            fetch = max(CANDIDATES, limit)
+            request = Fused([Search("text", dense.vector, fetch, filter), Search(LEXICAL, words.vector, fetch, filter)],
+                            limit=limit)
+        (hits,) = self.store.search(self.collection, [request])
+        return [self._hit(h.id, h.score, h.payload, query if mode != "neural" else None) for h in hits]
+
+    def similar(self, record_id: str, *, limit: int = 10, filter: Filter | None = None) -> list[RecordHit]:
+        """Records nearest to a stored one (the page's "find similar"), itself excluded."""
+        found = self.store.retrieve(self.collection, [record_id], with_vectors=True)
+        if not found or "text" not in found[0].vectors:
+            raise RecordQueryError(f"no record {record_id!r} in collection {self.collection!r}")
+        base = filter or Filter()
+        flt = Filter(must=list(base.must), must_not=list(base.must_not), exclude_ids=[record_id])
+        (hits,) = self.store.search(self.collection, [Search("text", found[0].vectors["text"], limit, flt)])
+        return [self._hit(h.id, h.score, h.payload, None) for h in hits]
+
+    def _hit(self, id: str, score: float, payload: dict[str, Any], query: str | None) -> RecordHit:
+        marks = {}
+        if query:
+            for name in self.text_fields:
+                value = payload.get(name)
+                if isinstance(value, str):
+                    spans = highlight(value, query)
+                    if spans:
+                        marks[name] = spans
+        return RecordHit(id, score, payload, marks)

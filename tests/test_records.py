@@ -1,0 +1,157 @@
+"""Record collections end to end: load JSON/JSONL/CSV with the real model into a real store, search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from semsearch.records.loader import RecordLoader, RecordsError
+from semsearch.records.reader import RecordError, RecordFile
+from semsearch.records.search import RecordQueryError, RecordSearcher, highlight
+from semsearch.store.edge import EdgeStore
+from semsearch.store.server import ServerStore
+
+STARTUPS = [
+    {"name": "Oakline", "images": "https://example.org/oakline.png", "alt": "Oakline logo",
+     "description": "Handmade wooden furniture and shelving for small city flats",
+     "link": "https://oakline.example", "city": "Berlin"},
+    {"name": "Kiddo Blocks", "images": "https://example.org/kiddo.png", "alt": "Kiddo logo",
+     "description": "Wooden toys that grow with your child", "link": "https://kiddo.example", "city": "Paris"},
+    {"name": "Ledgerly", "images": "https://example.org/ledgerly.png", "alt": "Ledgerly logo",
+     "description": "Cloud bookkeeping software for freelancers and accountants",
+     "link": "https://ledgerly.example", "city": "Berlin"},
+    {"name": "Sofa Republic", "images": "https://example.org/sofa.png", "alt": "Sofa Republic logo",
+     "description": "Modular sofas and couches delivered in flat boxes", "link": "https://sofa.example",
+     "city": "Berlin"},
+    {"name": "GreenRide", "images": "https://example.org/greenride.png", "alt": "GreenRide logo",
+     "description": "Electric scooter sharing for commuters", "link": "https://greenride.example", "city": "Lisbon"},
+]
+PYPI = Path(__file__).resolve().parents[2] / "shared" / "data" / "pypi-packages.jsonl"
+
+
+@pytest.fixture
+def startups_file(tmp_path: Path) -> Path:
+    path = tmp_path / "startups.json"
+    path.write_text(json.dumps(STARTUPS, indent=1))
+    return path
+
+
+@pytest.fixture(params=["edge", "client-local"])
+def store(request, tmp_path: Path):
+    s = EdgeStore(tmp_path / "store") if request.param == "edge" else ServerStore(path=str(tmp_path / "local"))
+    yield s
+    s.close()
+
+
+def names(hits) -> list[str]:
+    return [h.payload["name"] for h in hits]
+
+
+def test_seed_startup_format_loads_with_no_options(store, startups_file: Path) -> None:
+    summary = RecordLoader(store, "startups").load(startups_file, index_fields=["city"])
+    assert summary.loaded == summary.points == 5 and summary.text_fields == ["description"]
+    searcher = RecordSearcher(store, "startups")
+    berlin = searcher.filters([("city", "Berlin")])
+    assert names(searcher.search("wooden furniture", mode="neural", limit=1)) == ["Oakline"]
+    hits = searcher.search("wooden furniture", mode="neural", filter=berlin)
+    assert names(hits)[0] == "Oakline" and {h.payload["city"] for h in hits} == {"Berlin"}
+    assert "Kiddo Blocks" not in names(hits)
+    full = searcher.search("wooden", mode="fulltext")
+    assert sorted(names(full)) == ["Kiddo Blocks", "Oakline"]  # only records with the word
+    oak = next(h for h in full if h.payload["name"] == "Oakline")
+    start, end = oak.highlights["description"][0]
+    assert oak.payload["description"][start:end] == "wooden"
+    assert names(searcher.search("a couch for my living room", mode="hybrid", limit=1)) == ["Sofa Republic"]
+
+
+def test_loading_twice_does_not_duplicate_and_recreate_rebuilds(store, startups_file: Path) -> None:
+    loader = RecordLoader(store, "startups")
+    loader.load(startups_file)
+    loader.load(startups_file)
+    assert store.count("startups") == 5
+    smaller = startups_file.with_name("two.json")
+    smaller.write_text(json.dumps(STARTUPS[:2]))
+    assert loader.load(smaller, recreate=True).points == 2
+
+
+def test_find_similar_excludes_the_record_itself(store, startups_file: Path) -> None:
+    RecordLoader(store, "startups").load(startups_file)
+    searcher = RecordSearcher(store, "startups")
+    oak = searcher.search("Oakline furniture", mode="neural", limit=1)[0]
+    similar = searcher.similar(oak.id, limit=3)
+    assert oak.id not in [h.id for h in similar]
+    assert names(similar)[0] in ("Sofa Republic", "Kiddo Blocks")
+    with pytest.raises(RecordQueryError, match="no record"):
+        searcher.similar("00000000-0000-0000-0000-000000000000")
+
+
+def test_jsonl_and_csv_with_bad_lines(tmp_path: Path) -> None:
+    jsonl = tmp_path / "items.jsonl"
+    jsonl.write_text('{"name": "a", "summary": "fast json parser", "rank": 1}\n{broken\n[1, 2]\n'
+                     '{"name": "b", "rank": 2}\n{"name": "c", "summary": "http client library", "rank": 3}\n')
+    with EdgeStore(tmp_path / "s") as store:
+        summary = RecordLoader(store, "items").load(jsonl, id_field="name", index_fields=["rank"])
+        assert (summary.loaded, summary.bad_lines, summary.skipped_no_text) == (2, 2, 1)
+        assert [e.line for e in summary.errors] == [2, 3]
+        searcher = RecordSearcher(store, "items")
+        assert names(searcher.search("http", mode="fulltext", filter=searcher.filters([("rank", "3")]))) == ["c"]
+        with pytest.raises(RecordQueryError, match="number field"):
+            searcher.filters([("rank", "high")])
+        with pytest.raises(RecordQueryError, match="cannot filter on 'summary'"):
+            searcher.filters([("summary", "x")])
+        with pytest.raises(RecordsError, match="--strict"):
+            RecordLoader(store, "items").load(jsonl, id_field="name", strict=True)
+        assert store.count("items") == 2  # the strict failure wrote nothing and lost nothing
+    csv_file = tmp_path / "cities.csv"
+    csv_file.write_text("name,description,population\nLisbon,sunny city by the ocean,545000\n"
+                        "Oslo,cold fjord city,709000,extra\n")
+    items = list(RecordFile(csv_file))
+    assert items[0] == (2, {"name": "Lisbon", "description": "sunny city by the ocean", "population": 545000})
+    assert isinstance(items[1][1], RecordError) and items[1][0] == 3
+
+
+def test_wrong_text_field_fails_before_writing(tmp_path: Path, startups_file: Path) -> None:
+    with EdgeStore(tmp_path / "s") as store:
+        RecordLoader(store, "startups").load(startups_file)
+        with pytest.raises(RecordsError, match="no record has the text field 'summary'.*nothing was written"):
+            RecordLoader(store, "startups").load(startups_file, text_fields=["summary"], recreate=True)
+        assert store.count("startups") == 5  # --recreate never ran: the check comes first
+
+
+def test_records_never_land_in_a_code_collection(tmp_path: Path, startups_file: Path) -> None:
+    from semsearch.indexer import Indexer
+    from tests.test_textify import TUTORIAL
+    from semsearch.structures import Structure
+
+    with EdgeStore(tmp_path / "s") as store:
+        Indexer(store, "code").import_structures([Structure.from_dict(TUTORIAL)])
+        with pytest.raises(RecordsError, match="holds code, not records"):
+            RecordLoader(store, "code").load(startups_file)
+        assert store.count("code") == 1
+
+
+def test_highlight_marks_words_by_prefix() -> None:
+    text = "Furniture, wooden furnishing and woodwork"
+    spans = highlight(text, "wooden furniture")
+    assert [text[a:b] for a, b in spans] == ["Furniture", "wooden"]
+
+
+@pytest.mark.skipif(not PYPI.is_file(), reason="shared/data/pypi-packages.jsonl is not beside the checkout")
+def test_cli_loads_the_pypi_sample_and_searches_it(tmp_path: Path, cli) -> None:
+    sample = tmp_path / "pypi.jsonl"
+    with PYPI.open() as f:
+        sample.write_text("".join(line for _, line in zip(range(600), f)))
+    store = tmp_path / "store"
+    result = cli("records", "load", sample, "--store", store, "--text-field", "name", "--text-field", "summary",
+                 "--id-field", "name", "--index-field", "released", "-q")
+    assert "loaded 600 records into 'pypi'" in result.stderr
+    out = cli("search", "-c", "pypi", "http client", "--store", store, "--json", "--limit", "5").stdout
+    assert {"requests", "httpx"} & {h["payload"]["name"] for h in json.loads(out)["hits"]}
+    listing = cli("collections", "--store", store).stdout
+    assert "pypi  600 points  (records)" in listing
+    bad = cli("search", "-c", "pypi", "x", "--store", store, "--filter", "city=Berlin", ok=False)
+    assert bad.exit_code == 1 and "cannot filter on 'city'" in bad.stderr
+    gone = cli("records", "delete", "-c", "pypi", "--store", store, "--filter", "released=2026-11").stderr
+    assert "deleted" in gone
