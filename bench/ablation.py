@@ -191,38 +191,34 @@ def evaluate(data: dict[str, dict[str, Any]], variant: Variant, prefixes: dict[s
 
 def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
-    equal = {"text": 1.0, "code": 1.0, "lex": 1.0}
-    weighted = {"text": 1.0, "code": 0.5, "lex": 1.0}
+    product_fusion = {"text": 1.0, "code": 0.5}
     bare = {"names": False, "per_file": None, "prose": 1.0, "tests": False}
     out = {
         "1 text vector only (the tutorial)": rrf({"text": 1.0}),
         "  code vector only": rrf({"code": 1.0}),
         "  lexical vector only": rrf({"lex": 1.0}),
         "2 RRF text + code": rrf({"text": 1.0, "code": 1.0}),
-        "3 RRF text + code + lexical": rrf(equal),
-        "4 weighted RRF 1 / 0.5 / 1": rrf(weighted),
-        "5 + identifier's definition first": ranked(rrf(weighted), **{**bare, "names": True}),
-        "6 + one hit per file in the top 10": ranked(rrf(weighted), **{**bare, "names": True, "per_file": 1}),
-        "7 + prose x0.8": ranked(rrf(weighted), **{**bare, "names": True, "per_file": 1, "prose": 0.8}),
-        "8 + tests x0.8 = product": ranked(rrf(weighted)),
-        "  product, score fusion (cos + 0.15 BM25/max)": ranked(score_fusion({"text": 1.0, "code": 1.0}, 0.15)),
-        "  product, RRF k=20": ranked(rrf(weighted, k=20)),
-        "  product, DBSF (unweighted)": ranked(dbsf(("text", "code", "lex"))),
-        "  product, score fusion (cos + 0.3 BM25/max)": ranked(score_fusion({"text": 1.0, "code": 1.0}, 0.3)),
-        "  product, score fusion (cos + 0.5 code + 0.15 BM25/max)": ranked(
-            score_fusion({"text": 1.0, "code": 0.5}, 0.15)),
-        "  ... missing dense scores as 0": ranked(score_fusion({"text": 1.0, "code": 0.5}, 0.15, floors=False)),
-        "  ... lexical 0.25": ranked(score_fusion({"text": 1.0, "code": 0.5}, 0.25)),
-        "  ... lexical 0.1": ranked(score_fusion({"text": 1.0, "code": 0.5}, 0.1)),
-        "  ... code 0.3": ranked(score_fusion({"text": 1.0, "code": 0.3}, 0.15)),
-        "  ... code 0.7": ranked(score_fusion({"text": 1.0, "code": 0.7}, 0.15)),
-        "  product, 2 hits per file": ranked(rrf(weighted), per_file=2),
-        "  product, no identifier signal": ranked(rrf(weighted), names=False),
-        "  product + path-term boost 0.2": ranked(rrf(weighted), path_boost=0.2),
-        "  product + file mass 0.05": ranked(rrf(weighted), file_mass=0.05),
+        "3 RRF text + code + lexical": rrf({"text": 1.0, "code": 1.0, "lex": 1.0}),
+        "4 score fusion: cos text + 0.5 cos code + 0.15 BM25/best": score_fusion(product_fusion, 0.15),
+        "5 + identifier's definition first": ranked(score_fusion(product_fusion, 0.15), **{**bare, "names": True}),
+        "6 + one hit per file in the top 10": ranked(score_fusion(product_fusion, 0.15),
+                                                    **{**bare, "names": True, "per_file": 1}),
+        "7 + prose x0.8": ranked(score_fusion(product_fusion, 0.15),
+                                 **{**bare, "names": True, "per_file": 1, "prose": 0.8}),
+        "8 + tests x0.8 = product": ranked(score_fusion(product_fusion, 0.15)),
+        "  product, Qdrant RRF 1/1/1 instead of score fusion": ranked(rrf({"text": 1.0, "code": 1.0, "lex": 1.0})),
+        "  product, Qdrant RRF 1/0.5/1": ranked(rrf({"text": 1.0, "code": 0.5, "lex": 1.0})),
+        "  product, Qdrant DBSF": ranked(dbsf(("text", "code", "lex"))),
+        "  product, missing dense scores as 0 (no floors)": ranked(score_fusion(product_fusion, 0.15, floors=False)),
+        "  product, code weight 1.0": ranked(score_fusion({"text": 1.0, "code": 1.0}, 0.15)),
+        "  product, code weight 0.3": ranked(score_fusion({"text": 1.0, "code": 0.3}, 0.15)),
+        "  product, lexical weight 0.3": ranked(score_fusion(product_fusion, 0.3)),
+        "  product, lexical weight 0.1": ranked(score_fusion(product_fusion, 0.1)),
+        "  product, 2 hits per file": ranked(score_fusion(product_fusion, 0.15), per_file=2),
+        "  product, no identifier signal": ranked(score_fusion(product_fusion, 0.15), names=False),
+        "  product + path-term boost 0.2": ranked(score_fusion(product_fusion, 0.15), path_boost=0.2),
+        "  product + file mass 0.05": ranked(score_fusion(product_fusion, 0.15), file_mass=0.05),
     }
-    for w in ((1, 1, 1), (1, 0.5, 0.5), (1, 0.3, 1), (1, 0.5, 2), (2, 1, 1), (1, 0.25, 0.5), (1.5, 0.5, 1)):
-        out[f"  product, weights {w[0]} / {w[1]} / {w[2]}"] = ranked(rrf(dict(zip(("text", "code", "lex"), w))))
     return out
 
 

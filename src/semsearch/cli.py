@@ -330,6 +330,30 @@ def collections(store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyO
             out.print(f"{name}  {db.count(name):,} points  ({meta.get('kind', '?')})  {vectors}", markup=False)
 
 
+@app.command()
+def serve(
+    store: StoreOpt = None, qdrant_url: UrlOpt = None,
+    qdrant_api_key: Annotated[Optional[str], typer.Option(
+        "--qdrant-api-key", envvar="QDRANT_API_KEY", help="API key for the Qdrant server.")] = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind; loopback unless told.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    server_key: Annotated[Optional[str], typer.Option(
+        "--api-key", envvar="SEMSEARCH_API_KEY", help="Require Authorization: Bearer KEY on every /api route.")] = None,
+    cors_origin: Annotated[Optional[list[str]], typer.Option("--cors-origin", help="Allowed origin, repeatable.")] = None,
+    collection: CollectionOpt = "code",
+) -> None:
+    """Serve the HTTP API (and OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from semsearch.api import create_app
+
+    with errors_as_messages(), _open(store, qdrant_url, qdrant_api_key, default=_search_store(store)) as db:
+        db.collections()  # fail now, with a message, if the store cannot be read
+        web = create_app(db, api_key=server_key, cors_origins=cors_origin or [], default_collection=collection)
+        err.print(f"serving {db.location} on http://{host}:{port} (API docs at /docs)")
+        uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
 def main() -> None:
     app()
 

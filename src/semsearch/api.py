@@ -1,0 +1,184 @@
+"""The HTTP API: search code and record collections, read indexed files.
+
+    GET /api/search?q=&collection=&mode=&limit=&group_by=&group_size=&filter=FIELD:VALUE
+    GET /api/similar?collection=&id=&limit=
+    GET /api/file?collection=&path=&start=&end=
+    GET /api/collections · GET /api/health · OpenAPI at /docs
+
+Every error is a 4xx with {"detail": message}. With an API key configured, every /api
+route requires `Authorization: Bearer <key>`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from semsearch import __version__
+from semsearch.records.search import RECORD_MODES, RecordQueryError, RecordSearcher
+from semsearch.search import MODES, QueryError, Searcher, field_path, parse_filters, parse_pairs
+from semsearch.store import CollectionNotFound, Filter, Match, Store, StoreError
+
+MAX_QUERY = 1000
+MAX_FILE_LINES = 400
+
+
+class Service:
+    """The store and one searcher per collection, shared by all requests."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.lock = threading.RLock()  # one store call at a time: Edge shards are not shared across threads
+        self._searchers: dict[str, Searcher | RecordSearcher] = {}
+
+    def metadata(self, collection: str) -> dict[str, Any]:
+        try:
+            return self.store.metadata(collection)
+        except CollectionNotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    def searcher(self, collection: str) -> Searcher | RecordSearcher:
+        if collection not in self._searchers:
+            kind = self.metadata(collection).get("kind", "code")
+            self._searchers[collection] = (RecordSearcher(self.store, collection) if kind == "records"
+                                           else Searcher(self.store, collection))
+        return self._searchers[collection]
+
+
+def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[str] | None = None,
+               default_collection: str = "code") -> FastAPI:
+    app = FastAPI(title="semsearch", version=__version__,
+                  description="Semantic search over code and records, on Qdrant.")
+    service = Service(store)
+    app.state.service = service
+    if cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=["GET"],
+                           allow_headers=["Authorization"])
+
+    def authorize(request: Request) -> None:
+        if not api_key:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), api_key.encode()):
+            raise HTTPException(401, "missing or wrong API key: send Authorization: Bearer <key>",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    secured = [Depends(authorize)]
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
+        status = 404 if isinstance(exc, CollectionNotFound) else 400
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.get("/api/health", dependencies=secured)
+    def health() -> dict[str, Any]:
+        with service.lock:
+            return {"status": "ok", "version": __version__, "collections": len(store.collections())}
+
+    @app.get("/api/collections", dependencies=secured)
+    def collections() -> list[dict[str, Any]]:
+        out = []
+        with service.lock:
+            for name in store.collections():
+                meta = store.metadata(name)
+                out.append({
+                    "name": name, "kind": meta.get("kind", "code"), "points": store.count(name),
+                    "vectors": meta.get("vectors", {}), "text_fields": meta.get("text_fields", []),
+                    "filter_fields": sorted(set(meta.get("keyword_fields", [])) | set(meta.get("integer_fields", []))),
+                    "modes": list(RECORD_MODES if meta.get("kind") == "records" else MODES),
+                })
+        return out
+
+    @app.get("/api/search", dependencies=secured)
+    def search(
+        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY, description="The query.")],
+        collection: str = default_collection,
+        mode: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+        group_by: str | None = None,
+        group_size: Annotated[int, Query(ge=1, le=20)] = 1,
+        filter: Annotated[list[str] | None, Query(description="FIELD:VALUE, repeatable.")] = None,
+        neural: bool | None = None,
+    ) -> dict[str, Any]:
+        if not q.strip():
+            raise HTTPException(422, "empty query")
+        started = time.perf_counter()
+        with service.lock:
+            searcher = service.searcher(collection)
+            try:
+                if isinstance(searcher, RecordSearcher):
+                    if mode is None and neural is not None:
+                        mode = "neural" if neural else "fulltext"
+                    mode = mode or "hybrid"
+                    flt = searcher.filters(parse_pairs(filter or []))
+                    result = [h.to_json() for h in searcher.search(q, mode=mode, limit=limit, filter=flt)]
+                else:
+                    mode = mode or "hybrid"
+                    matches = parse_filters(filter or [])
+                    if group_by:
+                        groups = searcher.search_groups(q, group_by=group_by, group_size=group_size, mode=mode,
+                                                        limit=limit, filters=matches)
+                        result = [g.to_json() for g in groups]
+                    else:
+                        result = [h.to_json() for h in searcher.search(q, mode=mode, limit=limit, filters=matches)]
+            except (QueryError, RecordQueryError) as exc:
+                raise HTTPException(400, str(exc)) from None
+        return {"result": result, "mode": mode, "collection": collection,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+    @app.get("/api/similar", dependencies=secured)
+    def similar(collection: str, id: str, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+        with service.lock:
+            searcher = service.searcher(collection)
+            if not isinstance(searcher, RecordSearcher):
+                raise HTTPException(400, f"collection {collection!r} holds code; similar works on records")
+            try:
+                hits = searcher.similar(id, limit=limit)
+            except RecordQueryError as exc:
+                raise HTTPException(404, str(exc)) from None
+        return {"result": [h.to_json() for h in hits], "like": id}
+
+    @app.get("/api/file", dependencies=secured)
+    def file(path: str, start: Annotated[int, Query(ge=1)] = 1, end: int | None = None,
+             collection: str = default_collection) -> dict[str, Any]:
+        with service.lock:
+            meta = service.metadata(collection)
+            root = meta.get("root")
+            indexed = bool(root) and _is_indexed(store, collection, path)
+        target = _inside(Path(root), path) if indexed else None
+        if target is None:
+            raise HTTPException(404, "no such indexed file")
+        lines = target.read_text(encoding="utf-8", errors="replace").split("\n")
+        last = min(len(lines), end if end is not None else start + 99, start + MAX_FILE_LINES - 1)
+        return {"path": path, "start": start, "end": max(start - 1, last), "total_lines": len(lines),
+                "lines": lines[start - 1:last]}
+
+    return app
+
+
+def _is_indexed(store: Store, collection: str, path: str) -> bool:
+    if not path or len(path) > 4096:
+        return False
+    return store.count(collection, Filter(must=[Match(field_path("path"), path)])) > 0
+
+
+def _inside(root: Path, path: str) -> Path | None:
+    """The file at root/path when it really lies inside root: no '..', no absolute path, no symlink out."""
+    if path.startswith(("/", "\\")) or "\\" in path or any(part in ("..", "") for part in path.split("/")):
+        return None
+    try:
+        base = root.resolve(strict=True)
+        target = (base / path).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if not target.is_relative_to(base) or not target.is_file():
+        return None
+    return target
