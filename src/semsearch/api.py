@@ -19,7 +19,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from semsearch import __version__
 from semsearch.records.search import RECORD_MODES, RecordQueryError, RecordSearcher
@@ -28,6 +29,7 @@ from semsearch.store import CollectionNotFound, Filter, Match, Store, StoreError
 
 MAX_QUERY = 1000
 MAX_FILE_LINES = 400
+WEB = Path(__file__).parent / "web"  # the page's assets ship inside the package
 
 
 class Service:
@@ -53,7 +55,13 @@ class Service:
 
 
 def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[str] | None = None,
-               default_collection: str = "code") -> FastAPI:
+               default_collection: str = "code", source_urls: dict[str, str] | None = None) -> FastAPI:
+    """The API, the page at / and OpenAPI at /docs.
+
+    source_urls maps a collection to the base URL its paths are browsable under (e.g. a
+    GitHub tree at a commit), so the page links every hit to its exact lines.
+    """
+    source_urls = source_urls or {}
     app = FastAPI(title="semsearch", version=__version__,
                   description="Semantic search over code and records, on Qdrant.")
     service = Service(store)
@@ -94,6 +102,7 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                     "vectors": meta.get("vectors", {}), "text_fields": meta.get("text_fields", []),
                     "filter_fields": sorted(set(meta.get("keyword_fields", [])) | set(meta.get("integer_fields", []))),
                     "modes": list(RECORD_MODES if meta.get("kind") == "records" else MODES),
+                    "source_url": source_urls.get(name),
                 })
         return out
 
@@ -161,6 +170,11 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
         return {"path": path, "start": start, "end": max(start - 1, last), "total_lines": len(lines),
                 "lines": lines[start - 1:last]}
 
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(WEB / "index.html")
+
+    app.mount("/static", StaticFiles(directory=WEB), name="static")
     return app
 
 

@@ -341,15 +341,24 @@ def serve(
         "--api-key", envvar="SEMSEARCH_API_KEY", help="Require Authorization: Bearer KEY on every /api route.")] = None,
     cors_origin: Annotated[Optional[list[str]], typer.Option("--cors-origin", help="Allowed origin, repeatable.")] = None,
     collection: CollectionOpt = "code",
+    source_url: Annotated[Optional[list[str]], typer.Option(
+        "--source-url", help="COLLECTION=URL: link hits to URL/<path>#L<from>-L<to>, e.g. a GitHub tree at a commit.")] = None,
 ) -> None:
-    """Serve the HTTP API (and OpenAPI docs at /docs)."""
+    """Serve the search page at /, the HTTP API at /api and its OpenAPI docs at /docs."""
     import uvicorn
 
     from semsearch.api import create_app
 
     with errors_as_messages(), _open(store, qdrant_url, qdrant_api_key, default=_search_store(store)) as db:
         db.collections()  # fail now, with a message, if the store cannot be read
-        web = create_app(db, api_key=server_key, cors_origins=cors_origin or [], default_collection=collection)
+        links = {}
+        for item in source_url or []:
+            name, sep, url = item.partition("=")
+            if not sep or not url.startswith(("http://", "https://")):
+                raise fail(f"bad --source-url {item!r}: expected COLLECTION=https://…")
+            links[name] = url
+        web = create_app(db, api_key=server_key, cors_origins=cors_origin or [], default_collection=collection,
+                         source_urls=links)
         err.print(f"serving {db.location} on http://{host}:{port} (API docs at /docs)")
         uvicorn.run(web, host=host, port=port, log_level="warning")
 

@@ -27,7 +27,7 @@ CODE_COLLECTION = "code"
 VECTORS = ("text", "code")
 LEXICAL = "lex"  # the sparse BM25 vector (see lexical.py)
 KEYWORD_FIELDS = ["language", "context.file_path", "context.module", "code_type",
-                  "context.file_name", "context.struct_name", "name"]
+                  "context.file_name", "context.struct_name", "name", "dirs"]
 EMBED_BATCH = 256  # structures per embed+upsert round: the unit of progress and of crash loss
 
 
@@ -88,6 +88,12 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+
+
+def folders(path: str) -> list[str]:
+    """Every folder prefix of a path (`a/b/c.py` → a, a/b): a keyword filter on it is a path-prefix filter."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 def file_hash(text: str) -> str:
@@ -222,7 +228,8 @@ class Indexer:
                 if path in replaced:
                     self.store.delete(self.collection, Filter(must=[Match("context.file_path", path)]))
                 for structure in items:
-                    payload = {**structure.to_dict(), "file_hash": digest, "file_chunks": len(items)}
+                    payload = {**structure.to_dict(), "file_hash": digest, "file_chunks": len(items),
+                               "dirs": folders(path)}
                     vectors = {"text": text_vectors[row].tolist(), "code": code_vectors[row].tolist(),
                                LEXICAL: lexical.embed_document(lexical.lexical_text(structure))}
                     points.append(Point(structure.point_id(), vectors, payload))

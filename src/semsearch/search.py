@@ -40,6 +40,7 @@ FIELD_ALIASES = {
     "file": "context.file_name", "file_name": "context.file_name",
     "module": "context.module", "struct": "context.struct_name", "struct_name": "context.struct_name",
     "type": "code_type", "kind": "code_type",
+    "dir": "dirs", "folder": "dirs",  # a path prefix: the file lies in this folder or below
 }
 
 

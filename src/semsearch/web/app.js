@@ -1,0 +1,281 @@
+// The search page. Everything from the index is inserted with textContent, never as HTML.
+"use strict";
+const $ = (id) => document.getElementById(id);
+const EXAMPLES = {
+  code: ["where is the configuration loaded", "handle errors from HTTP requests", "parse command line arguments"],
+  records: ["wooden furniture", "http client", "dataframe library"],
+};
+const MODES = {
+  code: [["hybrid", "hybrid"], ["both", "neural"], ["lexical", "full-text"]],
+  records: [["hybrid", "hybrid"], ["neural", "neural"], ["fulltext", "full-text"]],
+};
+const CODE_TYPES = ["", "Function", "Method", "Class", "Struct", "Enum", "Interface", "Trait", "Impl", "Module", "Block"];
+let collections = [];
+let apiKey = localStorage.getItem("semsearch-api-key") || "";
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+class ApiError extends Error {}
+
+async function api(path, params = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    for (const v of [].concat(value)) if (v !== "" && v != null) query.append(key, v);
+  }
+  const headers = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+  const response = await fetch(`${path}?${query}`, { headers });
+  if (response.status === 401) { askForKey(); throw new ApiError("This server needs an API key."); }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail;
+    throw new ApiError(detail || `request failed (${response.status})`);
+  }
+  return body;
+}
+
+function askForKey() {
+  if (document.querySelector(".key-form")) return;
+  const form = $("key-prompt").content.firstElementChild.cloneNode(true);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    apiKey = form.key.value.trim();
+    localStorage.setItem("semsearch-api-key", apiKey);
+    form.remove();
+    init();
+  });
+  $("results").before(form);
+}
+
+function setStatus(text, isError = false) {
+  $("status").textContent = text;
+  $("status").classList.toggle("error", isError);
+}
+
+function current() { return collections.find((c) => c.name === $("collection").value); }
+function kind() { return (current() || {}).kind === "records" ? "records" : "code"; }
+
+function state() {
+  const params = new URLSearchParams(location.search);
+  return { q: params.get("q") || "", collection: params.get("collection"), mode: params.get("mode"),
+           group_by: params.get("group_by") || "", filters: params.getAll("filter") };
+}
+
+function renderModes(selected) {
+  const box = $("modes");
+  box.replaceChildren();
+  for (const [mode, label] of MODES[kind()]) {
+    const button = el("button", { type: "button", role: "radio", "data-mode": mode, text: label,
+      "aria-checked": String(mode === selected), onclick: () => { selectMode(mode); run(); } });
+    box.append(button);
+  }
+  if (!box.querySelector('[aria-checked="true"]')) box.firstChild.setAttribute("aria-checked", "true");
+}
+function selectMode(mode) {
+  for (const b of $("modes").children) b.setAttribute("aria-checked", String(b.dataset.mode === mode));
+}
+function mode() { return ($("modes").querySelector('[aria-checked="true"]') || {}).dataset?.mode || "hybrid"; }
+
+function renderFilters(values) {
+  const box = $("filters");
+  box.replaceChildren();
+  const given = Object.fromEntries(values.map((f) => [f.slice(0, f.indexOf(":")), f.slice(f.indexOf(":") + 1)]));
+  const fields = kind() === "code" ? ["language", "dir", "type"] : (current() || {}).filter_fields || [];
+  for (const field of fields) {
+    let input;
+    if (field === "type") {
+      input = el("select", { "data-field": field, "aria-label": "code type" },
+        ...CODE_TYPES.map((t) => el("option", { value: t, text: t || "any type" })));
+    } else {
+      input = el("input", { "data-field": field, placeholder: field === "dir" ? "path prefix" : field,
+        "aria-label": field });
+    }
+    input.value = given[field] || "";
+    input.addEventListener("change", run);
+    box.append(el("label", {}, field === "dir" ? "path " : `${field} `, input));
+  }
+  $("group-label").hidden = kind() !== "code";
+}
+
+function filters() {
+  return [...$("filters").querySelectorAll("[data-field]")]
+    .filter((i) => i.value.trim()).map((i) => `${i.dataset.field}:${i.value.trim()}`);
+}
+
+function renderExamples() {
+  const box = $("examples");
+  box.replaceChildren(el("span", { text: "Try:" }));
+  for (const example of EXAMPLES[kind()]) {
+    box.append(el("a", { text: example, tabindex: "0", onclick: () => { $("q").value = example; run(); } }));
+  }
+}
+
+async function run(event) {
+  if (event && event.preventDefault) event.preventDefault();
+  const q = $("q").value.trim();
+  if (!q) { setStatus("Type a question or a name."); return; }
+  const params = { q, collection: $("collection").value, mode: mode(), filter: filters() };
+  if (kind() === "code" && $("group-by").value) Object.assign(params, { group_by: $("group-by").value, group_size: 3 });
+  const url = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) for (const x of [].concat(v)) if (x) url.append(k, x);
+  history.replaceState(null, "", `?${url}`);
+  setStatus("Searching…");
+  $("results").setAttribute("aria-busy", "true");
+  try {
+    const body = await api("/api/search", params);
+    show(body, params);
+  } catch (error) {
+    $("results").replaceChildren();
+    setStatus(error.message, true);
+  } finally {
+    $("results").removeAttribute("aria-busy");
+  }
+}
+
+function show(body, params) {
+  const results = $("results");
+  results.replaceChildren();
+  const grouped = Boolean(params.group_by);
+  const count = grouped ? body.result.reduce((n, g) => n + g.hits.length, 0) : body.result.length;
+  if (!count) { setStatus(`No results for “${params.q}”.`); return; }
+  setStatus(`${count} results in ${body.latency_ms} ms (${body.mode})`);
+  if (grouped) {
+    for (const group of body.result) {
+      results.append(el("h2", { class: "group-title", text: `${params.group_by}: ${group.value}` }));
+      for (const hit of group.hits) results.append(codeCard(hit));
+    }
+  } else if (kind() === "records") {
+    for (const hit of body.result) results.append(recordCard(hit));
+  } else {
+    for (const hit of body.result) results.append(codeCard(hit));
+  }
+}
+
+function lineNode(number, text, language, agree, context) {
+  const cls = ["line", agree ? "agree" : "", context ? "context" : ""].filter(Boolean).join(" ");
+  return el("div", { class: cls, "data-line": number ?? "" }, el("span", { class: "no", text: number ?? "" }),
+            el("span", { class: "src" }, highlightLine(text, language)));
+}
+
+function codeCard(hit) {
+  const lines = (hit.snippet || "").split("\n");
+  const numbered = lines.length === hit.line_to - hit.line_from + 1;
+  const agree = new Set();
+  for (const [lo, hi] of hit.overlap || []) for (let n = lo; n <= hi; n++) agree.add(n);
+  const label = hit.line_to > hit.line_from ? `${hit.path}:${hit.line_from}-${hit.line_to}` : `${hit.path}:${hit.line_from}`;
+  const base = (current() || {}).source_url;
+  const loc = base ? el("a", { class: "loc", href: `${base.replace(/\/$/, "")}/${hit.path}#L${hit.line_from}-L${hit.line_to}`,
+                                target: "_blank", rel: "noopener", text: label })
+                   : el("span", { class: "loc", text: label });
+  const pre = el("pre", { class: "code" });
+  lines.forEach((text, i) => {
+    const n = numbered ? hit.line_from + i : null;
+    pre.append(lineNode(n, text, hit.language, n != null && agree.has(n), false));
+  });
+  let first = hit.line_from, last = hit.line_to;
+  async function more(direction) {
+    const start = direction < 0 ? Math.max(1, first - 10) : last + 1;
+    const end = direction < 0 ? first - 1 : last + 10;
+    if (end < start) return;
+    try {
+      const body = await api("/api/file", { path: hit.path, start, end, collection: $("collection").value });
+      const nodes = body.lines.map((text, i) => lineNode(body.start + i, text, hit.language, false, true));
+      if (direction < 0) { pre.prepend(...nodes); first = body.start; } else if (nodes.length) { pre.append(...nodes); last = body.end; }
+    } catch (error) { setStatus(error.message, true); }
+  }
+  const copy = el("button", { type: "button", text: "Copy", onclick: async () => {
+    try { await navigator.clipboard.writeText(hit.snippet); copy.textContent = "Copied"; }
+    catch { copy.textContent = "Copy failed"; }
+  } });
+  const actions = el("div", { class: "card-actions" }, copy,
+    numbered ? el("button", { type: "button", class: "more-above", text: "▲ more", onclick: () => more(-1) }) : null,
+    numbered ? el("button", { type: "button", class: "more-below", text: "▼ more", onclick: () => more(1) }) : null);
+  const head = el("div", { class: "card-head" }, loc,
+    el("span", { class: "name", text: hit.struct_name ? `${hit.struct_name}.${hit.name}` : hit.name }),
+    el("span", { class: "kind", text: `${hit.code_type} · ${hit.language}` }),
+    el("span", { class: "score", text: hit.score.toFixed(3) }), actions);
+  const card = el("article", { class: "card code-hit" }, head, pre);
+  if (agree.size) {
+    const ranges = hit.overlap.map(([lo, hi]) => (hi > lo ? `${lo}-${hi}` : `${lo}`)).join(", ");
+    card.append(el("div", { class: "agree-note", text: `text and code models agree on lines ${ranges}` }));
+  }
+  return card;
+}
+
+function marked(text, spans) {
+  const p = el("p");
+  let at = 0;
+  for (const [start, end] of spans || []) {
+    p.append(document.createTextNode(text.slice(at, start)), el("mark", { text: text.slice(start, end) }));
+    at = end;
+  }
+  p.append(document.createTextNode(text.slice(at)));
+  return p;
+}
+
+function recordCard(hit) {
+  const textFields = (current() || {}).text_fields || [];
+  const payload = hit.payload;
+  const titleField = ["name", "title", "id"].find((f) => f in payload && !textFields.includes(f));
+  const body = el("div", { class: "record" });
+  for (const field of textFields) {
+    if (payload[field] != null && payload[field] !== "") body.append(marked(String(payload[field]), hit.highlights[field]));
+  }
+  const rest = Object.entries(payload).filter(([k, v]) => k !== titleField && !textFields.includes(k)
+    && ["string", "number"].includes(typeof v));
+  if (rest.length) body.append(el("p", { class: "fields", text: rest.map(([k, v]) => `${k}: ${v}`).join(" · ") }));
+  const similar = el("button", { type: "button", class: "similar", text: "Find similar", onclick: async () => {
+    setStatus("Searching…");
+    try {
+      const result = await api("/api/similar", { collection: $("collection").value, id: hit.id });
+      $("results").replaceChildren(...result.result.map(recordCard));
+      setStatus(`${result.result.length} records like “${payload[titleField] ?? hit.id}”`);
+    } catch (error) { setStatus(error.message, true); }
+  } });
+  const head = el("div", { class: "card-head" }, el("span", { class: "loc", text: String(payload[titleField] ?? hit.id) }),
+    el("span", { class: "score", text: hit.score.toFixed(3) }), el("div", { class: "card-actions" }, similar));
+  return el("article", { class: "card record-hit" }, head, body);
+}
+
+function onCollectionChange() {
+  renderModes("hybrid");
+  renderFilters([]);
+  renderExamples();
+  if ($("q").value.trim()) run();
+}
+
+async function init() {
+  try {
+    collections = await api("/api/collections");
+  } catch (error) { setStatus(error.message, true); return; }
+  if (!collections.length) { setStatus("This store has no collections yet: run `semsearch index DIR` first."); return; }
+  const s = state();
+  $("collection").replaceChildren(...collections.map((c) =>
+    el("option", { value: c.name, text: `${c.name} (${c.kind}, ${c.points.toLocaleString()})` })));
+  if (s.collection && collections.some((c) => c.name === s.collection)) $("collection").value = s.collection;
+  renderModes(s.mode || "hybrid");
+  renderFilters(s.filters);
+  renderExamples();
+  $("group-by").value = s.group_by;
+  $("q").value = s.q;
+  if (s.q) run();
+  else setStatus("");
+}
+
+$("search-form").addEventListener("submit", run);
+$("collection").addEventListener("change", onCollectionChange);
+$("group-by").addEventListener("change", run);
+document.addEventListener("keydown", (event) => {
+  const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName);
+  if (event.key === "/" && !typing) { event.preventDefault(); $("q").focus(); }
+});
+init();
