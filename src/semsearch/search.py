@@ -284,8 +284,7 @@ class Searcher:
         model = self.models.text if vector == "text" else self.models.code
         key = (model, query)
         if key not in self._embedded:
-            if len(self._embedded) > 64:
-                self._embedded.clear()
+            self._embedded.clear()  # only the current query: its text and code vectors share one call
             self._embedded[key] = encoder(model, self.device).encode_one(query)
         return self._embedded[key]
 

@@ -1,0 +1,121 @@
+"""HTTP query latency of `semsearch serve` over a 100k-chunk code collection.
+
+Builds (once) a collection of 100,000 structures — the development repositories' real
+structures repeated under distinct paths, with real lexical vectors and random unit dense
+vectors (latency depends on the count and the index, not on what the vectors mean) —
+starts `semsearch serve` on loopback and sends the benchmark's queries one at a time,
+query embedding included. Prints p50/p99 per mode.
+
+    .venv/bin/python bench/http_latency.py [--points 100000] [--requests 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from code_search import DEFAULT_DATA, WORK
+from sdist import fetch_sdist
+
+from semsearch import lexical
+from semsearch.chunking import chunk_source
+from semsearch.embedding import MINILM
+from semsearch.indexer import KEYWORD_FIELDS, LEXICAL, folders
+from semsearch.store import CollectionSpec, DenseVector, Point
+from semsearch.store.edge import EdgeStore
+from semsearch.walk import walk
+
+
+def build(path: Path, points: int) -> None:
+    with EdgeStore(path) as store:
+        if store.exists("code") and store.count("code") == points:
+            return
+        if store.exists("code"):
+            store.drop("code")
+        manifest = json.loads((DEFAULT_DATA / "manifest.json").read_text())
+        structures = []
+        for entry in manifest:
+            root = fetch_sdist(entry["sdist"], WORK / "src") / entry["benchmark_root"]
+            structures += [s for f in walk(root) for s in chunk_source(f"{entry['name']}/{f.path}", f.text)]
+        spec = CollectionSpec(vectors={"text": DenseVector(384, MINILM), "code": DenseVector(384, MINILM)},
+                              sparse={LEXICAL: lexical.NAME}, keyword_fields=KEYWORD_FIELDS,
+                              metadata={"kind": "code", "root": None})
+        store.create("code", spec)
+        rng = np.random.default_rng(0)
+        lex = [lexical.embed_document(lexical.lexical_text(s)) for s in structures]
+        batch: list[Point] = []
+        for i in range(points):
+            s = structures[i % len(structures)]
+            copy = i // len(structures)
+            path_ = f"copy{copy}/{s.file_path}" if copy else s.file_path
+            payload = {**s.to_dict(), "dirs": folders(path_)}
+            payload["context"] = {**payload["context"], "file_path": path_}
+            vectors = rng.normal(size=(2, 384)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            batch.append(Point(f"{i:08x}-0000-4000-8000-000000000000", {"text": vectors[0].tolist(),
+                               "code": vectors[1].tolist(), LEXICAL: lex[i % len(structures)]}, payload))
+            if len(batch) == 2000:
+                store.upsert("code", batch)
+                batch = []
+        store.upsert("code", batch)
+        started = time.perf_counter()
+        store.optimize("code")
+        print(f"built {points:,} points; HNSW build {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--points", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--port", type=int, default=18765)
+    args = parser.parse_args()
+    store = WORK / "http-store"
+    build(store, args.points)
+    queries = [t["query"] for f in sorted((DEFAULT_DATA / "annotations").glob("*.json"))
+               for t in json.loads(f.read_text())]
+    server = subprocess.Popen([sys.executable, "-m", "semsearch.cli", "serve", "--store", str(store),
+                               "--port", str(args.port)], stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            deadline = time.time() + 120
+            while True:
+                try:
+                    if client.get("/api/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.time() > deadline or server.poll() is not None:
+                    raise SystemExit(f"server did not start: {server.stderr.read() if server.stderr else ''}")
+                time.sleep(0.2)
+            print(f"| mode | requests | errors | p50 ms | p99 ms | server-side p50 ms |")
+            print("|---|---|---|---|---|---|")
+            for mode in ("hybrid", "text", "lexical"):
+                for q in queries[:10]:
+                    client.get("/api/search", params={"q": q, "mode": mode})
+                times, inside, errors = [], [], 0
+                for i in range(args.requests):
+                    started = time.perf_counter()
+                    response = client.get("/api/search", params={"q": queries[i % len(queries)], "mode": mode})
+                    times.append((time.perf_counter() - started) * 1000)
+                    if response.status_code != 200:
+                        errors += 1
+                        continue
+                    inside.append(response.json()["latency_ms"])
+                times.sort()
+                print(f"| {mode} | {args.requests} | {errors} | {statistics.median(times):.1f} | "
+                      f"{times[int(len(times) * 0.99) - 1]:.1f} | {statistics.median(inside):.1f} |", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
