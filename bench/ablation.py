@@ -192,7 +192,7 @@ def evaluate(data: dict[str, dict[str, Any]], variant: Variant, prefixes: dict[s
 def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
     product_fusion = {"text": 1.0, "code": 0.5}
-    bare = {"names": False, "per_file": None, "prose": 1.0, "tests": False}
+    bare = {"names": False, "per_file": None, "prose": 1.0, "tests": False, "path_boost": 0.0}
     out = {
         "1 text vector only (the tutorial)": rrf({"text": 1.0}),
         "  code vector only": rrf({"code": 1.0}),
@@ -205,7 +205,8 @@ def variants() -> dict[str, Variant]:
                                                     **{**bare, "names": True, "per_file": 1}),
         "7 + prose x0.8": ranked(score_fusion(product_fusion, 0.15),
                                  **{**bare, "names": True, "per_file": 1, "prose": 0.8}),
-        "8 + tests x0.8 = product": ranked(score_fusion(product_fusion, 0.15)),
+        "8 + tests x0.8": ranked(score_fusion(product_fusion, 0.15), path_boost=0.0),
+        "9 + query words in the path x1.2 each = product": ranked(score_fusion(product_fusion, 0.15)),
         "  product, Qdrant RRF 1/1/1 instead of score fusion": ranked(rrf({"text": 1.0, "code": 1.0, "lex": 1.0})),
         "  product, Qdrant RRF 1/0.5/1": ranked(rrf({"text": 1.0, "code": 0.5, "lex": 1.0})),
         "  product, Qdrant DBSF": ranked(dbsf(("text", "code", "lex"))),
@@ -216,7 +217,8 @@ def variants() -> dict[str, Variant]:
         "  product, lexical weight 0.1": ranked(score_fusion(product_fusion, 0.1)),
         "  product, 2 hits per file": ranked(score_fusion(product_fusion, 0.15), per_file=2),
         "  product, no identifier signal": ranked(score_fusion(product_fusion, 0.15), names=False),
-        "  product + path-term boost 0.2": ranked(score_fusion(product_fusion, 0.15), path_boost=0.2),
+        "  product, path-term boost 0.1": ranked(score_fusion(product_fusion, 0.15), path_boost=0.1),
+        "  product, path-term boost 0.3": ranked(score_fusion(product_fusion, 0.15), path_boost=0.3),
         "  product + file mass 0.05": ranked(score_fusion(product_fusion, 0.15), file_mass=0.05),
     }
     return out

@@ -75,3 +75,9 @@ def test_filters_parse_with_aliases_and_repeats() -> None:
     matches = parse_filters(["language=python", "path=src/a.py", "language=rust", "context.module=db"])
     assert {(m.key, str(m.value)) for m in matches} == {
         ("language", "['python', 'rust']"), ("context.file_path", "src/a.py"), ("context.module", "db")}
+
+
+def test_query_words_in_the_path_lift_a_hit() -> None:
+    items = [cand("util", "pkg/utils.py", score=1.0), cand("routing", "pkg/routing.py", score=0.9)]
+    assert [c.id for c in rerank("how are routes registered", items)] == ["routing", "util"]
+    assert [c.id for c in rerank("how are routes registered", items, path_boost=0.0)] == ["util", "routing"]
