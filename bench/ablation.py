@@ -191,37 +191,39 @@ def evaluate(data: dict[str, dict[str, Any]], variant: Variant, prefixes: dict[s
 
 def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
-    product_fusion = {"text": 1.0, "code": 0.5}
-    bare = {"names": False, "per_file": None, "prose": 1.0, "tests": False, "path_boost": 0.0}
-    out = {
+    fusion = {"text": 1.0, "code": 0.5}
+    bare = {"names": False, "per_file": None, "file_decay": None, "prose": 1.0, "tests": False, "path_boost": 0.0}
+    product = score_fusion(fusion, 0.15)
+    return {
         "1 text vector only (the tutorial)": rrf({"text": 1.0}),
         "  code vector only": rrf({"code": 1.0}),
         "  lexical vector only": rrf({"lex": 1.0}),
         "2 RRF text + code": rrf({"text": 1.0, "code": 1.0}),
         "3 RRF text + code + lexical": rrf({"text": 1.0, "code": 1.0, "lex": 1.0}),
-        "4 score fusion: cos text + 0.5 cos code + 0.15 BM25/best": score_fusion(product_fusion, 0.15),
-        "5 + identifier's definition first": ranked(score_fusion(product_fusion, 0.15), **{**bare, "names": True}),
-        "6 + one hit per file in the top 10": ranked(score_fusion(product_fusion, 0.15),
-                                                    **{**bare, "names": True, "per_file": 1}),
-        "7 + prose x0.8": ranked(score_fusion(product_fusion, 0.15),
-                                 **{**bare, "names": True, "per_file": 1, "prose": 0.8}),
-        "8 + tests x0.8": ranked(score_fusion(product_fusion, 0.15), path_boost=0.0),
-        "9 + query words in the path x1.2 each = product": ranked(score_fusion(product_fusion, 0.15)),
+        "4 score fusion: cos text + 0.5 cos code + 0.15 BM25/best": product,
+        "5 + identifier's definition first": ranked(product, **{**bare, "names": True}),
+        "6 + soft file diversity (x0.8 per better hit in the file)": ranked(
+            product, **{**bare, "names": True, "file_decay": 0.8}),
+        "7 + prose x0.8": ranked(product, **{**bare, "names": True, "file_decay": 0.8, "prose": 0.8}),
+        "8 + tests x0.8": ranked(product, path_boost=0.0),
+        "9 + query words in the path x1.2 each = product": ranked(product),
+        "  product, hard diversity: one hit per file in the top 10": ranked(product, per_file=1, file_decay=None),
+        "  product, no diversity": ranked(product, file_decay=None),
+        "  product, diversity x0.7": ranked(product, file_decay=0.7),
+        "  product, diversity x0.9": ranked(product, file_decay=0.9),
         "  product, Qdrant RRF 1/1/1 instead of score fusion": ranked(rrf({"text": 1.0, "code": 1.0, "lex": 1.0})),
         "  product, Qdrant RRF 1/0.5/1": ranked(rrf({"text": 1.0, "code": 0.5, "lex": 1.0})),
         "  product, Qdrant DBSF": ranked(dbsf(("text", "code", "lex"))),
-        "  product, missing dense scores as 0 (no floors)": ranked(score_fusion(product_fusion, 0.15, floors=False)),
+        "  product, missing dense scores as 0 (no floors)": ranked(score_fusion(fusion, 0.15, floors=False)),
         "  product, code weight 1.0": ranked(score_fusion({"text": 1.0, "code": 1.0}, 0.15)),
         "  product, code weight 0.3": ranked(score_fusion({"text": 1.0, "code": 0.3}, 0.15)),
-        "  product, lexical weight 0.3": ranked(score_fusion(product_fusion, 0.3)),
-        "  product, lexical weight 0.1": ranked(score_fusion(product_fusion, 0.1)),
-        "  product, 2 hits per file": ranked(score_fusion(product_fusion, 0.15), per_file=2),
-        "  product, no identifier signal": ranked(score_fusion(product_fusion, 0.15), names=False),
-        "  product, path-term boost 0.1": ranked(score_fusion(product_fusion, 0.15), path_boost=0.1),
-        "  product, path-term boost 0.3": ranked(score_fusion(product_fusion, 0.15), path_boost=0.3),
-        "  product + file mass 0.05": ranked(score_fusion(product_fusion, 0.15), file_mass=0.05),
+        "  product, lexical weight 0.3": ranked(score_fusion(fusion, 0.3)),
+        "  product, lexical weight 0.1": ranked(score_fusion(fusion, 0.1)),
+        "  product, no identifier signal": ranked(product, names=False),
+        "  product, path-term boost 0.1": ranked(product, path_boost=0.1),
+        "  product, path-term boost 0.3": ranked(product, path_boost=0.3),
+        "  product + file mass 0.05": ranked(product, file_mass=0.05),
     }
-    return out
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ def test_definition_of_an_identifier_comes_first() -> None:
         cand("test", "tests/test_router.py", "Router", "Class", score=0.8),
         cand("member", "router.py", "add", "Method", score=0.7, struct="Router"),
         cand("def", "router.py", "Router", "Class", score=0.1),
-    ], per_file=None)
+    ], file_decay=None)
     assert [c.id for c in ranked] == ["def", "member", "test", "use"]  # the test is tier 1 but demoted
 
 
@@ -43,11 +43,13 @@ def test_tests_and_prose_yield_to_code_unless_asked_for() -> None:
     assert rerank("tests for parsing a header", items, prose=1.0)[0].id == "t"
 
 
-def test_one_hit_per_file_in_the_top_then_the_rest_in_order() -> None:
+def test_diversity_soft_by_default_hard_when_asked() -> None:
     items = [cand("a1", "a.py", score=0.9), cand("a2", "a.py", score=0.8), cand("b1", "b.py", score=0.7),
              cand("a3", "a.py", score=0.6), cand("c1", "c.py", score=0.5)]
-    assert [c.id for c in rerank("x y", items, top=3)] == ["a1", "b1", "c1", "a2", "a3"]
-    assert [c.id for c in rerank("x y", items, per_file=None)] == ["a1", "a2", "b1", "a3", "c1"]
+    # soft: a2 counts 0.8*0.8=0.64 < b1's 0.7; a3 counts 0.6*0.64=0.384 < c1's 0.5
+    assert [c.id for c in rerank("x y", items)] == ["a1", "b1", "a2", "c1", "a3"]
+    assert [c.id for c in rerank("x y", items, per_file=1, file_decay=None, top=3)] == ["a1", "b1", "c1", "a2", "a3"]
+    assert [c.id for c in rerank("x y", items, file_decay=None)] == ["a1", "a2", "b1", "a3", "c1"]
 
 
 def hit(path: str, a: int, b: int, name: str = "x") -> SearchHit:

@@ -4,8 +4,8 @@ Retrieval finds plausible code; these signals put the right code first:
 - a query that is an identifier wants that identifier's definition first;
 - tests and examples mention everything, so they come after the code they exercise,
   unless the query asks for them;
-- ten hits from one file hide the other files a question touches, so a file gets at
-  most a few of the top places;
+- ten hits from one file hide the other files a question touches, so each further hit
+  from a file counts a little less than the one before it;
 - file and folder names say what code is about: a query word in the path counts.
 Every signal here was kept because the development benchmark said so (bench/README.md).
 """
@@ -23,7 +23,7 @@ _ASKS_FOR_TESTS = re.compile(r"\b(tests?|testing|spec|fixtures?|examples?)\b", r
 DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "Function", "Type",
                               "Object", "Protocol", "Module", "Macro"})
 
-PER_FILE = 1  # hits one file may hold in the top ten before the rest wait their turn
+FILE_DECAY = 0.8  # each better hit from the same file multiplies a hit's score by this
 TOP = 10
 TEST_FACTOR = 0.8  # multiplies the score of tests, examples and docs
 PROSE_FACTOR = 0.8  # multiplies the score of prose (Markdown, reStructuredText, plain text)
@@ -74,9 +74,14 @@ def _terms(text: str) -> set[str]:
 
 
 def rerank(query: str, candidates: list[Candidate], *, names: bool = True, tests: bool = True,
-           per_file: int | None = PER_FILE, path_boost: float = PATH_BOOST, file_mass: float = 0.0,
-           prose: float = PROSE_FACTOR, top: int = TOP) -> list[Candidate]:
-    """Candidates (best first, by fused score) in their final order."""
+           per_file: int | None = None, path_boost: float = PATH_BOOST, file_mass: float = 0.0,
+           prose: float = PROSE_FACTOR, top: int = TOP, file_decay: float | None = FILE_DECAY) -> list[Candidate]:
+    """Candidates (best first, by fused score) in their final order.
+
+    Diversity is soft by default (file_decay): a file's second-best hit needs to beat the
+    next file's best by 25% to stay ahead of it. per_file=N instead caps a file at N hits in
+    the top places (stronger for file-level questions, harsher for function-level ones).
+    """
     symbol = identifier_query(query) if names else None
     demote_tests = tests and not _ASKS_FOR_TESTS.search(query)
     query_terms = _terms(query) if path_boost else set()
@@ -100,6 +105,16 @@ def rerank(query: str, candidates: list[Candidate], *, names: bool = True, tests
             tier = _name_tier(symbol, c)
         keyed.append((-tier, -score, position, c))
     keyed.sort(key=lambda k: k[:3])
+    if file_decay is not None:
+        # Soft diversity: each better hit from the same file multiplies a hit's score by file_decay.
+        seen: dict[str, int] = {}
+        decayed = []
+        for tier, neg_score, position, c in keyed:
+            n = seen.get(c.path, 0)
+            seen[c.path] = n + 1
+            decayed.append((tier, neg_score * file_decay ** n, position, c))
+        decayed.sort(key=lambda k: k[:3])
+        return [k[3] for k in decayed]
     ordered = [k[3] for k in keyed]
     return _diversify(ordered, per_file, top) if per_file else ordered
 
