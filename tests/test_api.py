@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from semsearch.api import create_app
-from semsearch.indexer import Indexer
-from semsearch.records.loader import RecordLoader
-from semsearch.store.edge import EdgeStore
-from tests.test_records import STARTUPS
+from tests.conftest import build_demo_store
 
 SNIPPET = 'def render_banner(title):\n    """Return the page banner."""\n    return "<script>alert(1)</script>" + title\n'
 
@@ -22,16 +17,9 @@ SNIPPET = 'def render_banner(title):\n    """Return the page banner."""\n    ret
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, inflection_src: Path):
     base = tmp_path_factory.mktemp("api")
-    tree = base / "repo"
-    shutil.copytree(inflection_src / "inflection", tree / "inflection")
-    (tree / "web.py").write_text(SNIPPET)
+    store, tree = build_demo_store(base, inflection_src)
     (base / "secret.txt").write_text("top secret\n")
     os.symlink(base / "secret.txt", tree / "leak.py")  # a symlink out of the root: never indexed, never served
-    startups = base / "startups.json"
-    startups.write_text(json.dumps(STARTUPS))
-    store = EdgeStore(base / "store")
-    Indexer(store, "code").index_tree(tree)
-    RecordLoader(store, "startups").load(startups, index_fields=["city"])
     yield store, tree
     store.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -15,11 +14,7 @@ import pytest
 import uvicorn
 
 from semsearch.api import create_app
-from semsearch.indexer import Indexer
-from semsearch.records.loader import RecordLoader
-from semsearch.store.edge import EdgeStore
-from tests.test_api import SNIPPET
-from tests.test_records import STARTUPS
+from tests.conftest import build_demo_store
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
@@ -35,15 +30,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, inflection_src: Path):
-    base = tmp_path_factory.mktemp("page")
-    tree = base / "repo"
-    shutil.copytree(inflection_src / "inflection", tree / "inflection")
-    (tree / "web.py").write_text(SNIPPET)
-    startups = base / "startups.json"
-    startups.write_text(json.dumps(STARTUPS))
-    store = EdgeStore(base / "store")
-    Indexer(store, "code").index_tree(tree)
-    RecordLoader(store, "startups").load(startups, index_fields=["city"])
+    store, _ = build_demo_store(tmp_path_factory.mktemp("page"), inflection_src)
     port = free_port()
     app = create_app(store, source_urls={"code": "https://example.org/repo/blob/abc123"})
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -1,34 +1,52 @@
-"""Sparse BM25 vectors for code, from Qdrant's own BM25 with its code tokenizer.
+"""Sparse BM25 vectors from Qdrant's own BM25, one tokenizer per kind of text.
 
-Qdrant's `Code` tokenizer keeps an identifier whole *and* splits it on camel and snake
-case (`HTTPException` → httpexception, http, exception), lower-cases and stems, so a bare
-identifier query and a plain-English query both meet the same document. Documents carry
-term frequencies only; the collection's IDF modifier supplies document frequencies at
-query time, so they stay right as the index changes. The same vectors are sent to a
-Qdrant server, so both backends score alike.
+For code, Qdrant's `Code` tokenizer keeps an identifier whole *and* splits it on camel and
+snake case (`HTTPException` → httpexception, http, exception), lower-cases and stems, so a
+bare identifier query and a plain-English query both meet the same document. Records use
+the plain `Word` tokenizer. Documents carry term frequencies only; the collection's IDF
+modifier supplies document frequencies at query time, so they stay right as the index
+changes. The same vectors are sent to a Qdrant server, so both backends score alike.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property
 
 import qdrant_edge as qe
 
 from semsearch.store import SparseVector
 from semsearch.structures import Structure
 
-NAME = "bm25-code"  # recorded with the collection: what made its sparse vectors
-# Our documents are shorter than BM25's default 256 tokens: one structure, its names, its path.
-AVG_LEN = 120.0
+
+class Lexical:
+    """One BM25 configuration: `name` is recorded with the collections it builds."""
+
+    def __init__(self, name: str, tokenizer: qe.TokenizerType, avg_len: float) -> None:
+        self.name = name
+        self._config = (tokenizer, avg_len)
+
+    @cached_property
+    def _model(self) -> qe.Bm25:
+        tokenizer, avg_len = self._config
+        return qe.Bm25(qe.Bm25Config(tokenizer=tokenizer, language="english", avg_len=avg_len))
+
+    def document(self, text: str) -> SparseVector:
+        vector = self._model.embed_document(text)
+        return SparseVector(list(vector.indices), list(vector.values))
+
+    def query(self, text: str) -> SparseVector:
+        vector = self._model.embed_query(text)
+        return SparseVector(list(vector.indices), list(vector.values))
 
 
-@lru_cache(maxsize=1)
-def _model() -> qe.Bm25:
-    return qe.Bm25(qe.Bm25Config(tokenizer=qe.TokenizerType.Code, language="english", avg_len=AVG_LEN))
+# Average lengths are those of the documents: one structure with its names and path; a record's text.
+CODE = Lexical("bm25-code", qe.TokenizerType.Code, avg_len=120.0)
+WORDS = Lexical("bm25-words", qe.TokenizerType.Word, avg_len=40.0)
+NAME = CODE.name
 
 
 def lexical_text(structure: Structure) -> str:
-    """What the lexical vector sees: names, path and enclosing names, docs and the code."""
+    """What the code lexical vector sees: names, path and enclosing names, docs and the code."""
     ctx = structure.context
     return "\n".join(part for part in (
         structure.name, ctx.struct_name or "", ctx.file_path, structure.signature,
@@ -37,10 +55,8 @@ def lexical_text(structure: Structure) -> str:
 
 
 def embed_document(text: str) -> SparseVector:
-    vector = _model().embed_document(text)
-    return SparseVector(list(vector.indices), list(vector.values))
+    return CODE.document(text)
 
 
 def embed_query(text: str) -> SparseVector:
-    vector = _model().embed_query(text)
-    return SparseVector(list(vector.indices), list(vector.values))
+    return CODE.query(text)

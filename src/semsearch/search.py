@@ -33,6 +33,9 @@ CANDIDATES = 100  # per vector, fused and re-ranked in hybrid mode
 # Qdrant's RRF and DBSF by the development benchmark (bench/README.md, the ablation table).
 TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT = 1.0, 0.5, 0.15
 NAME_HITS = 20  # structures named exactly as an identifier query, added to the candidates
+# What re-ranking reads of a candidate; the whole payload (snippets) is fetched for the final hits only.
+RANKING_FIELDS = ["name", "code_type", "language", "line_from", "line_to", "context.file_path",
+                  "context.struct_name"]
 
 # Short names users type → payload paths.
 FIELD_ALIASES = {
@@ -254,20 +257,22 @@ class Searcher:
         best_lexical = max((h.score for h in lexical_list), default=0.0)
         weights = [TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT / best_lexical if best_lexical > 0 else 0.0]
         floors = [min((h.score for h in text_list), default=0.0), min((h.score for h in code_list), default=0.0), 0.0]
-        queries: list[Query] = [Fused(prefetch, limit=fetch, method="sum", weights=weights, defaults=floors),
-                                Search("code", code_vector, max(20, 2 * limit), flt)]
+        queries: list[Query] = [
+            Fused(prefetch, limit=fetch, method="sum", weights=weights, defaults=floors, with_payload=RANKING_FIELDS),
+            Search("code", code_vector, max(20, 2 * limit), flt, with_payload=RANKING_FIELDS)]
         symbol = identifier_query(query)
         if symbol is not None:
             named = Filter(must=[*(flt.must if flt else []), Match("name", symbol)],
                            must_not=list(flt.must_not) if flt else [])
-            queries.append(Search("text", text_vector, NAME_HITS, named))
+            queries.append(Search("text", text_vector, NAME_HITS, named, with_payload=RANKING_FIELDS))
         fused, code_hits, *named_hits = self.store.search(self.collection, queries)
         candidates = [Candidate(h.id, h.payload, score=h.score) for h in fused]
         seen = {c.id for c in candidates}
         for hits in named_hits:
             candidates += [Candidate(h.id, h.payload) for h in hits if h.id not in seen]
         ranked = rerank(query, candidates, top=limit)[:limit]
-        hits = [SearchHit(c.id, c.score, c.payload, found_by="hybrid") for c in ranked]
+        payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [c.id for c in ranked])}
+        hits = [SearchHit(c.id, c.score, payloads.get(c.id, c.payload), found_by="hybrid") for c in ranked]
         mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_hits])
         return hits
 

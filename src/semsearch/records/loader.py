@@ -14,15 +14,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import qdrant_edge as qe
-
 from semsearch.embedding import canonical, default_model, encoder
+from semsearch.lexical import WORDS
 from semsearch.records.reader import Item, RecordError, RecordFile
-from semsearch.store import CollectionSpec, DenseVector, Point, SparseVector, Store, StoreError
+from semsearch.store import CollectionSpec, DenseVector, Point, Store, StoreError
 
 RECORDS = "records"  # the collection kind
 TEXT_FIELD_GUESSES = ("description", "summary", "text", "content", "body", "abstract", "title")
@@ -52,21 +50,6 @@ class LoadProgress:
     records: int = 0
     bytes_read: int = 0
     bytes_total: int = 0
-
-
-@lru_cache(maxsize=1)
-def _bm25() -> qe.Bm25:
-    return qe.Bm25(qe.Bm25Config(tokenizer=qe.TokenizerType.Word, language="english", avg_len=40.0))
-
-
-def lexical_document(text: str) -> SparseVector:
-    v = _bm25().embed_document(text)
-    return SparseVector(list(v.indices), list(v.values))
-
-
-def lexical_query(text: str) -> SparseVector:
-    v = _bm25().embed_query(text)
-    return SparseVector(list(v.indices), list(v.values))
 
 
 def record_text(record: dict[str, Any], text_fields: list[str]) -> str:
@@ -141,7 +124,7 @@ class RecordLoader:
             if points:
                 vectors = encoder(model, self.device).encode(texts)
                 for point, text, vector in zip(points, texts, vectors):
-                    point.vectors = {"text": vector.tolist(), LEXICAL: lexical_document(text)}
+                    point.vectors = {"text": vector.tolist(), LEXICAL: WORDS.document(text)}
                 self.store.upsert(self.collection, points)
                 summary.loaded += len(points)
             progress.records = summary.loaded
@@ -175,7 +158,7 @@ class RecordLoader:
         integers = [f for f in index_fields if _all_integers(sample, f)]
         spec = CollectionSpec(
             vectors={"text": DenseVector(encoder(model, self.device).dim, model)},
-            sparse={LEXICAL: "bm25-words"},
+            sparse={LEXICAL: WORDS.name},
             keyword_fields=[f for f in index_fields if f not in integers],
             integer_fields=integers,
             text_fields=text_fields,

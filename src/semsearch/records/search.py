@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from semsearch.embedding import canonical, encoder
-from semsearch.records.loader import LEXICAL, RECORDS, lexical_query
+from semsearch.lexical import WORDS
+from semsearch.records.loader import LEXICAL, RECORDS
 from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError
 
 RECORD_MODES = ("hybrid", "neural", "fulltext")
@@ -88,7 +89,7 @@ class RecordSearcher:
         if not query.strip():
             raise RecordQueryError("empty query")
         dense = Search("text", encoder(self.model, self.device).encode_one(query), limit, filter)
-        words = Search(LEXICAL, lexical_query(query), limit, filter)
+        words = Search(LEXICAL, WORDS.query(query), limit, filter)
         request: Query
         if mode == "neural":
             request = dense

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +91,13 @@ class Filter:
     def __bool__(self) -> bool:
         return bool(self.must or self.must_not or self.ids or self.exclude_ids)
 
+    def translate(self, condition: Callable[[Condition], Any],
+                  has_id: Callable[[list[str]], Any]) -> tuple[list[Any], list[Any]]:
+        """(must, must_not) in a backend's own types, given how it spells a condition and an id set."""
+        must = [condition(c) for c in self.must] + ([has_id(self.ids)] if self.ids else [])
+        must_not = [condition(c) for c in self.must_not] + ([has_id(self.exclude_ids)] if self.exclude_ids else [])
+        return must, must_not
+
 
 @dataclass
 class Point:
@@ -107,7 +114,7 @@ class Search:
     vector: list[float] | SparseVector
     limit: int
     filter: Filter | None = None
-    with_payload: bool = True
+    with_payload: bool | list[str] = True  # or the payload fields to return
 
 
 @dataclass
@@ -125,6 +132,13 @@ class Fused:
     weights: list[float] | None = None
     k: int = 60
     defaults: list[float] | None = None
+    with_payload: bool | list[str] = True
+
+    def terms(self) -> list[tuple[int, float, float]]:
+        """For method "sum": (search index, weight, default score) of each term of the formula."""
+        weights = self.weights or [1.0] * len(self.searches)
+        defaults = self.defaults or [0.0] * len(self.searches)
+        return list(zip(range(len(self.searches)), weights, defaults))
 
 
 Query = Search | Fused

@@ -207,17 +207,14 @@ def _request(query: Query) -> qe.QueryRequest:
                               filter=_filter(s.filter)) for s in query.searches]
     fusion: Any
     if query.method == "sum":
-        weights = query.weights or [1.0] * len(query.searches)
-        defaults = query.defaults or [0.0] * len(query.searches)
         e = qe.Expression
-        fusion = qe.Formula(
-            e.Sum([e.Mult([e.Constant(w), e.Variable(f"$score[{i}]")]) for i, w in enumerate(weights)]),
-            defaults={f"$score[{i}]": d for i, d in enumerate(defaults)})
+        fusion = qe.Formula(e.Sum([e.Mult([e.Constant(w), e.Variable(f"$score[{i}]")]) for i, w, _ in query.terms()]),
+                            defaults={f"$score[{i}]": d for i, _, d in query.terms()})
     elif query.method == "dbsf":
         fusion = qe.Fusion.Dbsf()
     else:
         fusion = qe.Fusion.Rrf(k=query.k, weights=query.weights)
-    return qe.QueryRequest(limit=query.limit, prefetches=prefetches, query=fusion, with_payload=True)
+    return qe.QueryRequest(limit=query.limit, prefetches=prefetches, query=fusion, with_payload=query.with_payload)
 
 
 def _filter(f: Filter | None) -> qe.Filter | None:
@@ -230,10 +227,5 @@ def _filter(f: Filter | None) -> qe.Filter | None:
         match = qe.MatchAny(any=m.value) if isinstance(m.value, list) else qe.MatchValue(value=m.value)
         return qe.FieldCondition(key=m.key, match=match)
 
-    must: list[Any] = [condition(m) for m in f.must]
-    if f.ids:
-        must.append(qe.HasIdCondition(point_ids={uuid.UUID(i) for i in f.ids}))
-    must_not: list[Any] = [condition(m) for m in f.must_not]
-    if f.exclude_ids:
-        must_not.append(qe.HasIdCondition(point_ids={uuid.UUID(i) for i in f.exclude_ids}))
+    must, must_not = f.translate(condition, lambda ids: qe.HasIdCondition(point_ids={uuid.UUID(i) for i in ids}))
     return qe.Filter(must=must or None, must_not=must_not or None)

@@ -163,17 +163,15 @@ def _request(query: Query) -> models.QueryRequest:
                 for s in query.searches]
     fusion: Any
     if query.method == "sum":
-        weights = query.weights or [1.0] * len(query.searches)
-        defaults = query.defaults or [0.0] * len(query.searches)
         fusion = models.FormulaQuery(
             formula=models.SumExpression(sum=[models.MultExpression(mult=[w, f"$score[{i}]"])
-                                              for i, w in enumerate(weights)]),
-            defaults={f"$score[{i}]": d for i, d in enumerate(defaults)})
+                                              for i, w, _ in query.terms()]),
+            defaults={f"$score[{i}]": d for i, _, d in query.terms()})
     elif query.method == "dbsf":
         fusion = models.FusionQuery(fusion=models.Fusion.DBSF)
     else:
         fusion = models.RrfQuery(rrf=models.Rrf(k=query.k, weights=query.weights))
-    return models.QueryRequest(prefetch=prefetch, query=fusion, limit=query.limit, with_payload=True)
+    return models.QueryRequest(prefetch=prefetch, query=fusion, limit=query.limit, with_payload=query.with_payload)
 
 
 def _filter(f: Filter | None) -> models.Filter | None:
@@ -186,10 +184,5 @@ def _filter(f: Filter | None) -> models.Filter | None:
         match = models.MatchAny(any=m.value) if isinstance(m.value, list) else models.MatchValue(value=m.value)
         return models.FieldCondition(key=m.key, match=match)
 
-    must: list[Any] = [condition(m) for m in f.must]
-    if f.ids:
-        must.append(models.HasIdCondition(has_id=list(f.ids)))
-    must_not: list[Any] = [condition(m) for m in f.must_not]
-    if f.exclude_ids:
-        must_not.append(models.HasIdCondition(has_id=list(f.exclude_ids)))
+    must, must_not = f.translate(condition, lambda ids: models.HasIdCondition(has_id=list(ids)))
     return models.Filter(must=must or None, must_not=must_not or None)
