@@ -251,21 +251,21 @@ class Searcher:
         text_vector, code_vector = self._embed("text", query), self._embed("code", query)
         fetch = max(CANDIDATES, limit)
         prefetch = [Search("text", text_vector, fetch, flt, with_payload=False),
-                    Search("code", code_vector, fetch, flt, with_payload=False),
+                    # the code list's locations also serve to mark where the code model agrees
+                    Search("code", code_vector, fetch, flt, with_payload=["context.file_path", "line_from", "line_to"]),
                     Search(LEXICAL, lexical.embed_query(query), fetch, flt, with_payload=False)]
         text_list, code_list, lexical_list = self.store.search(self.collection, prefetch)
         best_lexical = max((h.score for h in lexical_list), default=0.0)
         weights = [TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT / best_lexical if best_lexical > 0 else 0.0]
         floors = [min((h.score for h in text_list), default=0.0), min((h.score for h in code_list), default=0.0), 0.0]
         queries: list[Query] = [
-            Fused(prefetch, limit=fetch, method="sum", weights=weights, defaults=floors, with_payload=RANKING_FIELDS),
-            Search("code", code_vector, max(20, 2 * limit), flt, with_payload=RANKING_FIELDS)]
+            Fused(prefetch, limit=fetch, method="sum", weights=weights, defaults=floors, with_payload=RANKING_FIELDS)]
         symbol = identifier_query(query)
         if symbol is not None:
             named = Filter(must=[*(flt.must if flt else []), Match("name", symbol)],
                            must_not=list(flt.must_not) if flt else [])
             queries.append(Search("text", text_vector, NAME_HITS, named, with_payload=RANKING_FIELDS))
-        fused, code_hits, *named_hits = self.store.search(self.collection, queries)
+        fused, *named_hits = self.store.search(self.collection, queries)
         candidates = [Candidate(h.id, h.payload, score=h.score) for h in fused]
         seen = {c.id for c in candidates}
         for hits in named_hits:
@@ -273,7 +273,7 @@ class Searcher:
         ranked = rerank(query, candidates, top=limit)[:limit]
         payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [c.id for c in ranked])}
         hits = [SearchHit(c.id, c.score, payloads.get(c.id, c.payload), found_by="hybrid") for c in ranked]
-        mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_hits])
+        mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_list[:max(20, 2 * limit)]])
         return hits
 
     def search_groups(self, query: str, *, group_by: str, group_size: int = 1, mode: str = DEFAULT_MODE,
