@@ -95,7 +95,7 @@ def main() -> None:
                 if time.time() > deadline or server.poll() is not None:
                     raise SystemExit(f"server did not start: {server.stderr.read() if server.stderr else ''}")
                 time.sleep(0.2)
-            print(f"| mode | requests | errors | p50 ms | p99 ms | server-side p50 ms |")
+            print("| mode | requests | errors | p50 ms | p99 ms | server-side p50 ms |")
             print("|---|---|---|---|---|---|")
             for mode in ("hybrid", "text", "lexical"):
                 for q in queries[:10]:

@@ -66,7 +66,7 @@ def _open(store: Path | None, url: str | None, api_key: str | None, *, default: 
         return open_store(url=url, api_key=api_key)
     path = store or default
     if path is None:
-        raise StoreError(f"no index found here or above: run `semsearch index DIR` first, or pass --store")
+        raise StoreError("no index found here or above: run `semsearch index DIR` first, or pass --store")
     return open_store(path=path)
 
 
