@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from sdist import fetch_sdist  # noqa: E402
 
 CACHE = Path(__file__).parent / ".cache"
+# The ONNX export of the query encoder goes here, not into the user's home.
+os.environ.setdefault("SEMSEARCH_CACHE", str(CACHE / "semsearch"))
 
 
 @pytest.fixture(scope="session")

@@ -76,6 +76,22 @@ def encoder(name: str, device: str | None = None) -> Encoder:
     return Encoder(name, device)
 
 
+@lru_cache(maxsize=4)
+def query_encoder(name: str, device: str | None = None) -> Any:
+    """The encoder for queries: the shipped model through ONNX Runtime (fast to start, ~3x
+    faster per query, same vectors) unless SEMSEARCH_QUERY_BACKEND=torch or a device is
+    asked for; the torch encoder whenever the ONNX one cannot be had."""
+    wanted = os.environ.get("SEMSEARCH_QUERY_BACKEND", "onnx")
+    if canonical(name) == MINILM and wanted == "onnx" and (device or os.environ.get("SEMSEARCH_DEVICE", "cpu")) == "cpu":
+        try:
+            from semsearch.onnx import OnnxEncoder
+
+            return OnnxEncoder(MINILM)
+        except Exception:  # noqa: BLE001 - no onnxruntime, no export: torch still answers
+            pass
+    return encoder(name, device)
+
+
 def _load(name: str, device: str) -> Any:
     spec = KNOWN_MODELS.get(name, ModelSpec())
     if name == MINILM:

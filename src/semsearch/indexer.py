@@ -17,7 +17,7 @@ from typing import Any
 
 from semsearch import lexical
 from semsearch.chunking import chunk_source
-from semsearch.embedding import Encoder, canonical, default_model, encoder
+from semsearch.embedding import MINILM, Encoder, canonical, default_model, encoder
 from semsearch.store import CollectionSpec, DenseVector, Filter, Match, Point, Store, StoreError
 from semsearch.structures import Structure
 from semsearch.textify import textify
@@ -90,6 +90,17 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+def prepare_query_encoder(models: Models) -> None:
+    """Export the query encoder now, while torch is loaded, so the first search starts fast."""
+    if MINILM in models.as_dict().values():
+        try:
+            from semsearch.onnx import export
+
+            export(MINILM)
+        except Exception:  # noqa: BLE001 - searches fall back to torch
+            pass
+
+
 def folders(path: str) -> list[str]:
     """Every folder prefix of a path (`a/b/c.py` → a, a/b): a keyword filter on it is a path-prefix filter."""
     parts = path.split("/")[:-1]
@@ -147,6 +158,8 @@ class Indexer:
             self.progress.phase = "optimizing"
             self.on_progress(self.progress)
             self.store.optimize(self.collection)
+        if summary.structures_embedded:
+            prepare_query_encoder(models)
         summary.points = self.store.count(self.collection)
         summary.seconds = time.perf_counter() - started
         return summary

@@ -20,7 +20,7 @@ from typing import Any
 
 from semsearch import lexical
 from semsearch.chunking.languages import ALL_LANGUAGES
-from semsearch.embedding import encoder
+from semsearch.embedding import query_encoder
 from semsearch.indexer import LEXICAL, resolve_models
 from semsearch.ranking import Candidate, identifier_query, rerank
 from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError
@@ -290,7 +290,7 @@ class Searcher:
         key = (model, query)
         if key not in self._embedded:
             self._embedded.clear()  # only the current query: its text and code vectors share one call
-            self._embedded[key] = encoder(model, self.device).encode_one(query)
+            self._embedded[key] = query_encoder(model, self.device).encode_one(query)
         return self._embedded[key]
 
     def _run(self, searches: list[Search], found_by: str | None) -> list[list[SearchHit]]:

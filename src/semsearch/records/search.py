@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from semsearch.embedding import canonical, encoder
+from semsearch.embedding import canonical, query_encoder
 from semsearch.lexical import WORDS
 from semsearch.records.loader import LEXICAL, RECORDS
 from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError
@@ -88,7 +88,7 @@ class RecordSearcher:
             raise RecordQueryError(f"unknown mode {mode!r} for records: choose one of {', '.join(RECORD_MODES)}")
         if not query.strip():
             raise RecordQueryError("empty query")
-        dense = Search("text", encoder(self.model, self.device).encode_one(query), limit, filter)
+        dense = Search("text", query_encoder(self.model, self.device).encode_one(query), limit, filter)
         words = Search(LEXICAL, WORDS.query(query), limit, filter)
         request: Query
         if mode == "neural":
