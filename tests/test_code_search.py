@@ -15,6 +15,7 @@ from semsearch.indexer import Indexer
 from semsearch.search import Searcher
 from semsearch.store.edge import EdgeStore
 from semsearch.store.server import ServerStore
+from tests.conftest import server_store
 from tests.test_textify import TUTORIAL
 
 QUERIES = {
@@ -161,16 +162,28 @@ def test_seed_format_import(tmp_path: Path, cli) -> None:
     assert (top["line_from"], top["line_to"]) == (43, 51)
 
 
-def test_both_backends_index_and_search_alike(inflection_src: Path, tmp_path: Path) -> None:
+def test_every_backend_indexes_and_searches_alike(inflection_src: Path, tmp_path: Path, qdrant_url: str) -> None:
     tops = {}
-    for name, store in (("edge", EdgeStore(tmp_path / "edge")), ("client", ServerStore(path=str(tmp_path / "cl")))):
+    stores = (("edge", EdgeStore(tmp_path / "edge")), ("client-local", ServerStore(path=str(tmp_path / "cl"))),
+              ("server", server_store(qdrant_url)))
+    for name, store in stores:
         with store:
             summary = Indexer(store, "code").index_tree(inflection_src / "inflection")
             assert summary.points == summary.structures_embedded > 10
             hits = Searcher(store, "code").search("return the plural form of a word", limit=3)
             tops[name] = [(h.path, h.line_from, h.payload["name"]) for h in hits]
-    assert tops["edge"] == tops["client"]
+    assert tops["edge"] == tops["client-local"] == tops["server"]
     assert tops["edge"][0][2] == "pluralize"
+
+
+def test_cli_against_a_real_qdrant_server(inflection_src: Path, qdrant_url: str, cli) -> None:
+    server_store(qdrant_url).close()
+    result = cli("index", inflection_src / "inflection", "--qdrant-url", qdrant_url, "-c", "infl", "-q")
+    assert f"in {qdrant_url}" in result.stderr
+    out = cli("search", "return the plural form of a word", "--qdrant-url", qdrant_url, "-c", "infl", "--json").stdout
+    assert json.loads(out)["hits"][0]["name"] == "pluralize"
+    bad = cli("search", "x", "--qdrant-url", "http://127.0.0.1:9", "-c", "infl", ok=False)
+    assert bad.exit_code == 1 and "cannot reach Qdrant" in bad.stderr
 
 
 # -- bad input: one clear line on stderr, non-zero exit ------------------------------------

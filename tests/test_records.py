@@ -12,6 +12,7 @@ from semsearch.records.reader import RecordError, RecordFile
 from semsearch.records.search import RecordQueryError, RecordSearcher, highlight
 from semsearch.store.edge import EdgeStore
 from semsearch.store.server import ServerStore
+from tests.conftest import server_store
 
 STARTUPS = [
     {"name": "Oakline", "images": "https://example.org/oakline.png", "alt": "Oakline logo",
@@ -38,9 +39,12 @@ def startups_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture(params=["edge", "client-local"])
+@pytest.fixture(params=["edge", "client-local", "server"])
 def store(request, tmp_path: Path):
-    s = EdgeStore(tmp_path / "store") if request.param == "edge" else ServerStore(path=str(tmp_path / "local"))
+    if request.param == "server":
+        s = server_store(request.getfixturevalue("qdrant_url"))
+    else:
+        s = EdgeStore(tmp_path / "store") if request.param == "edge" else ServerStore(path=str(tmp_path / "local"))
     yield s
     s.close()
 

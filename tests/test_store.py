@@ -29,14 +29,17 @@ from semsearch.store import (
 )
 from semsearch.store.edge import EdgeStore
 from semsearch.store.server import ServerStore
+from tests.conftest import server_store
 
 DIM = 8
 
 
-@pytest.fixture(params=["edge", "client-local"])
+@pytest.fixture(params=["edge", "client-local", "server"])
 def store(request, tmp_path: Path):
     if request.param == "edge":
         s = EdgeStore(tmp_path / "store")
+    elif request.param == "server":
+        s = server_store(request.getfixturevalue("qdrant_url"))  # a real Qdrant 1.16.3 on loopback
     else:
         s = ServerStore(path=str(tmp_path / "local"))
     yield s
