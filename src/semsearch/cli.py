@@ -61,9 +61,12 @@ def main_options(
     pass
 
 
-def _open(store: Path | None, url: str | None, api_key: str | None, *, default: Path | None) -> Store:
+def _open(store: Path | None, url: str | None, api_key: str | None, *, default: Path | None,
+          **distribution: int | None) -> Store:
     if url:
-        return open_store(url=url, api_key=api_key)
+        return open_store(url=url, api_key=api_key, **distribution)
+    if any(distribution.values()):
+        raise StoreError("--shards, --replicas and --write-consistency need a Qdrant server (--qdrant-url)")
     path = store or default
     if path is None:
         raise StoreError("no index found here or above: run `semsearch index DIR` first, or pass --store")
@@ -84,6 +87,10 @@ def index(
     hidden: Annotated[bool, typer.Option("--hidden", help="Also index dot-files and dot-folders.")] = False,
     text_model: TextModelOpt = None, code_model: CodeModelOpt = None, device: DeviceOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
+    shards: Annotated[Optional[int], typer.Option("--shards", min=1, help="Cluster: shard_number of a new collection.")] = None,
+    replicas: Annotated[Optional[int], typer.Option("--replicas", min=1, help="Cluster: replication_factor.")] = None,
+    write_consistency: Annotated[Optional[int], typer.Option(
+        "--write-consistency", min=1, help="Cluster: write_consistency_factor.")] = None,
 ) -> None:
     """Index (or update the index of) a source tree."""
     from semsearch.indexer import Indexer
@@ -93,7 +100,8 @@ def index(
         raise fail(f"no such directory: {directory}")
     if not directory.is_dir():
         raise fail(f"not a directory: {directory}")
-    with errors_as_messages(), _open(store, qdrant_url, api_key, default=directory / STORE_DIR) as db:
+    with errors_as_messages(), _open(store, qdrant_url, api_key, default=directory / STORE_DIR, shards=shards,
+                                     replicas=replicas, write_consistency=write_consistency) as db:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
                       console=err, transient=True, disable=quiet) as bar:

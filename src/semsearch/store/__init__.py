@@ -41,13 +41,22 @@ def find_store_dir(start: Path) -> Path | None:
     return None
 
 
-def open_store(path: Path | None = None, url: str | None = None, api_key: str | None = None) -> Store:
-    """A server store when a URL is given (or QDRANT_URL is set), else the embedded one at path."""
+def open_store(path: Path | None = None, url: str | None = None, api_key: str | None = None,
+               shards: int | None = None, replicas: int | None = None,
+               write_consistency: int | None = None) -> Store:
+    """A server store when a URL is given (or QDRANT_URL is set), else the embedded one at path.
+
+    shards, replicas and write_consistency shape collections created on a Qdrant cluster;
+    the embedded store is one shard on one machine and refuses them.
+    """
     url = url or os.environ.get("QDRANT_URL")
     if url:
-        from semsearch.store.server import ServerStore
+        from semsearch.store.server import Distribution, ServerStore
 
-        return ServerStore(url=url, api_key=api_key or os.environ.get("QDRANT_API_KEY"))
+        return ServerStore(url=url, api_key=api_key or os.environ.get("QDRANT_API_KEY"),
+                           distribution=Distribution(shards, replicas, write_consistency))
+    if shards or replicas or write_consistency:
+        raise StoreError("--shards, --replicas and --write-consistency need a Qdrant server (--qdrant-url)")
     if path is None:
         raise StoreError("no store: pass --store DIR or --qdrant-url URL")
     from semsearch.store.edge import EdgeStore

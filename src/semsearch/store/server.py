@@ -7,6 +7,7 @@ only fit to stand in for a server in tests.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from qdrant_client import QdrantClient, models
@@ -30,9 +31,19 @@ from semsearch.store.base import (
 _BATCH = 256
 
 
+@dataclass(frozen=True)
+class Distribution:
+    """How a new collection spreads over a cluster (Qdrant's own parameters; None = server default)."""
+
+    shards: int | None = None  # shard_number
+    replicas: int | None = None  # replication_factor
+    write_consistency: int | None = None  # write_consistency_factor
+
+
 class ServerStore(Store):
     def __init__(self, url: str | None = None, api_key: str | None = None,
-                 path: str | None = None, timeout: int = 60) -> None:
+                 path: str | None = None, timeout: int = 60, distribution: Distribution | None = None) -> None:
+        self.distribution = distribution or Distribution()
         if path is not None:
             self.location = f"local:{path}"
             self.client = QdrantClient(path=path) if path != ":memory:" else QdrantClient(":memory:")
@@ -66,6 +77,9 @@ class ServerStore(Store):
                                    for k, v in spec.vectors.items()},
                    sparse_vectors_config={k: models.SparseVectorParams(modifier=models.Modifier.IDF)
                                           for k in spec.sparse} or None,
+                   shard_number=self.distribution.shards,
+                   replication_factor=self.distribution.replicas,
+                   write_consistency_factor=self.distribution.write_consistency,
                    metadata=spec.to_metadata())
         schemas: list[tuple[str, Any]] = [(k, models.PayloadSchemaType.KEYWORD) for k in spec.keyword_fields]
         schemas += [(k, models.PayloadSchemaType.INTEGER) for k in spec.integer_fields]
