@@ -90,12 +90,40 @@ def test_symlink_loop_and_links_out_of_the_tree(tmp_path: Path) -> None:
     assert summary.skipped["broken symlink"] == 1
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_file_is_counted(tmp_path: Path) -> None:
-    secret = write(tmp_path, "secret.py", "s = 1\n")
-    secret.chmod(0)
-    found, summary = paths(tmp_path)
-    assert found == [] and summary.skipped["unreadable"] == 1
+def test_unreadable_file_is_counted() -> None:
+    """Root reads every file, so as root the walk runs in a forked child that drops to `nobody`."""
+    import json
+    import shutil
+    import tempfile
+
+    tree = Path(tempfile.mkdtemp(prefix="semsearch-unreadable-"))
+    try:
+        tree.chmod(0o755)
+        write(tree, "ok.py", "a = 1\n").chmod(0o644)
+        write(tree, "secret.py", "s = 1\n").chmod(0)
+        write(tree, "locked/inner.py", "i = 1\n")
+        (tree / "locked").chmod(0)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: no exec, so nothing else has to be readable by nobody
+            try:
+                if os.geteuid() == 0:
+                    os.setgid(65534)
+                    os.setuid(65534)
+                summary = WalkSummary()
+                found = [f.path for f in walk(tree, summary=summary)]
+                os.write(write_end, json.dumps([found, dict(summary.skipped)]).encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end) as pipe:
+            found, skipped = json.loads(pipe.read())
+        os.waitpid(pid, 0)
+        assert found == ["ok.py"]
+        assert skipped["unreadable"] == 2  # the file and the folder, each counted, neither fatal
+    finally:
+        (tree / "locked").chmod(0o700)
+        shutil.rmtree(tree)
 
 
 def test_paths_are_relative_with_forward_slashes(tmp_path: Path) -> None:
