@@ -123,6 +123,40 @@ def index(
 
 
 @app.command()
+def watch(
+    directory: Annotated[Path, typer.Argument(help="The source tree to keep indexed.")],
+    store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
+    collection: CollectionOpt = "code",
+    hidden: Annotated[bool, typer.Option("--hidden", help="Also index dot-files and dot-folders.")] = False,
+) -> None:
+    """Index a tree, then keep the index fresh as files change (Ctrl-C to stop)."""
+    import signal
+    import threading
+    import time
+
+    from semsearch.watch import Update
+    from semsearch.watch import watch as keep_fresh
+
+    if not directory.is_dir():
+        raise fail(f"no such directory: {directory}")
+
+    def report(update: Update) -> None:
+        s = update.summary
+        what = "indexed" if update.changed_paths == 0 else f"{update.changed_paths} changes"
+        err.print(f"{time.strftime('%H:%M:%S')} {what}: {s.files_indexed:,} files re-indexed, "
+                  f"{s.structures_embedded:,} structures embedded, {s.files_removed:,} removed; "
+                  f"{s.points:,} points ({s.seconds:.1f} s)", soft_wrap=True)
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())  # finish the update under way, then leave
+    with errors_as_messages():
+        keep_fresh(directory, lambda: _open(store, qdrant_url, api_key, default=directory / STORE_DIR),
+                   collection, on_update=report, stop=stop, hidden=hidden)
+    err.print("stopped watching")
+
+
+@app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for; '-' reads one query per line from stdin.")],
     store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,

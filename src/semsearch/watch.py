@@ -1,0 +1,54 @@
+"""Keep an index fresh while files change.
+
+Changes are collected by watchfiles (debounced in its Rust core); each batch triggers the
+indexer's ordinary incremental pass, which re-embeds only what changed and drops what was
+deleted or renamed away. The store is opened per update and closed after it, so searches
+from other processes can open the embedded store between updates.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from semsearch.indexer import IndexSummary, Indexer
+from semsearch.store import STORE_DIR, Store
+
+
+@dataclass
+class Update:
+    changed_paths: int
+    summary: IndexSummary
+
+
+def _relevant(root: Path) -> Callable[[object, str], bool]:
+    """Changes worth an update: not the store's own writes, not VCS internals."""
+
+    def keep(change: object, path: str) -> bool:
+        try:
+            parts = Path(path).resolve().relative_to(root).parts
+        except ValueError:
+            return False
+        return not any(part in (STORE_DIR, ".git", ".hg", ".svn") for part in parts)
+
+    return keep
+
+
+def watch(root: Path, open_store: Callable[[], Store], collection: str, *,
+          on_update: Callable[[Update], None], debounce_ms: int = 800,
+          stop: threading.Event | None = None, **index_options: object) -> None:
+    """Index root now, then after every debounced batch of changes, until stop is set."""
+    from watchfiles import watch as file_events
+
+    root = root.resolve()
+    def update(count: int) -> None:
+        with open_store() as store:
+            summary = Indexer(store, collection).index_tree(root, **index_options)  # type: ignore[arg-type]
+        on_update(Update(count, summary))
+
+    update(0)
+    for changes in file_events(root, watch_filter=_relevant(root), debounce=debounce_ms,
+                               stop_event=stop, raise_interrupt=False):
+        update(len(changes))
