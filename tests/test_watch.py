@@ -60,16 +60,14 @@ def test_watch_follows_edits_additions_and_deletions(tmp_path: Path) -> None:
     assert not thread.is_alive()
 
 
-def test_the_stores_own_writes_trigger_nothing(tmp_path: Path) -> None:
+def test_the_stores_own_writes_trigger_nothing(tmp_path: Path, monkeypatch) -> None:
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "a.py").write_text("def alpha():\n    return 1\n")
     updates: list[Update] = []
     stop = threading.Event()
     # the default layout: the store lives inside the watched tree, under a relative path
-    import os
-
-    os.chdir(tree)
+    monkeypatch.chdir(tree)
     thread = threading.Thread(target=watch, args=(Path("."), lambda: EdgeStore(Path(".semsearch")), "code"),
                               kwargs={"on_update": updates.append, "debounce_ms": 200, "stop": stop}, daemon=True)
     thread.start()
