@@ -90,9 +90,23 @@ def test_symlink_loop_and_links_out_of_the_tree(tmp_path: Path) -> None:
     assert summary.skipped["broken symlink"] == 1
 
 
-def test_unreadable_file_is_counted() -> None:
-    """Root reads every file, so as root the walk runs in a forked child that drops to `nobody`."""
+def _walk_as_nobody(tree: str, conn) -> None:  # runs in a spawned child
     import json
+
+    if os.geteuid() == 0:
+        os.setgid(65534)
+        os.setuid(65534)
+    summary = WalkSummary()
+    found = [f.path for f in walk(Path(tree), summary=summary)]
+    conn.send(json.dumps([found, dict(summary.skipped)]))
+    conn.close()
+
+
+def test_unreadable_file_is_counted() -> None:
+    """Root reads every file, so as root the walk runs in a spawned child that drops to `nobody`
+    (spawned, not forked: a fork of this many-threaded process could deadlock)."""
+    import json
+    import multiprocessing
     import shutil
     import tempfile
 
@@ -103,22 +117,13 @@ def test_unreadable_file_is_counted() -> None:
         write(tree, "secret.py", "s = 1\n").chmod(0)
         write(tree, "locked/inner.py", "i = 1\n")
         (tree / "locked").chmod(0)
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: no exec, so nothing else has to be readable by nobody
-            try:
-                if os.geteuid() == 0:
-                    os.setgid(65534)
-                    os.setuid(65534)
-                summary = WalkSummary()
-                found = [f.path for f in walk(tree, summary=summary)]
-                os.write(write_end, json.dumps([found, dict(summary.skipped)]).encode())
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        with os.fdopen(read_end) as pipe:
-            found, skipped = json.loads(pipe.read())
-        os.waitpid(pid, 0)
+        context = multiprocessing.get_context("spawn")
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_walk_as_nobody, args=(str(tree), send))
+        child.start()
+        assert receive.poll(120), "the child walk did not answer"
+        found, skipped = json.loads(receive.recv())
+        child.join(timeout=30)
         assert found == ["ok.py"]
         assert skipped["unreadable"] == 2  # the file and the folder, each counted, neither fatal
     finally:

@@ -79,25 +79,3 @@ def test_the_stores_own_writes_trigger_nothing(tmp_path: Path, monkeypatch) -> N
         stop.set()
         thread.join(timeout=30)
 
-
-def test_cli_watch_reports_each_update_and_stops_on_sigterm(tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    (tree / "a.py").write_text("def alpha():\n    return 1\n")
-    process = subprocess.Popen([sys.executable, "-m", "semsearch.cli", "watch", str(tree)],
-                               stderr=subprocess.PIPE, text=True)
-    lines = []
-    try:
-        lines.append(process.stderr.readline())
-        assert "indexed: 1 files re-indexed, 1 structures embedded" in lines[0]
-        (tree / "b.py").write_text("def beta():\n    return 2\n")
-        lines.append(process.stderr.readline())
-        assert "1 changes: 1 files re-indexed, 1 structures embedded, 0 removed; 2 points" in lines[1]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        rest = process.communicate(timeout=30)[1]
-    assert process.returncode == 0 and "stopped watching" in rest
