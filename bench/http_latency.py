@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import httpx
 import numpy as np
 from code_search import DEFAULT_DATA, WORK
 from sdist import fetch_sdist
+from serve import dev_queries, serving
 
 from semsearch import lexical
 from semsearch.chunking import chunk_source
@@ -78,43 +77,25 @@ def main() -> None:
     args = parser.parse_args()
     store = WORK / "http-store"
     build(store, args.points)
-    queries = [t["query"] for f in sorted((DEFAULT_DATA / "annotations").glob("*.json"))
-               for t in json.loads(f.read_text())]
-    server = subprocess.Popen([sys.executable, "-m", "semsearch.cli", "serve", "--store", str(store),
-                               "--port", str(args.port)], stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{args.port}"
-    try:
-        with httpx.Client(base_url=base, timeout=30) as client:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    if client.get("/api/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.time() > deadline or server.poll() is not None:
-                    raise SystemExit(f"server did not start: {server.stderr.read() if server.stderr else ''}")
-                time.sleep(0.2)
-            print("| mode | requests | errors | p50 ms | p99 ms | server-side p50 ms |")
-            print("|---|---|---|---|---|---|")
-            for mode in ("hybrid", "text", "lexical"):
-                for q in queries[:10]:
-                    client.get("/api/search", params={"q": q, "mode": mode})
-                times, inside, errors = [], [], 0
-                for i in range(args.requests):
-                    started = time.perf_counter()
-                    response = client.get("/api/search", params={"q": queries[i % len(queries)], "mode": mode})
-                    times.append((time.perf_counter() - started) * 1000)
-                    if response.status_code != 200:
-                        errors += 1
-                        continue
-                    inside.append(response.json()["latency_ms"])
-                times.sort()
-                print(f"| {mode} | {args.requests} | {errors} | {statistics.median(times):.1f} | "
-                      f"{times[int(len(times) * 0.99) - 1]:.1f} | {statistics.median(inside):.1f} |", flush=True)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    queries = dev_queries()
+    with serving(store, args.port) as base, httpx.Client(base_url=base, timeout=30) as client:
+        print("| mode | requests | errors | p50 ms | p99 ms | server-side p50 ms |")
+        print("|---|---|---|---|---|---|")
+        for mode in ("hybrid", "text", "lexical"):
+            for q in queries[:10]:
+                client.get("/api/search", params={"q": q, "mode": mode})
+            times, inside, errors = [], [], 0
+            for i in range(args.requests):
+                started = time.perf_counter()
+                response = client.get("/api/search", params={"q": queries[i % len(queries)], "mode": mode})
+                times.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    errors += 1
+                    continue
+                inside.append(response.json()["latency_ms"])
+            times.sort()
+            print(f"| {mode} | {args.requests} | {errors} | {statistics.median(times):.1f} | "
+                  f"{times[int(len(times) * 0.99) - 1]:.1f} | {statistics.median(inside):.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import subprocess
-import sys
 import time
 
 import httpx
-from code_search import DEFAULT_DATA, WORK
+from code_search import WORK
+from serve import dev_queries, serving
 
 
 async def drive(base: str, queries: list[str], total: int, clients: int) -> tuple[list[float], int]:
@@ -54,22 +52,8 @@ def main() -> None:
     store = WORK / "http-store"
     if not store.is_dir():
         raise SystemExit("run bench/http_latency.py first: it builds the 100k-chunk store")
-    queries = [t["query"] for f in sorted((DEFAULT_DATA / "annotations").glob("*.json"))
-               for t in json.loads(f.read_text())]
-    server = subprocess.Popen([sys.executable, "-m", "semsearch.cli", "serve", "--store", str(store),
-                               "--port", str(args.port)], stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{args.port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if httpx.get(base + "/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                raise SystemExit("server did not start")
-            time.sleep(0.2)
+    queries = dev_queries()
+    with serving(store, args.port) as base:
         started = time.perf_counter()
         times, errors = asyncio.run(drive(base, queries, args.requests, args.clients))
         seconds = time.perf_counter() - started
@@ -77,9 +61,6 @@ def main() -> None:
         print(f"{len(times):,} requests from {args.clients} clients in {seconds:.1f} s "
               f"({len(times) / seconds:,.0f} req/s): {errors} errors, p50 {statistics.median(times):.1f} ms, "
               f"p99 {times[int(len(times) * 0.99) - 1]:.1f} ms (modes hybrid/text/lexical in turn)")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
