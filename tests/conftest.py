@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -26,6 +27,8 @@ from sdist import fetch_sdist  # noqa: E402
 CACHE = Path(__file__).parent / ".cache"
 # The ONNX export of the query encoder goes here, not into the user's home.
 os.environ.setdefault("SEMSEARCH_CACHE", str(CACHE / "semsearch"))
+# The vector cache starts empty in every run, so tests see what a first run does.
+os.environ["SEMSEARCH_VECTOR_CACHE"] = str(Path(tempfile.mkdtemp(prefix="semsearch-vectors-")) / "vectors.sqlite")
 
 
 @pytest.fixture(scope="session")

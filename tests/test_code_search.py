@@ -146,6 +146,25 @@ def test_reindex_is_incremental(tmp_path: Path, cli) -> None:
     assert names == ["beta"]
 
 
+def test_only_changed_structures_reach_the_model_and_recreate_costs_none(tmp_path: Path, cli) -> None:
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    body = "\n\n".join(f"def step_{i}(value):\n    \"\"\"Step {i} of the pipeline.\"\"\"\n    return value + {i}"
+                       for i in range(8))
+    (tree / "pipeline.py").write_text(body + "\n")
+    store = tmp_path / "store"
+    cli("index", tree, "--store", store, "-q")
+    (tree / "pipeline.py").write_text(body.replace("return value + 3", "return value * 3") + "\n")
+    with EdgeStore(store) as db:
+        edited = Indexer(db, "code").index_tree(tree)
+        # 8 functions, 16 vectors: only step_3's code changed (its sentence did not)
+        assert edited.structures_embedded == 8 and edited.vectors_cached == 15
+        rebuilt = Indexer(db, "code").index_tree(tree, recreate=True)
+        assert rebuilt.structures_embedded == 8 and rebuilt.vectors_cached == 16
+        hits = Searcher(db, "code").search("multiply the value by three", limit=3)
+        assert hits[0].payload["name"] == "step_3"
+
+
 def test_seed_format_import(tmp_path: Path, cli) -> None:
     other = {**TUTORIAL, "name": "make_ready", "signature": "fn make_ready (& self)", "line": 20,
              "line_from": 20, "line_to": 26, "docstring": "Mark as ready and wake every waiter",
@@ -233,3 +252,20 @@ def test_locked_store_is_one_line_not_a_traceback(indexed: Path) -> None:
         )
     assert result.returncode == 1
     assert "in use by another semsearch process" in error_line(result)
+
+
+def test_an_int8_collection_keeps_its_precision(inflection_src: Path, tmp_path: Path, cli) -> None:
+    store = tmp_path / "store"
+    cli("index", inflection_src / "inflection", "--store", store, "--backend", "onnx-int8", "-q")
+    with EdgeStore(store) as db:
+        assert db.metadata("code")["vectors"]["code"]["precision"] == "int8"
+    query = "return the plural form of a word"
+    assert hits_for(cli, store, query)[0]["name"] == "pluralize"  # queried with the int8 model too
+    refused = cli("index", inflection_src / "inflection", "--store", store, "--backend", "torch", ok=False)
+    assert refused.exit_code == 1 and "holds int8 vectors" in error_line(refused)
+    unknown = cli("index", inflection_src / "inflection", "--store", store, "--backend", "tpu", ok=False)
+    assert "unknown backend 'tpu'" in error_line(unknown)
+    rebuilt = cli("index", inflection_src / "inflection", "--store", store, "--backend", "torch", "--recreate", "-q")
+    assert "holds" in rebuilt.stderr
+    with EdgeStore(store) as db:
+        assert db.metadata("code")["vectors"]["code"]["precision"] == "fp32"

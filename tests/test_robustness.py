@@ -29,7 +29,7 @@ def stored_structures(store: EdgeStore) -> Counter:
 
 def test_sigkill_at_random_moments_never_corrupts_or_duplicates(inflection_src: Path, tmp_path: Path) -> None:
     tree = tmp_path / "tree"
-    for i in range(6):  # enough files that a kill lands mid-way through writing
+    for i in range(30):  # enough work (~25 s) that most kills land mid-way through writing
         target = tree / f"copy{i}"
         target.mkdir(parents=True)
         for source in (inflection_src / "inflection").glob("*.py"):
@@ -38,10 +38,12 @@ def test_sigkill_at_random_moments_never_corrupts_or_duplicates(inflection_src: 
     store_dir = tmp_path / "store"
     rng = random.Random(7)
     kills = 0
+    # Without the vector cache every run costs model time again (the copies are identical).
+    env = {**os.environ, "SEMSEARCH_VECTOR_CACHE": "off"}
     for trial in range(10):
         process = subprocess.Popen([sys.executable, "-m", "semsearch.cli", "index", str(tree), "--store",
-                                    str(store_dir), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(2.0, 9.0))
+                                    str(store_dir), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        time.sleep(rng.uniform(1.5, 7.0))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1

@@ -71,7 +71,7 @@ def test_collections_lifecycle_and_metadata(store) -> None:
     store.create("code", spec())
     assert store.exists("code") and store.collections() == ["code"]
     meta = store.metadata("code")
-    assert meta["vectors"]["text"] == {"size": DIM, "model": "m-text"}
+    assert meta["vectors"]["text"] == {"size": DIM, "model": "m-text", "precision": "fp32"}
     assert meta["kind"] == "code"
     with pytest.raises(StoreError, match="already exists"):
         store.create("code", spec())

@@ -27,7 +27,12 @@ KeyOpt = Annotated[Optional[str], typer.Option("--api-key", envvar="QDRANT_API_K
 CollectionOpt = Annotated[str, typer.Option("-c", "--collection", help="Collection name.")]
 TextModelOpt = Annotated[Optional[str], typer.Option("--text-model", help="Model for the `text` vector.")]
 CodeModelOpt = Annotated[Optional[str], typer.Option("--code-model", help="Model for the `code` vector.")]
-DeviceOpt = Annotated[Optional[str], typer.Option("--device", help="Torch device, e.g. cpu or cuda.")]
+DeviceOpt = Annotated[Optional[str], typer.Option("--device", envvar="SEMSEARCH_DEVICE",
+                                                  help="cpu (default) or a torch device such as cuda (implies torch).")]
+BackendOpt = Annotated[Optional[str], typer.Option(
+    "--backend", envvar="SEMSEARCH_BACKEND",
+    help="How embeddings are computed: onnx (default; fp32, same vectors as torch), onnx-int8 (faster, "
+         "slightly moved vectors) or torch. A collection keeps the precision it was built with.")]
 
 
 def fail(message: str) -> typer.Exit:
@@ -85,7 +90,8 @@ def index(
     recreate: Annotated[bool, typer.Option("--recreate", help="Drop the collection and build it anew.")] = False,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Skip files larger than this.")] = 1_000_000,
     hidden: Annotated[bool, typer.Option("--hidden", help="Also index dot-files and dot-folders.")] = False,
-    text_model: TextModelOpt = None, code_model: CodeModelOpt = None, device: DeviceOpt = None,
+    text_model: TextModelOpt = None, code_model: CodeModelOpt = None, backend: BackendOpt = None,
+    device: DeviceOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
     shards: Annotated[Optional[int], typer.Option("--shards", min=1, help="Cluster: shard_number of a new collection.")] = None,
     replicas: Annotated[Optional[int], typer.Option("--replicas", min=1, help="Cluster: replication_factor.")] = None,
@@ -116,7 +122,7 @@ def index(
                     bar.update(embed, visible=True, total=p.to_embed, completed=p.embedded, rate=rate,
                                description="optimizing" if p.phase == "optimizing" else "embedding structures")
 
-            indexer = Indexer(db, collection, text_model=text_model, code_model=code_model,
+            indexer = Indexer(db, collection, text_model=text_model, code_model=code_model, backend=backend,
                               device=device, on_progress=on_progress)
             summary = indexer.index_tree(directory, max_bytes=max_bytes, recreate=recreate, hidden=hidden)
         err.print(summary_text(summary, collection, db.location), soft_wrap=True)
@@ -241,7 +247,8 @@ def records_load(
     recreate: Annotated[bool, typer.Option("--recreate", help="Drop the collection and build it anew.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad line, writing nothing.")] = False,
     store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Embedding model.")] = None, device: DeviceOpt = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Embedding model.")] = None,
+    backend: BackendOpt = None, device: DeviceOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Load records, embedding their text, as a stream (memory stays flat)."""
@@ -262,7 +269,7 @@ def records_load(
                 rate = f"{p.records / elapsed:,.0f} records/s" if elapsed > 0.5 else ""
                 bar.update(task, completed=p.bytes_read, records=p.records, rate=rate)
 
-            loader = RecordLoader(db, name, model=model, device=device, on_progress=on_progress)
+            loader = RecordLoader(db, name, model=model, backend=backend, device=device, on_progress=on_progress)
             summary = loader.load(file, text_fields=text_field, id_field=id_field, index_fields=index_field or [],
                                   batch_size=batch_size, recreate=recreate, strict=strict)
         for error in summary.errors:
@@ -333,7 +340,8 @@ def import_(
     file: Annotated[Path, typer.Argument(help="JSONL of structures in the seed tutorial's format.")],
     store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
     collection: CollectionOpt = "code",
-    text_model: TextModelOpt = None, code_model: CodeModelOpt = None, device: DeviceOpt = None,
+    text_model: TextModelOpt = None, code_model: CodeModelOpt = None, backend: BackendOpt = None,
+    device: DeviceOpt = None,
 ) -> None:
     """Load structures extracted elsewhere (the tutorial's JSON lines) into a collection."""
     from semsearch.indexer import Indexer
@@ -353,7 +361,8 @@ def import_(
         raise fail(f"no structures in {file}" + (f" ({bad} bad lines)" if bad else ""))
     default = _search_store(store) or Path.cwd() / STORE_DIR
     with errors_as_messages(), _open(store, qdrant_url, api_key, default=default) as db:
-        indexer = Indexer(db, collection, text_model=text_model, code_model=code_model, device=device)
+        indexer = Indexer(db, collection, text_model=text_model, code_model=code_model, backend=backend,
+                          device=device)
         summary = indexer.import_structures(good)
         err.print(f"imported {summary.structures_embedded:,} structures from {file} ({bad} lines skipped); "
                   f"collection {collection!r} in {db.location} holds {summary.points:,} points", soft_wrap=True)

@@ -1,9 +1,14 @@
 """Walk → chunk → embed → store, for a source tree or a file of ready-made structures.
 
-Re-indexing is incremental per file: each point carries its file's content hash and the
-number of structures the file produced, so an unchanged file is skipped without touching
-the model, a changed file is replaced whole, and a file whose points were cut short by a
-crash (fewer points than it should have) is redone. Deleted files lose their points.
+Re-indexing is incremental at two levels. Per file: each point carries its file's content
+hash and the number of structures the file produced, so an unchanged file is skipped
+without touching the model, a changed file's points are replaced, and a file whose points
+were cut short by a crash (fewer points than it should have) is redone; deleted files lose
+their points. Per structure: vectors come through the content-keyed vector cache, so in an
+edited file only the structures whose text changed reach the model, and a collection
+rebuilt with --recreate costs no model time at all.
+
+Parsing runs in a worker thread ahead of the embedding loop (the model releases the GIL).
 """
 
 from __future__ import annotations
@@ -11,17 +16,22 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from semsearch import lexical
 from semsearch.chunking import chunk_source
-from semsearch.embedding import MINILM, Encoder, canonical, default_model, encoder
+from semsearch.embedding import (BACKENDS, MINILM, Encoder, ModelUnavailable, backend_for, canonical,
+                                 check_backend, default_model, encoder)
 from semsearch.store import CollectionSpec, DenseVector, Filter, Match, Point, Store, StoreError
 from semsearch.structures import Structure
 from semsearch.textify import textify
-from semsearch.walk import DEFAULT_MAX_BYTES, WalkSummary, walk
+from semsearch.vector_cache import VectorCache, default_path
+from semsearch.walk import DEFAULT_MAX_BYTES, SourceFile, WalkSummary, walk
 
 CODE_COLLECTION = "code"
 VECTORS = ("text", "code")
@@ -39,21 +49,23 @@ class ModelMismatch(StoreError):
 class Models:
     text: str
     code: str
+    precision: str = "fp32"  # of the weights that make both vectors (embedding.BACKENDS)
 
     def as_dict(self) -> dict[str, str]:
         return {"text": self.text, "code": self.code}
 
 
 def resolve_models(metadata: dict[str, Any] | None, text: str | None = None,
-                   code: str | None = None) -> Models:
+                   code: str | None = None, backend: str | None = None) -> Models:
     """The models for a collection: those it was built with, unless the caller asks for others.
 
-    A collection can only be searched and extended with the models that built it, so an
-    explicit request for a different one is refused with the names of both.
+    A collection can only be searched and extended with the models (and the precision)
+    that built it, so an explicit request for a different one is refused with both names.
     """
     wanted = {"text": canonical(text) if text else None, "code": canonical(code) if code else None}
     if metadata is None:
-        return Models(text=wanted["text"] or default_model("text"), code=wanted["code"] or default_model("code"))
+        return Models(text=wanted["text"] or default_model("text"), code=wanted["code"] or default_model("code"),
+                      precision=BACKENDS[check_backend(backend)])
     recorded = {k: v.get("model") for k, v in metadata.get("vectors", {}).items()}
     for vector in VECTORS:
         if vector not in recorded:
@@ -62,7 +74,12 @@ def resolve_models(metadata: dict[str, Any] | None, text: str | None = None,
             raise ModelMismatch(
                 f"the collection was built with {vector} model {recorded[vector]!r}, not {wanted[vector]!r}: "
                 f"use the same model, or rebuild with `semsearch index --recreate`")
-    return Models(text=recorded["text"], code=recorded["code"])
+    precision = metadata["vectors"]["text"].get("precision", "fp32")
+    try:
+        backend_for(precision, backend)
+    except ModelUnavailable as exc:
+        raise ModelMismatch(str(exc)) from None
+    return Models(text=recorded["text"], code=recorded["code"], precision=precision)
 
 
 @dataclass
@@ -72,6 +89,7 @@ class IndexSummary:
     files_indexed: int = 0
     files_removed: int = 0
     structures_embedded: int = 0
+    vectors_cached: int = 0  # of the 2 per structure, how many came from the vector cache
     points: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
@@ -79,12 +97,39 @@ class IndexSummary:
 
 @dataclass
 class Progress:
-    """Counters handed to the caller's callback after each step."""
+    """Counters handed to the caller's callback after each step (and shown by the API)."""
 
-    phase: str = "scanning"
-    files: int = 0
-    to_embed: int = 0
+    phase: str = "scanning"  # scanning → embedding → optimizing → done
+    files: int = 0  # seen by the walk
+    files_to_parse: int = 0  # new or changed
+    files_parsed: int = 0
+    to_embed: int = 0  # structures of the files parsed so far
     embedded: int = 0
+    started: float = field(default_factory=time.monotonic)
+    embedding_started: float | None = None
+
+    def rate(self) -> float | None:
+        """Structures per second since embedding began."""
+        if self.embedding_started is None:
+            return None
+        elapsed = time.monotonic() - self.embedding_started
+        return self.embedded / elapsed if elapsed > 0.5 and self.embedded else None
+
+    def eta(self) -> float | None:
+        """Seconds left: the structures known, plus the unparsed files at the mean seen so far."""
+        rate = self.rate()
+        if rate is None or self.phase != "embedding":
+            return None
+        unparsed = self.files_to_parse - self.files_parsed
+        per_file = self.to_embed / self.files_parsed if self.files_parsed else 0
+        return max(0.0, (self.to_embed + unparsed * per_file - self.embedded) / rate)
+
+    def as_dict(self) -> dict[str, Any]:
+        rate, eta = self.rate(), self.eta()
+        return {"phase": self.phase, "files": self.files, "files_to_parse": self.files_to_parse,
+                "files_parsed": self.files_parsed, "structures_to_embed": self.to_embed,
+                "structures_embedded": self.embedded, "elapsed_s": round(time.monotonic() - self.started, 1),
+                "structures_per_s": round(rate, 1) if rate else None, "eta_s": round(eta) if eta is not None else None}
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -96,7 +141,7 @@ def prepare_query_encoder(models: Models) -> None:
         try:
             from semsearch.onnx import export
 
-            export(MINILM)
+            export(MINILM, quantized=models.precision == "int8")
         except Exception:  # noqa: BLE001 - searches fall back to torch
             pass
 
@@ -113,14 +158,16 @@ def file_hash(text: str) -> str:
 
 class Indexer:
     def __init__(self, store: Store, collection: str = CODE_COLLECTION, *,
-                 text_model: str | None = None, code_model: str | None = None,
-                 device: str | None = None, on_progress: ProgressCallback | None = None) -> None:
+                 text_model: str | None = None, code_model: str | None = None, backend: str | None = None,
+                 device: str | None = None, on_progress: ProgressCallback | None = None,
+                 cache: VectorCache | None = None) -> None:
         self.store = store
         self.collection = collection
-        self._requested = (text_model, code_model)
+        self._requested = (text_model, code_model, backend)
         self.device = device
         self.on_progress = on_progress or (lambda progress: None)
         self.progress = Progress()
+        self.cache = cache if cache is not None else VectorCache(default_path())
 
     # -- public --------------------------------------------------------------------
     def index_tree(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, recreate: bool = False,
@@ -129,7 +176,7 @@ class Indexer:
         summary = IndexSummary()
         models = self._prepare(recreate, {"root": str(root.resolve())})
         known = self._known_files()
-        pending: list[tuple[str, str, list[Structure]]] = []  # (path, hash, structures)
+        changed: list[tuple[SourceFile, str]] = []
         seen: set[str] = set()
         for source in walk(root, max_bytes=max_bytes, summary=summary.walk, hidden=hidden):
             seen.add(source.path)
@@ -137,20 +184,17 @@ class Indexer:
             self.progress.files += 1
             if known.get(source.path) == (digest, True):
                 summary.files_unchanged += 1
-                continue
-            try:
-                structures = chunk_source(source.path, source.text)
-            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
-                summary.walk.skip("parse error", source.path)
-                summary.errors.append(f"{source.path}: {exc}")
-                continue
-            pending.append((source.path, digest, structures))
-            self.progress.to_embed += len(structures)
-            self.on_progress(self.progress)
+            else:
+                changed.append((source, digest))
+            if self.progress.files % 200 == 0:
+                self.on_progress(self.progress)
+        self.progress.files_to_parse = len(changed)
         self.progress.phase = "embedding"
+        self.progress.embedding_started = time.monotonic()
         self.on_progress(self.progress)
-        replaced = set(known)
-        self._write(models, pending, replaced, summary)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="semsearch-parse") as parser:
+            parsed = parser.map(lambda item: self._parse(*item, summary), changed)  # runs ahead of the model
+            self._write(models, (p for p in parsed if p is not None), set(known), summary)
         for path in sorted(set(known) - seen):
             self.store.delete(self.collection, Filter(must=[Match("context.file_path", path)]))
             summary.files_removed += 1
@@ -160,6 +204,8 @@ class Indexer:
             self.store.optimize(self.collection)
         if summary.structures_embedded:
             prepare_query_encoder(models)
+        self.progress.phase = "done"
+        self.on_progress(self.progress)
         summary.points = self.store.count(self.collection)
         summary.seconds = time.perf_counter() - started
         return summary
@@ -183,16 +229,18 @@ class Indexer:
     # -- internals -----------------------------------------------------------------
     def _prepare(self, recreate: bool, extra: dict[str, Any]) -> Models:
         exists = self.store.exists(self.collection)
-        if exists and recreate:
-            self.store.drop(self.collection)
-            exists = False
-        metadata = self.store.metadata(self.collection) if exists else None
+        metadata = self.store.metadata(self.collection) if exists and not recreate else None
         if metadata is not None and metadata.get("kind", "code") != "code":
             raise StoreError(f"collection {self.collection!r} holds {metadata.get('kind')}, not code")
         models = resolve_models(metadata, *self._requested)
+        self.backend = backend_for(models.precision, self._requested[2])
+        if exists and recreate:
+            self.store.drop(self.collection)  # only now that the request is known to be sound
+            exists = False
         if not exists:
             spec = CollectionSpec(
-                vectors={v: DenseVector(size=self._encoder(m).dim, model=m) for v, m in models.as_dict().items()},
+                vectors={v: DenseVector(size=self._encoder(m).dim, model=m, precision=models.precision)
+                         for v, m in models.as_dict().items()},
                 sparse={LEXICAL: lexical.NAME},
                 keyword_fields=KEYWORD_FIELDS,
                 metadata={"kind": "code", **extra},
@@ -201,7 +249,19 @@ class Indexer:
         return models
 
     def _encoder(self, model: str) -> Encoder:
-        return encoder(model, self.device)
+        return encoder(model, self.backend, self.device)
+
+    def _parse(self, source: SourceFile, digest: str, summary: IndexSummary) -> tuple[str, str, list[Structure]] | None:
+        try:
+            structures = chunk_source(source.path, source.text)
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
+            summary.walk.skip("parse error", source.path)
+            summary.errors.append(f"{source.path}: {exc}")
+            return None
+        finally:
+            self.progress.files_parsed += 1
+        self.progress.to_embed += len(structures)
+        return source.path, digest, structures
 
     def _known_files(self) -> dict[str, tuple[str, bool]]:
         """path → (content hash, complete?) for every file already in the collection."""
@@ -217,12 +277,19 @@ class Indexer:
             counts[path] = counts.get(path, 0) + 1
         return {p: (h, counts[p] == expected[p]) for p, h in hashes.items()}
 
-    def _write(self, models: Models, pending: list[tuple[str, str, list[Structure]]],
+    def _embed(self, models: Models, structures: list[Structure]) -> tuple[np.ndarray, np.ndarray, int]:
+        text_encoder, code_encoder = self._encoder(models.text), self._encoder(models.code)
+        before = self.cache.hits
+        text = self.cache.encode(text_encoder, [textify(s) for s in structures], f"{models.text}@{models.precision}")
+        code = self.cache.encode(code_encoder, [s.context.snippet for s in structures],
+                                 f"{models.code}@{models.precision}")
+        return text, code, self.cache.hits - before
+
+    def _write(self, models: Models, pending: Iterable[tuple[str, str, list[Structure]]],
                replaced: set[str], summary: IndexSummary) -> None:
-        text_encoder = code_encoder = None
         batch: list[tuple[str, str, list[Structure]]] = []
         size = 0
-        for item in [*pending, None]:
+        for item in _then_none(pending):
             if item is not None:
                 batch.append(item)
                 size += len(item[2])
@@ -231,10 +298,7 @@ class Indexer:
             if not batch:
                 break
             structures = [s for _, _, items in batch for s in items]
-            if structures and text_encoder is None:
-                text_encoder, code_encoder = self._encoder(models.text), self._encoder(models.code)
-            text_vectors = text_encoder.encode([textify(s) for s in structures]) if structures else []
-            code_vectors = code_encoder.encode([s.context.snippet for s in structures]) if structures else []
+            text_vectors, code_vectors, cached = self._embed(models, structures) if structures else ([], [], 0)
             points = []
             row = 0
             for path, digest, items in batch:
@@ -250,6 +314,13 @@ class Indexer:
                 summary.files_indexed += 1
             self.store.upsert(self.collection, points)
             summary.structures_embedded += len(structures)
+            summary.vectors_cached += cached
             self.progress.embedded += len(structures)
             self.on_progress(self.progress)
             batch, size = [], 0
+
+
+def _then_none(items: Iterable[Any]) -> Iterable[Any]:
+    """The items, then None: the write loop's signal to flush its last batch."""
+    yield from items
+    yield None

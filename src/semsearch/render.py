@@ -75,8 +75,8 @@ def summary_text(summary: IndexSummary, collection: str, location: str) -> str:
     walk = summary.walk
     lines = [
         f"{walk.files:,} files: {summary.files_indexed:,} indexed, {summary.files_unchanged:,} unchanged, "
-        f"{summary.files_removed:,} removed; {summary.structures_embedded:,} structures embedded; "
-        f"collection {collection!r} in {location} holds {summary.points:,} points ({summary.seconds:.1f} s)"
+        f"{summary.files_removed:,} removed; {summary.structures_embedded:,} structures embedded"
+        f"{_cached(summary)}; collection {collection!r} in {location} holds {summary.points:,} points ({summary.seconds:.1f} s)"
     ]
     if walk.invalid_utf8:
         lines.append(f"{walk.invalid_utf8:,} files had invalid UTF-8 and were decoded with replacement")
@@ -86,6 +86,11 @@ def summary_text(summary: IndexSummary, collection: str, location: str) -> str:
     for error in summary.errors[:10]:
         lines.append(f"error: {error}")
     return "\n".join(lines)
+
+
+def _cached(summary: IndexSummary) -> str:
+    vectors = 2 * summary.structures_embedded
+    return f" ({summary.vectors_cached:,} of {vectors:,} vectors from the cache)" if summary.vectors_cached else ""
 
 
 _TITLE_FIELDS = ("name", "title", "id")

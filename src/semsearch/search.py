@@ -290,7 +290,7 @@ class Searcher:
         key = (model, query)
         if key not in self._embedded:
             self._embedded.clear()  # only the current query: its text and code vectors share one call
-            self._embedded[key] = query_encoder(model, self.device).encode_one(query)
+            self._embedded[key] = query_encoder(model, self.models.precision, self.device).encode_one(query)
         return self._embedded[key]
 
     def _run(self, searches: list[Search], found_by: str | None) -> list[list[SearchHit]]:

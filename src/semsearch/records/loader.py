@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from semsearch.embedding import canonical, default_model, encoder
+from semsearch.embedding import (BACKENDS, ModelUnavailable, backend_for, canonical, check_backend,
+                                 default_model, encoder)
 from semsearch.lexical import WORDS
 from semsearch.records.reader import Item, RecordError, RecordFile
 from semsearch.store import CollectionSpec, DenseVector, Point, Store, StoreError
@@ -69,11 +70,12 @@ def point_id(record: dict[str, Any], id_field: str | None) -> str | None:
 
 
 class RecordLoader:
-    def __init__(self, store: Store, collection: str, *, model: str | None = None, device: str | None = None,
-                 on_progress: Callable[[LoadProgress], None] | None = None) -> None:
+    def __init__(self, store: Store, collection: str, *, model: str | None = None, backend: str | None = None,
+                 device: str | None = None, on_progress: Callable[[LoadProgress], None] | None = None) -> None:
         self.store = store
         self.collection = collection
         self.model = canonical(model) if model else None
+        self.backend = backend
         self.device = device
         self.on_progress = on_progress or (lambda progress: None)
 
@@ -99,7 +101,8 @@ class RecordLoader:
             for _, item in RecordFile(path):
                 if isinstance(item, RecordError):
                     raise RecordsError(f"{path}:{item.line}: {item.message} (--strict: nothing was written)")
-        model = self._prepare(recreate, fields, records, list(index_fields))
+        model, backend = self._prepare(recreate, fields, records, list(index_fields))
+        encode = encoder(model, backend, self.device).encode
         summary = LoadSummary(text_fields=fields)
         progress = LoadProgress(bytes_total=source.size)
         for batch in _batches(itertools.chain(head, items), batch_size):
@@ -122,7 +125,7 @@ class RecordLoader:
                 points.append(Point(pid, {}, item))
                 texts.append(text)
             if points:
-                vectors = encoder(model, self.device).encode(texts)
+                vectors = encode(texts)
                 for point, text, vector in zip(points, texts, vectors):
                     point.vectors = {"text": vector.tolist(), LEXICAL: WORDS.document(text)}
                 self.store.upsert(self.collection, points)
@@ -136,9 +139,11 @@ class RecordLoader:
         return summary
 
     def _prepare(self, recreate: bool, text_fields: list[str], sample: list[dict[str, Any]],
-                 index_fields: list[str]) -> str:
+                 index_fields: list[str]) -> tuple[str, str]:
+        """The model and backend to load with, the collection made ready for them."""
         exists = self.store.exists(self.collection)
         if exists and recreate:
+            check_backend(self.backend)  # a bad request must not cost the collection
             self.store.drop(self.collection)
             exists = False
         if exists:
@@ -153,11 +158,16 @@ class RecordLoader:
             if meta.get("text_fields") != text_fields:
                 raise RecordsError(f"collection {self.collection!r} embeds {meta.get('text_fields')}, "
                                    f"not {text_fields}: use --recreate to rebuild it")
-            return str(recorded)
+            try:
+                backend = backend_for(meta["vectors"]["text"].get("precision", "fp32"), self.backend)
+            except ModelUnavailable as exc:
+                raise RecordsError(str(exc)) from None
+            return str(recorded), backend
         model = self.model or default_model("text")
+        backend = check_backend(self.backend)
         integers = [f for f in index_fields if _all_integers(sample, f)]
         spec = CollectionSpec(
-            vectors={"text": DenseVector(encoder(model, self.device).dim, model)},
+            vectors={"text": DenseVector(encoder(model, backend, self.device).dim, model, BACKENDS[backend])},
             sparse={LEXICAL: WORDS.name},
             keyword_fields=[f for f in index_fields if f not in integers],
             integer_fields=integers,
@@ -165,7 +175,7 @@ class RecordLoader:
             metadata={"kind": RECORDS},
         )
         self.store.create(self.collection, spec)
-        return model
+        return model, backend
 
 
 def _check_fields(records: list[dict[str, Any]], text_fields: list[str] | None, id_field: str | None,

@@ -60,6 +60,7 @@ class RecordSearcher:
         if model and canonical(model) != recorded:
             raise RecordQueryError(f"collection {collection!r} was built with model {recorded!r}, not {model!r}")
         self.model = recorded
+        self.precision = meta["vectors"]["text"].get("precision", "fp32")
         self.device = device
         self.text_fields: list[str] = list(meta.get("text_fields", []))
         self.integer_fields = set(meta.get("integer_fields", []))
@@ -88,7 +89,7 @@ class RecordSearcher:
             raise RecordQueryError(f"unknown mode {mode!r} for records: choose one of {', '.join(RECORD_MODES)}")
         if not query.strip():
             raise RecordQueryError("empty query")
-        dense = Search("text", query_encoder(self.model, self.device).encode_one(query), limit, filter)
+        dense = Search("text", query_encoder(self.model, self.precision, self.device).encode_one(query), limit, filter)
         words = Search(LEXICAL, WORDS.query(query), limit, filter)
         request: Query
         if mode == "neural":

@@ -31,6 +31,7 @@ class CollectionNotFound(StoreError):
 class DenseVector:
     size: int
     model: str
+    precision: str = "fp32"  # of the model's weights that made the vectors: fp32 or int8 (see embedding.py)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class CollectionSpec:
     def to_metadata(self) -> dict[str, Any]:
         return {
             **self.metadata,
-            "vectors": {k: {"size": v.size, "model": v.model} for k, v in self.vectors.items()},
+            "vectors": {k: {"size": v.size, "model": v.model, "precision": v.precision} for k, v in self.vectors.items()},
             "sparse": dict(self.sparse),
             "keyword_fields": list(self.keyword_fields),
             "integer_fields": list(self.integer_fields),
