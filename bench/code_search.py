@@ -5,7 +5,7 @@ into an embedded store, runs the annotated queries and scores them with the exac
 of the set's README. Prints per-repository NDCG@10, per category, index time, structures,
 query p50, and the macro average.
 
-    .venv/bin/python bench/code_search.py [--mode both|text|code] [--repos fastapi,pydantic]
+    .venv/bin/python bench/code_search.py [--mode both|text|code] [--repos fastapi,pydantic] [--backend onnx-int8]
 """
 
 from __future__ import annotations
@@ -67,14 +67,14 @@ def ndcg_at_k(results: list[tuple[str, int, int]], targets: list[Target],
     return dcg / ideal
 
 
-def run_repo(entry: dict[str, Any], data: Path, mode: str, reindex: bool) -> dict[str, Any]:
+def run_repo(entry: dict[str, Any], data: Path, mode: str, reindex: bool, backend: str | None = None) -> dict[str, Any]:
     top = fetch_sdist(entry["sdist"], WORK / "src")
     root = top / entry["benchmark_root"]
     prefix = entry["benchmark_root"] + "/"
     store_dir = WORK / "stores" / entry["name"]
     tasks = json.loads((data / "annotations" / f"{entry['name']}.json").read_text())
     with EdgeStore(store_dir) as store:
-        summary = Indexer(store, "code").index_tree(root, recreate=reindex)
+        summary = Indexer(store, "code", backend=backend).index_tree(root, recreate=reindex)
         indexed = [(prefix + h.payload["context"]["file_path"], h.payload["line_from"], h.payload["line_to"])
                    for h in store.scroll("code", ["context", "line_from", "line_to"])]
         searcher = Searcher(store, "code")
@@ -108,14 +108,16 @@ def main() -> None:
     parser.add_argument("--mode", default="hybrid")
     parser.add_argument("--repos", default="")
     parser.add_argument("--reuse", action="store_true", help="Reuse existing indexes (incremental update).")
+    parser.add_argument("--backend", help="onnx (default), onnx-int8 or torch; time with SEMSEARCH_VECTOR_CACHE=off.")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()
     manifest = json.loads((args.data / "manifest.json").read_text())
     wanted = {r for r in args.repos.split(",") if r}
-    rows = [run_repo(e, args.data, args.mode, not args.reuse) for e in manifest if not wanted or e["name"] in wanted]
+    rows = [run_repo(e, args.data, args.mode, not args.reuse, args.backend)
+            for e in manifest if not wanted or e["name"] in wanted]
     categories = sorted({c for r in rows for c in r["categories"]})
     header = ["repo", "NDCG@10", *categories, "files", "structures", "index s", "query p50 ms"]
-    print(f"mode: {args.mode}")
+    print(f"mode: {args.mode}, backend: {args.backend or 'default'}")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for r in rows:

@@ -90,6 +90,7 @@ class IndexSummary:
     files_removed: int = 0
     structures_embedded: int = 0
     vectors_cached: int = 0  # of the 2 per structure, how many came from the vector cache
+    embedding_seconds: float = 0.0  # inside the encoders (and the cache): the model's share of `seconds`
     points: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
@@ -298,7 +299,9 @@ class Indexer:
             if not batch:
                 break
             structures = [s for _, _, items in batch for s in items]
+            clock = time.perf_counter()
             text_vectors, code_vectors, cached = self._embed(models, structures) if structures else ([], [], 0)
+            summary.embedding_seconds += time.perf_counter() - clock
             points = []
             row = 0
             for path, digest, items in batch:
