@@ -4,6 +4,7 @@
     GET /api/similar?collection=&id=&limit=
     GET /api/file?collection=&path=&start=&end=
     GET /api/collections · GET /api/health · OpenAPI at /docs
+    GET /api/index  (the indexing job's progress, when started with `serve --index DIR`)
 
 Every error is a 4xx with {"detail": message}. With an API key configured, every /api
 route requires `Authorization: Bearer <key>`.
@@ -23,9 +24,11 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from semsearch import __version__
+from semsearch.index_job import IndexJob
 from semsearch.records.search import RECORD_MODES, RecordQueryError, RecordSearcher
 from semsearch.search import MODES, QueryError, Searcher, field_path, parse_filters, parse_pairs
 from semsearch.store import CollectionNotFound, Filter, Match, Store, StoreError
+from semsearch.store.shared import SharedStore
 
 MAX_QUERY = 1000
 MAX_FILE_LINES = 400
@@ -36,8 +39,10 @@ class Service:
     """The store and one searcher per collection, shared by all requests."""
 
     def __init__(self, store: Store) -> None:
-        self.store = store
-        self.lock = threading.RLock()  # one store call at a time: Edge shards are not shared across threads
+        # One store call at a time (Edge shards are not shared across threads); a request
+        # holds the same lock across its calls, so it sees no indexing batch half-way.
+        self.store = store if isinstance(store, SharedStore) else SharedStore(store)
+        self.lock = self.store.lock
         self._searchers: dict[str, Searcher | RecordSearcher] = {}
 
     def metadata(self, collection: str) -> dict[str, Any]:
@@ -55,7 +60,8 @@ class Service:
 
 
 def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[str] | None = None,
-               default_collection: str = "code", source_urls: dict[str, str] | None = None) -> FastAPI:
+               default_collection: str = "code", source_urls: dict[str, str] | None = None,
+               job: IndexJob | None = None) -> FastAPI:
     """The API, the page at / and OpenAPI at /docs.
 
     source_urls maps a collection to the base URL its paths are browsable under (e.g. a
@@ -65,6 +71,7 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
     app = FastAPI(title="semsearch", version=__version__,
                   description="Semantic search over code and records, on Qdrant.")
     service = Service(store)
+    store = service.store
     app.state.service = service
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=["GET"],
@@ -90,6 +97,13 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
     def health() -> dict[str, Any]:
         with service.lock:
             return {"status": "ok", "version": __version__, "collections": len(store.collections())}
+
+    @app.get("/api/index", dependencies=secured)
+    def index_status() -> dict[str, Any]:
+        """Progress of the server's indexing job: phase, files, structures, rate, ETA; then the last run."""
+        if job is None:
+            raise HTTPException(404, "this server runs no indexing job: start it with `semsearch serve --index DIR`")
+        return job.status()
 
     @app.get("/api/collections", dependencies=secured)
     def collections() -> list[dict[str, Any]]:

@@ -394,13 +394,24 @@ def serve(
     collection: CollectionOpt = "code",
     source_url: Annotated[Optional[list[str]], typer.Option(
         "--source-url", help="COLLECTION=URL: link hits to URL/<path>#L<from>-L<to>, e.g. a GitHub tree at a commit.")] = None,
+    index_dir: Annotated[Optional[Path], typer.Option(
+        "--index", help="Index this tree into --collection in the background while serving (progress: /api/index).")] = None,
+    keep_watching: Annotated[bool, typer.Option("--watch", help="With --index: keep the index fresh as files change.")] = False,
 ) -> None:
     """Serve the search page at /, the HTTP API at /api and its OpenAPI docs at /docs."""
     import uvicorn
 
     from semsearch.api import create_app
+    from semsearch.index_job import IndexJob
+    from semsearch.store.shared import SharedStore
 
-    with errors_as_messages(), _open(store, qdrant_url, qdrant_api_key, default=_search_store(store)) as db:
+    if index_dir is not None and not index_dir.is_dir():
+        raise fail(f"no such directory: {index_dir}")
+    if keep_watching and index_dir is None:
+        raise fail("--watch needs --index DIR")
+    default = index_dir / STORE_DIR if index_dir is not None else _search_store(store)  # as `semsearch index`
+    with errors_as_messages(), _open(store, qdrant_url, qdrant_api_key, default=default) as opened:
+        db = SharedStore(opened)
         db.collections()  # fail now, with a message, if the store cannot be read
         links = {}
         for item in source_url or []:
@@ -408,10 +419,17 @@ def serve(
             if not sep or not url.startswith(("http://", "https://")):
                 raise fail(f"bad --source-url {item!r}: expected COLLECTION=https://…")
             links[name] = url
+        job = IndexJob(db, index_dir, collection, watch=keep_watching).start() if index_dir is not None else None
         web = create_app(db, api_key=server_key, cors_origins=cors_origin or [], default_collection=collection,
-                         source_urls=links)
-        err.print(f"serving {db.location} on http://{host}:{port} (API docs at /docs)")
-        uvicorn.run(web, host=host, port=port, log_level="warning")
+                         source_urls=links, job=job)
+        err.print(f"serving {db.location} on http://{host}:{port} (API docs at /docs)"
+                  + (f"; indexing {index_dir} in the background (GET /api/index)" if job else ""))
+        try:
+            uvicorn.run(web, host=host, port=port, log_level="warning")
+        finally:
+            if job is not None:
+                job.stop.set()
+                job.join(timeout=30)
 
 
 def main() -> None:

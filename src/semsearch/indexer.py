@@ -314,7 +314,8 @@ class Indexer:
                                LEXICAL: lexical.embed_document(lexical.lexical_text(structure))}
                     points.append(Point(structure.point_id(), vectors, payload))
                     row += 1
-                summary.files_indexed += 1
+                if items or path in replaced:  # a file with nothing to index (an empty __init__.py) stays so
+                    summary.files_indexed += 1
             self.store.upsert(self.collection, points)
             summary.structures_embedded += len(structures)
             summary.vectors_cached += cached

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from semsearch.indexer import IndexSummary, Indexer
+from semsearch.indexer import IndexSummary, Indexer, ProgressCallback
 from semsearch.store import STORE_DIR, Store
 
 
@@ -37,15 +37,16 @@ def _relevant(root: Path) -> Callable[[object, str], bool]:
 
 
 def watch(root: Path, open_store: Callable[[], Store], collection: str, *,
-          on_update: Callable[[Update], None], debounce_ms: int = 800,
-          stop: threading.Event | None = None, **index_options: object) -> None:
+          on_update: Callable[[Update], None], on_progress: ProgressCallback | None = None,
+          debounce_ms: int = 800, stop: threading.Event | None = None, **index_options: object) -> None:
     """Index root now, then after every debounced batch of changes, until stop is set."""
     from watchfiles import watch as file_events
 
     root = root.resolve()
     def update(count: int) -> None:
         with open_store() as store:
-            summary = Indexer(store, collection).index_tree(root, **index_options)  # type: ignore[arg-type]
+            indexer = Indexer(store, collection, on_progress=on_progress)
+            summary = indexer.index_tree(root, **index_options)  # type: ignore[arg-type]
         on_update(Update(count, summary))
 
     update(0)
