@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -14,7 +15,10 @@ import pytest
 import uvicorn
 
 from semsearch.api import create_app
-from tests.conftest import build_demo_store
+from semsearch.index_job import IndexJob
+from semsearch.store.edge import EdgeStore
+from semsearch.store.shared import SharedStore
+from tests.conftest import build_demo_store, free_port
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
@@ -22,17 +26,9 @@ pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
 SHOTS = Path(__file__).parent / ".cache" / "screenshots"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, inflection_src: Path):
-    store, _ = build_demo_store(tmp_path_factory.mktemp("page"), inflection_src)
+@contextmanager
+def running(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     port = free_port()
-    app = create_app(store, source_urls={"code": "https://example.org/repo/blob/abc123"})
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -42,6 +38,13 @@ def server(tmp_path_factory, inflection_src: Path):
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, inflection_src: Path):
+    store, _ = build_demo_store(tmp_path_factory.mktemp("page"), inflection_src)
+    with running(create_app(store, source_urls={"code": "https://example.org/repo/blob/abc123"})) as url:
+        yield url
     store.close()
 
 
@@ -157,3 +160,39 @@ def test_empty_error_and_phone_width(server: str, browser) -> None:
     assert width <= 400, "no horizontal scrolling of the page at phone width"
     browser.save_screenshot(str(SHOTS / "phone.png"))
     browser.set_window_size(1280, 1000)
+
+
+def test_indexing_progress_then_search(tmp_path: Path, browser) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    for f in range(20):  # ~600 distinct functions: several seconds of embedding to watch
+        (tree / f"module_{f}.py").write_text("\n\n".join(
+            f"def task_{f}_{i}(items):\n    \"\"\"Handle job {f * 100 + i} for batch {i} of module {f}.\"\"\"\n"
+            f"    return [item * {i} + {f} for item in items]" for i in range(30)) + "\n")
+    (tree / "money.py").write_text("def convert_currency(amount, rate):\n    \"\"\"Convert an amount of money "
+                                   "into another currency.\"\"\"\n    return amount * rate\n")
+    with EdgeStore(tmp_path / "store") as opened:
+        store = SharedStore(opened)
+        job = IndexJob(store, tree, "code")
+        with running(create_app(store, job=job)) as url:
+            browser.get(url + "/")
+            wait_for(browser, "#status")
+            job.start()
+            box = browser.find_element(By.ID, "indexing")
+            deadline = time.time() + 60
+            while not box.find_elements(By.TAG_NAME, "progress") and time.time() < deadline:
+                time.sleep(0.05)
+            assert "structures" in box.text and box.find_elements(By.TAG_NAME, "progress")
+            browser.save_screenshot(str(SHOTS / "indexing.png"))
+            job.join(timeout=300)
+            deadline = time.time() + 20
+            while not box.text.startswith("Index of") and time.time() < deadline:
+                time.sleep(0.1)
+            assert box.text.startswith("Index of") and "601 structures" in box.text
+            wait_for(browser, "#collection option")  # the page reloaded its collections when the run ended
+            browser.find_element(By.ID, "q").send_keys("exchange money between currencies", Keys.ENTER)
+            first = wait_for(browser, ".code-hit")[0]
+            assert "money.py" in first.find_element(By.CSS_SELECTOR, ".loc").text

@@ -271,6 +271,41 @@ async function init() {
   else setStatus("");
 }
 
+function duration(seconds) {
+  if (seconds == null) return "";
+  return seconds < 90 ? `about ${Math.max(1, Math.round(seconds))} s left` : `about ${Math.round(seconds / 60)} min left`;
+}
+
+// The server's own indexing job (`semsearch serve --index DIR`): progress while it runs,
+// then a quiet line; collections are reloaded when a run finishes so counts stay true.
+let indexUpdates = null;
+async function pollIndex() {
+  let job;
+  try { job = await api("/api/index"); } catch (error) { return; }  // 404: this server runs no job
+  const box = $("indexing");
+  box.hidden = false;
+  box.className = job.state === "failed" ? "failed" : "";
+  const p = job.progress;
+  if (job.state === "indexing" && p) {
+    const total = Math.max(p.structures_to_embed, p.structures_embedded, 1);
+    const bar = el("progress", { max: String(total), value: String(p.structures_embedded) });
+    const words = p.phase === "embedding"
+      ? `Indexing ${job.root}: ${p.structures_embedded.toLocaleString()} of ${p.structures_to_embed.toLocaleString()} structures`
+        + ` (${p.files_parsed.toLocaleString()} of ${p.files_to_parse.toLocaleString()} changed files parsed)`
+        + (p.structures_per_s ? ` · ${Math.round(p.structures_per_s)}/s · ${duration(p.eta_s)}` : "")
+      : `Indexing ${job.root}: ${p.phase} (${p.files.toLocaleString()} files seen)`;
+    box.replaceChildren(bar, document.createTextNode(words));
+  } else if (job.state === "failed") {
+    box.textContent = `Indexing ${job.root} failed: ${job.error}`;
+  } else if (job.last) {
+    box.textContent = `Index of ${job.root}: ${job.last.points.toLocaleString()} structures`
+      + (job.state === "watching" ? " · kept fresh as files change" : "");
+  }
+  if (indexUpdates !== null && job.updates !== indexUpdates) init();
+  indexUpdates = job.updates;
+  if (job.state !== "done" && job.state !== "failed") setTimeout(pollIndex, job.state === "watching" ? 5000 : 1000);
+}
+
 $("search-form").addEventListener("submit", run);
 $("collection").addEventListener("change", onCollectionChange);
 $("group-by").addEventListener("change", run);
@@ -279,3 +314,4 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "/" && !typing) { event.preventDefault(); $("q").focus(); }
 });
 init();
+pollIndex();
