@@ -7,7 +7,7 @@ target. All of a language's functions (docs removed) are imported into one colle
 through the product's import path, and each query is searched with the product's search.
 Prints MRR@10 and recall@1/@10 per language and mode.
 
-    .venv/bin/python bench/csn.py [--modes hybrid,text] [--max-pairs 1500]
+    .venv/bin/python bench/csn.py [--modes hybrid,text] [--max-pairs 1500] [--backend onnx-int8]
 """
 
 from __future__ import annotations
@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--modes", default="hybrid,text,code,lexical")
     parser.add_argument("--languages", default=",".join(SOURCES))
     parser.add_argument("--max-pairs", type=int, default=1000)
+    parser.add_argument("--backend", default="onnx", help="onnx (default), onnx-int8 or torch")
     args = parser.parse_args()
     modes = args.modes.split(",")
     print("| language | functions | pairs | " + " | ".join(f"{m} MRR@10" for m in modes) + " | hybrid R@1 | hybrid R@10 |")
@@ -124,13 +125,14 @@ def main() -> None:
     for language in args.languages.split(","):
         assert language in SPECS
         corpus, pairs = pairs_for(language, args.max_pairs)
-        with EdgeStore(CSN / "stores" / language) as store:
+        stores = CSN / "stores" if args.backend != "onnx-int8" else CSN / "stores-int8"
+        with EdgeStore(stores / language) as store:
             ids = {s.point_id() for s in corpus}
             if not store.exists("csn") or store.count("csn") != len(ids) or \
                     any(h.id not in ids for h in store.scroll("csn", [])):
                 if store.exists("csn"):
                     store.drop("csn")
-                Indexer(store, "csn").import_structures(corpus)
+                Indexer(store, "csn", backend=args.backend).import_structures(corpus)
             searcher = Searcher(store, "csn")
             row = {}
             recall = (0.0, 0.0)

@@ -124,6 +124,20 @@ def test_wrong_text_field_fails_before_writing(tmp_path: Path, startups_file: Pa
         assert store.count("startups") == 5  # --recreate never ran: the check comes first
 
 
+def test_int8_records_keep_their_precision(tmp_path: Path, startups_file: Path) -> None:
+    with EdgeStore(tmp_path / "s") as store:
+        RecordLoader(store, "startups", backend="onnx-int8").load(startups_file)
+        assert store.metadata("startups")["vectors"]["text"]["precision"] == "int8"
+        searcher = RecordSearcher(store, "startups")
+        assert searcher.precision == "int8"
+        assert names(searcher.search("wooden furniture", mode="neural", limit=1)) == ["Oakline"]
+        with pytest.raises(RecordsError, match="holds int8 vectors"):
+            RecordLoader(store, "startups", backend="onnx").load(startups_file)
+        with pytest.raises(Exception, match="unknown backend"):
+            RecordLoader(store, "startups", backend="fast").load(startups_file, recreate=True)
+        assert store.count("startups") == 5  # the bad request cost nothing
+
+
 def test_records_never_land_in_a_code_collection(tmp_path: Path, startups_file: Path) -> None:
     from semsearch.indexer import Indexer
     from tests.test_textify import TUTORIAL

@@ -37,7 +37,8 @@ CODE_COLLECTION = "code"
 VECTORS = ("text", "code")
 LEXICAL = "lex"  # the sparse BM25 vector (see lexical.py)
 KEYWORD_FIELDS = ["language", "context.file_path", "context.module", "code_type",
-                  "context.file_name", "context.struct_name", "name", "dirs"]
+                  "context.file_name", "context.struct_name", "name", "dirs", "file_key"]
+FACET_LIMIT = 10_000_000  # more files than any tree: the facet must list them all
 EMBED_BATCH = 256  # structures per embed+upsert round: the unit of progress and of crash loss
 
 
@@ -265,11 +266,23 @@ class Indexer:
         return source.path, digest, structures
 
     def _known_files(self) -> dict[str, tuple[str, bool]]:
-        """path → (content hash, complete?) for every file already in the collection."""
+        """path → (content hash, complete?) for every file already in the collection.
+
+        Every point carries `file_key` = "<hash>:<structures in the file>:<path>", a keyword
+        field, so one facet call returns each file with its point count: on the CPython
+        standard library (69k points) that is milliseconds where reading the payloads took
+        seconds. Collections made before the field existed are read by scrolling.
+        """
+        if "file_key" in self.store.metadata(self.collection).get("keyword_fields", []):
+            known = {}
+            for key, count in self.store.facet(self.collection, "file_key", limit=FACET_LIMIT).items():
+                digest, expected, path = key.split(":", 2)
+                known[path] = (digest, count == int(expected))
+            return known
         hashes: dict[str, str] = {}
         expected: dict[str, int] = {}
         counts: dict[str, int] = {}
-        for hit in self.store.scroll(self.collection, ["context", "file_hash", "file_chunks"]):
+        for hit in self.store.scroll(self.collection, ["context.file_path", "file_hash", "file_chunks"]):
             path = (hit.payload.get("context") or {}).get("file_path")
             if path is None:
                 continue
@@ -309,7 +322,7 @@ class Indexer:
                     self.store.delete(self.collection, Filter(must=[Match("context.file_path", path)]))
                 for structure in items:
                     payload = {**structure.to_dict(), "file_hash": digest, "file_chunks": len(items),
-                               "dirs": folders(path)}
+                               "file_key": f"{digest}:{len(items)}:{path}", "dirs": folders(path)}
                     vectors = {"text": text_vectors[row].tolist(), "code": code_vectors[row].tolist(),
                                LEXICAL: lexical.embed_document(lexical.lexical_text(structure))}
                     points.append(Point(structure.point_id(), vectors, payload))

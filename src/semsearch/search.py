@@ -204,7 +204,7 @@ class Searcher:
             if match.key != "language":
                 continue
             values = match.value if isinstance(match.value, list) else [match.value]
-            if self._languages is None:
+            if self._languages is None or not set(values) <= self._languages:  # the index may have grown
                 self._languages = set(self.store.facet(self.collection, "language", limit=1000))
             for value in values:
                 if value not in self._languages:
