@@ -26,7 +26,8 @@ from serve import dev_queries, serving
 from semsearch import lexical
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM
-from semsearch.indexer import KEYWORD_FIELDS, LEXICAL, folders
+from semsearch.indexer import KEYWORD_FIELDS, folders
+from semsearch.models import LEXICAL
 from semsearch.store import CollectionSpec, DenseVector, Point
 from semsearch.store.edge import EdgeStore
 from semsearch.walk import walk

@@ -13,7 +13,6 @@ route requires `Authorization: Bearer <key>`.
 from __future__ import annotations
 
 import hmac
-import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any

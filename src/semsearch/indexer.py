@@ -25,8 +25,8 @@ import numpy as np
 
 from semsearch import lexical
 from semsearch.chunking import chunk_source
-from semsearch.embedding import (BACKENDS, MINILM, Encoder, ModelUnavailable, backend_for, canonical,
-                                 check_backend, default_model, encoder)
+from semsearch.embedding import MINILM, Encoder, backend_for, encoder
+from semsearch.models import LEXICAL, Models, resolve_models
 from semsearch.store import CollectionSpec, DenseVector, Filter, Match, Point, Store, StoreError
 from semsearch.structures import Structure
 from semsearch.textify import textify
@@ -34,53 +34,10 @@ from semsearch.vector_cache import VectorCache, default_path
 from semsearch.walk import DEFAULT_MAX_BYTES, SourceFile, WalkSummary, walk
 
 CODE_COLLECTION = "code"
-VECTORS = ("text", "code")
-LEXICAL = "lex"  # the sparse BM25 vector (see lexical.py)
 KEYWORD_FIELDS = ["language", "context.file_path", "context.module", "code_type",
                   "context.file_name", "context.struct_name", "name", "dirs", "file_key"]
 FACET_LIMIT = 10_000_000  # more files than any tree: the facet must list them all
 EMBED_BATCH = 256  # structures per embed+upsert round: the unit of progress and of crash loss
-
-
-class ModelMismatch(StoreError):
-    pass
-
-
-@dataclass
-class Models:
-    text: str
-    code: str
-    precision: str = "fp32"  # of the weights that make both vectors (embedding.BACKENDS)
-
-    def as_dict(self) -> dict[str, str]:
-        return {"text": self.text, "code": self.code}
-
-
-def resolve_models(metadata: dict[str, Any] | None, text: str | None = None,
-                   code: str | None = None, backend: str | None = None) -> Models:
-    """The models for a collection: those it was built with, unless the caller asks for others.
-
-    A collection can only be searched and extended with the models (and the precision)
-    that built it, so an explicit request for a different one is refused with both names.
-    """
-    wanted = {"text": canonical(text) if text else None, "code": canonical(code) if code else None}
-    if metadata is None:
-        return Models(text=wanted["text"] or default_model("text"), code=wanted["code"] or default_model("code"),
-                      precision=BACKENDS[check_backend(backend)])
-    recorded = {k: v.get("model") for k, v in metadata.get("vectors", {}).items()}
-    for vector in VECTORS:
-        if vector not in recorded:
-            raise ModelMismatch(f"this collection has no '{vector}' vector; it was not made by `semsearch index`")
-        if wanted[vector] and wanted[vector] != recorded[vector]:
-            raise ModelMismatch(
-                f"the collection was built with {vector} model {recorded[vector]!r}, not {wanted[vector]!r}: "
-                f"use the same model, or rebuild with `semsearch index --recreate`")
-    precision = metadata["vectors"]["text"].get("precision", "fp32")
-    try:
-        backend_for(precision, backend)
-    except ModelUnavailable as exc:
-        raise ModelMismatch(str(exc)) from None
-    return Models(text=recorded["text"], code=recorded["code"], precision=precision)
 
 
 @dataclass

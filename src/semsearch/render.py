@@ -7,8 +7,12 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from semsearch.indexer import IndexSummary
+from typing import TYPE_CHECKING
+
 from semsearch.search import Group, SearchHit
+
+if TYPE_CHECKING:
+    from semsearch.indexer import IndexSummary
 
 MAX_SNIPPET_LINES = 30
 # Our language names → Pygments lexer names where they differ.

@@ -21,7 +21,7 @@ from typing import Any
 from semsearch import lexical
 from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
-from semsearch.indexer import LEXICAL, resolve_models
+from semsearch.models import LEXICAL, resolve_models
 from semsearch.ranking import Candidate, identifier_query, rerank
 from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError
 
