@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -78,8 +79,10 @@ def _export_fp32(name: str, target: Path) -> None:
     sample = model.tokenizer(["an example"], return_tensors="pt")
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]}
-    torch.onnx.export(Hidden(), tuple(sample[n] for n in names), str(target), input_names=names,
-                      output_names=["hidden"], dynamic_axes=axes, opset_version=17, dynamo=False)
+    with warnings.catch_warnings():  # the tracer's notes on shape checks are for model authors, not users
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Hidden(), tuple(sample[n] for n in names), str(target), input_names=names,
+                          output_names=["hidden"], dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
 def _quantize(source: Path, target: Path) -> None:
