@@ -114,7 +114,7 @@ def slice_sources() -> list:
     return list(walk(_slice_tree()))
 
 
-def backends(ceiling_gflops: float) -> None:
+def backends(ceiling_gflops: float, which: list[str]) -> None:
     sources = slice_sources()
     structures = [s for f in sources for s in chunk_source(f.path, f.text)]
     texts = [textify(s) for s in structures] + [s.context.snippet for s in structures]
@@ -125,7 +125,7 @@ def backends(ceiling_gflops: float) -> None:
           f"(mean {tokens / len(texts):.0f}); ceiling for this work: {flop / ceiling_gflops / 1e9:.1f} s")
     print("| backend | cold index s | structures/s | model s | tokens/s (model) | share of ceiling |")
     print("|---|---|---|---|---|---|")
-    for backend in ("torch", "onnx", "onnx-int8"):
+    for backend in which:
         target = WORK / f"slice-{backend}"
         shutil.rmtree(target, ignore_errors=True)
         with EdgeStore(target) as store:
@@ -202,6 +202,7 @@ def search_runs(store: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["ceiling", "backends", "tree", "search"])
+    parser.add_argument("--backends", default="torch,onnx,onnx-int8")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     rate, detail = gflops()
@@ -210,7 +211,7 @@ def main() -> None:
           f"{FLOP_PER_TOKEN / 1e6:.1f} MFLOP/token + attention → ceiling ≈ "
           f"{rate * 1e9 / (FLOP_PER_TOKEN + attention_flop(mean_tokens)):,.0f} tokens/s at {mean_tokens} tokens")
     if args.only in (None, "backends"):
-        backends(rate)
+        backends(rate, args.backends.split(","))
     if args.only in (None, "tree", "search"):
         store = tree_runs() if args.only != "search" else WORK / "stdlib-store"
         if args.only in (None, "search"):
