@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -39,6 +40,11 @@ def status(base: str) -> dict | None:
 def test_serve_indexes_in_the_background_and_keeps_watching(inflection_src: Path, tmp_path: Path) -> None:
     tree = tmp_path / "repo"
     shutil.copytree(inflection_src / "inflection", tree / "inflection")
+    salt = uuid.uuid4().hex[:8]  # text the vector cache has never seen: embedding takes seconds
+    for f in range(10):
+        (tree / "inflection" / f"jobs_{f}.py").write_text("\n\n".join(
+            f"def job_{f}_{i}_{salt}(items):\n    \"\"\"Run job {i} of group {f} ({salt}).\"\"\"\n"
+            f"    return [item + {i} for item in items]" for i in range(30)) + "\n")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, "-m", "semsearch.cli", "serve", "--index", str(tree), "--watch",
@@ -58,7 +64,7 @@ def test_serve_indexes_in_the_background_and_keeps_watching(inflection_src: Path
         assert during, "progress was never visible while indexing"
         assert {"phase", "files", "structures_embedded", "structures_per_s", "eta_s"} <= set(during[-1])
         final = seen[-1]
-        assert final["last"]["files_indexed"] == 1 and final["last"]["points"] > 10 and final["error"] is None
+        assert final["last"]["files_indexed"] == 11 and final["last"]["points"] > 300 and final["error"] is None
         top = httpx.get(base + "/api/search", params={"q": "return the plural form of a word"}).json()["result"][0]
         assert top["name"] == "pluralize"
 
