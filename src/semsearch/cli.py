@@ -29,6 +29,7 @@ TextModelOpt = Annotated[Optional[str], typer.Option("--text-model", help="Model
 CodeModelOpt = Annotated[Optional[str], typer.Option("--code-model", help="Model for the `code` vector.")]
 DeviceOpt = Annotated[Optional[str], typer.Option("--device", envvar="SEMSEARCH_DEVICE",
                                                   help="cpu (default) or a torch device such as cuda (implies torch).")]
+HiddenOpt = Annotated[bool, typer.Option("--hidden", help="Also index dot-files and dot-folders.")]
 BackendOpt = Annotated[Optional[str], typer.Option(
     "--backend", envvar="SEMSEARCH_BACKEND",
     help="How embeddings are computed: onnx (default; fp32, same vectors as torch), onnx-int8 (faster, "
@@ -89,7 +90,7 @@ def index(
     collection: CollectionOpt = "code",
     recreate: Annotated[bool, typer.Option("--recreate", help="Drop the collection and build it anew.")] = False,
     max_bytes: Annotated[int, typer.Option("--max-bytes", help="Skip files larger than this.")] = 1_000_000,
-    hidden: Annotated[bool, typer.Option("--hidden", help="Also index dot-files and dot-folders.")] = False,
+    hidden: HiddenOpt = False,
     text_model: TextModelOpt = None, code_model: CodeModelOpt = None, backend: BackendOpt = None,
     device: DeviceOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
@@ -133,7 +134,7 @@ def watch(
     directory: Annotated[Path, typer.Argument(help="The source tree to keep indexed.")],
     store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
     collection: CollectionOpt = "code",
-    hidden: Annotated[bool, typer.Option("--hidden", help="Also index dot-files and dot-folders.")] = False,
+    hidden: HiddenOpt = False,
 ) -> None:
     """Index a tree, then keep the index fresh as files change (Ctrl-C to stop)."""
     import signal

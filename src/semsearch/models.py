@@ -1,4 +1,4 @@
-"""Which models (and which precision) made a code collection's vectors.
+"""Which models (and which precision) made a collection's vectors.
 
 A collection can only be searched and extended with what built it; this is read from the
 collection's metadata by both the indexer and the searcher (which must not pay for the
@@ -14,7 +14,12 @@ from semsearch.embedding import BACKENDS, ModelUnavailable, backend_for, canonic
 from semsearch.store import StoreError
 
 VECTORS = ("text", "code")
-LEXICAL = "lex"  # the sparse BM25 vector (see lexical.py)
+LEXICAL = "lex"  # the sparse BM25 vector of code and record collections alike (see lexical.py)
+
+
+def recorded_precision(metadata: dict[str, Any]) -> str:
+    """fp32 or int8: what a collection's dense vectors were made with (fp32 before it was recorded)."""
+    return metadata["vectors"]["text"].get("precision", "fp32")
 
 
 class ModelMismatch(StoreError):
@@ -50,7 +55,7 @@ def resolve_models(metadata: dict[str, Any] | None, text: str | None = None,
             raise ModelMismatch(
                 f"the collection was built with {vector} model {recorded[vector]!r}, not {wanted[vector]!r}: "
                 f"use the same model, or rebuild with `semsearch index --recreate`")
-    precision = metadata["vectors"]["text"].get("precision", "fp32")
+    precision = recorded_precision(metadata)
     try:
         backend_for(precision, backend)
     except ModelUnavailable as exc:

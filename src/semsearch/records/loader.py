@@ -20,13 +20,13 @@ from typing import Any
 from semsearch.embedding import (BACKENDS, ModelUnavailable, backend_for, canonical, check_backend,
                                  default_model, encoder)
 from semsearch.lexical import WORDS
+from semsearch.models import LEXICAL, recorded_precision
 from semsearch.records.reader import Item, RecordError, RecordFile
 from semsearch.store import CollectionSpec, DenseVector, Point, Store, StoreError
 
 RECORDS = "records"  # the collection kind
 TEXT_FIELD_GUESSES = ("description", "summary", "text", "content", "body", "abstract", "title")
 PEEK = 200  # records read ahead to check the options before anything is written
-LEXICAL = "lex"
 _ID_NAMESPACE = uuid.UUID("1d5e5c8b-3f4a-4b7e-8a0c-2f9d4e6b7a10")
 
 
@@ -159,7 +159,7 @@ class RecordLoader:
                 raise RecordsError(f"collection {self.collection!r} embeds {meta.get('text_fields')}, "
                                    f"not {text_fields}: use --recreate to rebuild it")
             try:
-                backend = backend_for(meta["vectors"]["text"].get("precision", "fp32"), self.backend)
+                backend = backend_for(recorded_precision(meta), self.backend)
             except ModelUnavailable as exc:
                 raise RecordsError(str(exc)) from None
             return str(recorded), backend

@@ -13,7 +13,8 @@ from typing import Any
 
 from semsearch.embedding import canonical, query_encoder
 from semsearch.lexical import WORDS
-from semsearch.records.loader import LEXICAL, RECORDS
+from semsearch.models import LEXICAL, recorded_precision
+from semsearch.records.loader import RECORDS
 from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError
 
 RECORD_MODES = ("hybrid", "neural", "fulltext")
@@ -60,7 +61,7 @@ class RecordSearcher:
         if model and canonical(model) != recorded:
             raise RecordQueryError(f"collection {collection!r} was built with model {recorded!r}, not {model!r}")
         self.model = recorded
-        self.precision = meta["vectors"]["text"].get("precision", "fp32")
+        self.precision = recorded_precision(meta)
         self.device = device
         self.text_fields: list[str] = list(meta.get("text_fields", []))
         self.integer_fields = set(meta.get("integer_fields", []))
