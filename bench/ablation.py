@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from code_search import DEFAULT_DATA, K, WORK, Target, ndcg_at_k
+from csn import CSN, MAX_PAIRS, SOURCES, mrr_at_10, pairs_for, store_for
 from sdist import fetch_sdist
 
 from semsearch import lexical
 from semsearch.chunking import chunk_source
-from semsearch.embedding import MINILM, encoder
+from semsearch.embedding import MINILM, Encoder, encoder
 from semsearch.ranking import Candidate, identifier_query, rerank
 from semsearch.store import CollectionSpec, DenseVector, Filter, Match, Point, Search
 from semsearch.store.edge import EdgeStore
@@ -69,18 +70,35 @@ def candidates(entry: dict[str, Any], data: Path) -> dict[str, Any]:
         out["indexed"] = [(prefix + h.payload["context"]["file_path"], h.payload["line_from"], h.payload["line_to"])
                           for h in store.scroll("exp", ["context", "line_from", "line_to"])]
         for task in tasks:
-            dense = model.encode_one(task["query"])
-            searches = [Search(v, dense, FETCH) for v in ("text", "code")]
-            searches.append(Search("lex", lexical.embed_query(task["query"]), FETCH))
-            symbol = identifier_query(task["query"])
-            # Structures named exactly as an identifier query: the definition may rank low otherwise.
-            searches.append(Search("text", dense, 20, Filter(must=[Match("name", symbol or "\0")])))
-            lists = store.search("exp", searches)
-            out["queries"].append({
-                "task": task,
-                "lists": {v: [{"id": h.id, "score": h.score, "payload": _slim(h.payload)} for h in hits]
-                          for v, hits in zip((*VECTORS, "name"), lists)},
-            })
+            out["queries"].append({"task": task, "lists": fetch_lists(store, "exp", model, task["query"])})
+    cache.write_text(json.dumps(out))
+    return out
+
+
+def fetch_lists(store: EdgeStore, collection: str, model: Encoder, query: str) -> dict[str, list[dict[str, Any]]]:
+    """The query's top FETCH hits of every vector, and the structures named as an identifier query."""
+    dense = model.encode_one(query)
+    searches = [Search(v, dense, FETCH) for v in ("text", "code")]
+    searches.append(Search("lex", lexical.embed_query(query), FETCH))
+    symbol = identifier_query(query)
+    # Structures named exactly as an identifier query: the definition may rank low otherwise.
+    searches.append(Search("text", dense, 20, Filter(must=[Match("name", symbol or "\0")])))
+    lists = store.search(collection, searches)
+    return {v: [{"id": h.id, "score": h.score, "payload": _slim(h.payload)} for h in hits]
+            for v, hits in zip((*VECTORS, "name"), lists)}
+
+
+def csn_candidates(language: str) -> list[dict[str, Any]]:
+    """Per CodeSearchNet-style pair of bench/csn.py, the same candidate lists, cached as JSON."""
+    cache = CSN / "ablation" / f"{language}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())
+    corpus, pairs = pairs_for(language, MAX_PAIRS)
+    model = encoder(MINILM)
+    with EdgeStore(store_for(language, corpus)) as store:
+        out = [{"query": query, "target": target, "lists": fetch_lists(store, "csn", model, query)}
+               for query, target in pairs]
+    cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(out))
     return out
 
@@ -189,6 +207,18 @@ def evaluate(data: dict[str, dict[str, Any]], variant: Variant, prefixes: dict[s
             "cats": {c: statistics.fmean(v) for c, v in sorted(per_cat.items())}}
 
 
+def evaluate_csn(data: dict[str, list[dict[str, Any]]], variant: Variant) -> dict[str, float]:
+    """MRR@10 per language of the CodeSearchNet-style pairs."""
+    out = {}
+    for language, pairs in data.items():
+        ranks: list[int | None] = []
+        for pair in pairs:
+            ids = [c.id for c in variant(pair["query"], pair["lists"])[:10]]
+            ranks.append(ids.index(pair["target"]) + 1 if pair["target"] in ids else None)
+        out[language] = mrr_at_10(ranks)
+    return out
+
+
 def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
     fusion = {"text": 1.0, "code": 0.5}
@@ -234,17 +264,20 @@ def main() -> None:
     manifest = json.loads((args.data / "manifest.json").read_text())
     data = {e["name"]: candidates(e, args.data) for e in manifest}
     prefixes = {e["name"]: e["benchmark_root"] + "/" for e in manifest}
+    csn = {language: csn_candidates(language) for language in SOURCES}
     repos = list(data)
     wanted = {v for v in args.only.split(",") if v}
-    print("| variant | macro | " + " | ".join(repos) + " | architecture | semantic | symbol |")
-    print("|---|---|" + "---|" * (len(repos) + 3))
+    print("| variant | macro | " + " | ".join(repos) + " | architecture | semantic | symbol | "
+          + " | ".join(f"CSN {language}" for language in csn) + " |")
+    print("|---|---|" + "---|" * (len(repos) + 3 + len(csn)))
     for name, variant in variants().items():
         if wanted and name not in wanted:
             continue
         r = evaluate(data, variant, prefixes)
+        mrr = evaluate_csn(csn, variant)
         cats = [f"{r['cats'].get(c, 0):.3f}" for c in ("architecture", "semantic", "symbol")]
         print(f"| {name} | {r['macro']:.3f} | " + " | ".join(f"{r['repos'][x]:.3f}" for x in repos)
-              + " | " + " | ".join(cats) + " |")
+              + " | " + " | ".join(cats) + " | " + " | ".join(f"{mrr[x]:.3f}" for x in csn) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ SOURCES: dict[str, list[tuple[str, str]]] = {
     "rust": [("deb", "librust-regex-syntax-dev"), ("deb", "librust-serde-json-dev")],
 }
 CSN = WORK / "csn"
+MAX_PAIRS = 1000
 
 
 def fetch(kind: str, spec: str) -> Path:
@@ -108,6 +109,19 @@ def pairs_for(language: str, max_pairs: int) -> tuple[list[Structure], list[tupl
     return corpus, pairs[:max_pairs]
 
 
+def store_for(language: str, corpus: list[Structure], backend: str = "onnx") -> Path:
+    """The language's corpus imported through the product's path (rebuilt when the corpus changed)."""
+    path = (CSN / "stores" if backend != "onnx-int8" else CSN / "stores-int8") / language
+    with EdgeStore(path) as store:
+        ids = {s.point_id() for s in corpus}
+        if not store.exists("csn") or store.count("csn") != len(ids) or \
+                any(h.id not in ids for h in store.scroll("csn", [])):
+            if store.exists("csn"):
+                store.drop("csn")
+            Indexer(store, "csn", backend=backend).import_structures(corpus)
+    return path
+
+
 def mrr_at_10(ranks: list[int | None]) -> float:
     return statistics.fmean(1 / r if r and r <= 10 else 0.0 for r in ranks)
 
@@ -116,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modes", default="hybrid,text,code,lexical")
     parser.add_argument("--languages", default=",".join(SOURCES))
-    parser.add_argument("--max-pairs", type=int, default=1000)
+    parser.add_argument("--max-pairs", type=int, default=MAX_PAIRS)
     parser.add_argument("--backend", default="onnx", help="onnx (default), onnx-int8 or torch")
     args = parser.parse_args()
     modes = args.modes.split(",")
@@ -125,14 +139,7 @@ def main() -> None:
     for language in args.languages.split(","):
         assert language in SPECS
         corpus, pairs = pairs_for(language, args.max_pairs)
-        stores = CSN / "stores" if args.backend != "onnx-int8" else CSN / "stores-int8"
-        with EdgeStore(stores / language) as store:
-            ids = {s.point_id() for s in corpus}
-            if not store.exists("csn") or store.count("csn") != len(ids) or \
-                    any(h.id not in ids for h in store.scroll("csn", [])):
-                if store.exists("csn"):
-                    store.drop("csn")
-                Indexer(store, "csn", backend=args.backend).import_structures(corpus)
+        with EdgeStore(store_for(language, corpus, args.backend)) as store:
             searcher = Searcher(store, "csn")
             row = {}
             recall = (0.0, 0.0)

@@ -77,8 +77,12 @@ class EdgeStore(Store):
             payload_memory=cached,
         )
         shard = qe.EdgeShard.create(str(directory / "shard"), config)
+        # Keyword indexes stay on disk too: loaded into memory they were most of the time a
+        # one-shot `semsearch search` spends opening a large collection (69.5k structures:
+        # open 0.50 → 0.21 s, close 0.08 → 0.03 s), and queries and facets run as fast.
+        keyword = qe.KeywordIndexParams(on_disk=True)
         for key in spec.keyword_fields:
-            shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Keyword))
+            shard.update(qe.UpdateOperation.create_field_index(key, keyword))
         for key in spec.integer_fields:
             shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Integer))
         for key in spec.text_fields:
