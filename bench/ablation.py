@@ -3,8 +3,10 @@
 Builds, once per repository, an experimental index holding every candidate signal as its
 own named vector (textified sentence, code snippet, BM25 lexical),
 fetches each query's top candidates from every vector, then scores fusion and ranking
-variants offline with the exact NDCG@10 of bench/code_search.py. This is the record of
-why the product ranks as it does; the product's own figures come from code_search.py.
+variants offline with the exact NDCG@10 of bench/code_search.py, and with the MRR@10 of the
+CodeSearchNet-style pairs of bench/csn.py (function-level: a ranking that helps one kind of
+question must not sink the other). This is the record of why the product ranks as it does;
+the product's own figures come from code_search.py and csn.py.
 
     .venv/bin/python bench/ablation.py            # builds indexes on first run (minutes)
 """
@@ -256,28 +258,36 @@ def variants() -> dict[str, Variant]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--only", default="", help="Comma-separated variant names.")
-    args = parser.parse_args()
-    manifest = json.loads((args.data / "manifest.json").read_text())
-    data = {e["name"]: candidates(e, args.data) for e in manifest}
+def load(data_dir: Path) -> tuple[dict[str, Any], dict[str, str], dict[str, list[dict[str, Any]]]]:
+    """Candidate lists of the development set (per repository) and of the CSN-style pairs (per language)."""
+    manifest = json.loads((data_dir / "manifest.json").read_text())
+    data = {e["name"]: candidates(e, data_dir) for e in manifest}
     prefixes = {e["name"]: e["benchmark_root"] + "/" for e in manifest}
-    csn = {language: csn_candidates(language) for language in SOURCES}
+    return data, prefixes, {language: csn_candidates(language) for language in SOURCES}
+
+
+def print_table(rows: dict[str, Variant], data: dict[str, Any], prefixes: dict[str, str],
+                csn: dict[str, list[dict[str, Any]]]) -> None:
     repos = list(data)
-    wanted = {v for v in args.only.split(",") if v}
     print("| variant | macro | " + " | ".join(repos) + " | architecture | semantic | symbol | "
           + " | ".join(f"CSN {language}" for language in csn) + " |")
     print("|---|---|" + "---|" * (len(repos) + 3 + len(csn)))
-    for name, variant in variants().items():
-        if wanted and name not in wanted:
-            continue
+    for name, variant in rows.items():
         r = evaluate(data, variant, prefixes)
         mrr = evaluate_csn(csn, variant)
         cats = [f"{r['cats'].get(c, 0):.3f}" for c in ("architecture", "semantic", "symbol")]
         print(f"| {name} | {r['macro']:.3f} | " + " | ".join(f"{r['repos'][x]:.3f}" for x in repos)
               + " | " + " | ".join(cats) + " | " + " | ".join(f"{mrr[x]:.3f}" for x in csn) + " |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--only", default="", help="Variant names, separated by ';'.")
+    args = parser.parse_args()
+    data, prefixes, csn = load(args.data)
+    wanted = {v.strip() for v in args.only.split(";") if v.strip()}
+    print_table({k: v for k, v in variants().items() if not wanted or k.strip() in wanted}, data, prefixes, csn)
 
 
 if __name__ == "__main__":
