@@ -65,3 +65,70 @@ def test_setting(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SEMSEARCH_VECTOR_CACHE")
     monkeypatch.setenv("SEMSEARCH_CACHE", str(tmp_path))
     assert default_path() == tmp_path / "vectors.sqlite"
+
+
+def _day_of(path: Path, text: str, space: str = "m@fp32") -> int:
+    import hashlib
+
+    key = hashlib.sha1(f"{space}\0{text}".encode()).digest()
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT used FROM vectors WHERE key = ?", (key,)).fetchone()[0]
+
+
+def _age(path: Path, days: int) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE vectors SET used = used - ?", (days,))
+
+
+def test_prune_drops_only_what_no_index_used_lately(tmp_path: Path) -> None:
+    from semsearch.vector_cache import today
+
+    path = tmp_path / "v.sqlite"
+    model = Counting()
+    VectorCache(path).encode(model, ["old", "kept"], "m@fp32")
+    _age(path, 40)
+    VectorCache(path).encode(model, ["kept"], "m@fp32")  # a hit: used again today
+    assert _day_of(path, "kept") == today() and _day_of(path, "old") == today() - 40
+    cache = VectorCache(path)
+    assert cache.prune(unused_days=30) == 1
+    assert cache.stats().entries == 1
+    cache.encode(model, ["old", "kept"], "m@fp32")
+    assert model.seen == ["old", "kept", "old"]  # only the pruned text went back to the model
+    assert cache.prune(unused_days=0) == 2 and cache.stats().entries == 0
+
+
+def test_a_cache_from_before_dates_is_kept_and_dated(tmp_path: Path) -> None:
+    from semsearch.vector_cache import today
+
+    path = tmp_path / "v.sqlite"
+    model = Counting()
+    with sqlite3.connect(path) as db:  # the layout session 2 wrote
+        db.execute("CREATE TABLE vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL) WITHOUT ROWID")
+        import hashlib
+
+        vector = model.inner.encode(["legacy"])[0].astype(np.float32).tobytes()
+        db.execute("INSERT INTO vectors VALUES (?, ?)", (hashlib.sha1("m@fp32\0legacy".encode()).digest(), vector))
+    cache = VectorCache(path)
+    assert cache.stats().entries == 1 and cache.stats().oldest_day == today()
+    cache.encode(model, ["legacy"], "m@fp32")
+    assert model.seen == [] and cache.hits == 1
+    assert cache.prune(unused_days=30) == 0
+
+
+def test_cache_commands(cli, monkeypatch, tmp_path: Path) -> None:
+    path = tmp_path / "v.sqlite"
+    monkeypatch.setenv("SEMSEARCH_VECTOR_CACHE", str(path))
+    missing = cli("cache", "info", ok=False)
+    assert missing.exit_code == 1 and "no vector cache yet" in missing.stderr
+    VectorCache(path).encode(Counting(), ["a", "b", "c"], "m@fp32")
+    _age(path, 10)
+    VectorCache(path).encode(Counting(), ["c"], "m@fp32")
+    assert "3 vectors" in cli("cache", "info").stdout
+    assert "dropped 0 of 3 vectors" in cli("cache", "prune").stdout  # default: unused for 30 days
+    assert "dropped 2 of 3 vectors; 1 left" in cli("cache", "prune", "--unused-days", "7").stdout
+    monkeypatch.setenv("SEMSEARCH_VECTOR_CACHE", "off")
+    assert "vector cache is off" in cli("cache", "prune", ok=False).stderr
+    path.write_bytes(b"not a database" * 100)
+    monkeypatch.setenv("SEMSEARCH_VECTOR_CACHE", str(path))
+    broken = cli("cache", "info", ok=False)
+    assert broken.exit_code == 1 and "cannot be opened as a cache" in broken.stderr

@@ -382,6 +382,57 @@ def collections(store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyO
             out.print(f"{name}  {db.count(name):,} points  ({meta.get('kind', '?')})  {vectors}", markup=False)
 
 
+cache_app = typer.Typer(no_args_is_help=True, help="The vector cache: embeddings kept by exact text, shared by every index.")
+app.add_typer(cache_app, name="cache")
+
+
+def _cache():  # type: ignore[no-untyped-def]
+    from semsearch.vector_cache import VectorCache, default_path
+
+    path = default_path()
+    if path is None:
+        raise fail("the vector cache is off (SEMSEARCH_VECTOR_CACHE=off)")
+    if not path.is_file():
+        raise fail(f"no vector cache yet at {path}: `semsearch index` makes it")
+    return VectorCache(path)
+
+
+@cache_app.command("info")
+def cache_info() -> None:
+    """Where the cache is, how many vectors it holds, how much disk it takes."""
+    from semsearch.vector_cache import CacheUnavailable, today
+
+    cache = _cache()
+    try:
+        stats = cache.stats()
+    except CacheUnavailable as exc:
+        raise fail(str(exc)) from None
+    finally:
+        cache.close()
+    age = "" if stats.oldest_day is None else f"; least recently used {today() - stats.oldest_day} days ago"
+    out.print(f"{stats.path}: {stats.entries:,} vectors, {stats.size / 2**20:,.1f} MiB{age}", markup=False, soft_wrap=True)
+
+
+@cache_app.command("prune")
+def cache_prune(
+    unused_days: Annotated[int, typer.Option("--unused-days", min=0, help="Drop vectors no index used in this many days.")] = 30,
+) -> None:
+    """Drop the vectors no index has written or read lately (0: drop them all). Indexes are untouched."""
+    from semsearch.vector_cache import CacheUnavailable
+
+    cache = _cache()
+    try:
+        before = cache.stats()
+        dropped = cache.prune(unused_days)
+        after = cache.stats()
+    except CacheUnavailable as exc:
+        raise fail(str(exc)) from None
+    finally:
+        cache.close()
+    out.print(f"dropped {dropped:,} of {before.entries:,} vectors; {after.entries:,} left, "
+              f"{before.size / 2**20:,.1f} → {after.size / 2**20:,.1f} MiB", markup=False, soft_wrap=True)
+
+
 @app.command()
 def serve(
     store: StoreOpt = None, qdrant_url: UrlOpt = None,

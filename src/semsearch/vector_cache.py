@@ -7,6 +7,10 @@ is exactly the vector the model would return. The file lives in the cache folder
 (SEMSEARCH_CACHE, else ~/.cache/semsearch), outside every store, so dropping a collection
 does not drop it; SEMSEARCH_VECTOR_CACHE names another file, or `off`. A cache that cannot be opened or
 written is skipped, never an error: it only saves time.
+
+It would grow forever (~3 KB a structure: 430 MB for the CPython standard library), so each
+row records the day it was last written or read, and `semsearch cache prune` drops what no
+index has used for a while.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +28,11 @@ import numpy as np
 from semsearch.embedding import Encoder, cache_dir
 
 CHUNK = 500  # keys per SELECT … IN (…), under SQLite's variable limit
+
+
+def today() -> int:
+    """Days since the epoch: `used` is kept per day, so a day's hits cost one UPDATE at most."""
+    return int(time.time() // 86400)
 
 
 def default_path() -> Path | None:
@@ -43,8 +54,11 @@ class VectorCache:
                 self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
-                                 " WITHOUT ROWID")
+                self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL,"
+                                 " used INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID")
+                columns = {row[1] for row in self._db.execute("PRAGMA table_info(vectors)")}
+                if "used" not in columns:  # a cache from before rows were dated: count its rows as used today
+                    self._db.execute(f"ALTER TABLE vectors ADD COLUMN used INTEGER NOT NULL DEFAULT {today()}")
             except (OSError, sqlite3.Error):
                 self._db = None
 
@@ -65,9 +79,26 @@ class VectorCache:
         for i, key in enumerate(keys):
             if key in found:
                 out[i] = np.frombuffer(found[key], np.float32)
+        self._touch(list(found))
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
         return out
+
+    def stats(self) -> CacheStats:
+        if self._db is None:
+            raise CacheUnavailable(f"the vector cache {self.path} cannot be opened as a cache")
+        entries, oldest = self._db.execute("SELECT count(*), min(used) FROM vectors").fetchone()
+        return CacheStats(self.path, entries, _file_size(self.path), oldest if entries else None)
+
+    def prune(self, unused_days: int) -> int:
+        """Drop the vectors no index has written or read in `unused_days` days; give the space back."""
+        if self._db is None:
+            raise CacheUnavailable(f"the vector cache {self.path} cannot be opened as a cache")
+        with self._db:
+            dropped = self._db.execute("DELETE FROM vectors WHERE used <= ?", (today() - unused_days,)).rowcount
+        self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # else the freed pages live on in the log
+        return dropped
 
     def close(self) -> None:
         if self._db is not None:
@@ -86,8 +117,41 @@ class VectorCache:
         return found
 
     def _put(self, rows: list[tuple[bytes, bytes]]) -> None:
+        day = today()
         try:
             with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+                self._db.executemany("INSERT OR REPLACE INTO vectors (key, vector, used) VALUES (?, ?, ?)",
+                                     [(key, vector, day) for key, vector in rows])
         except sqlite3.Error:
             pass
+
+    def _touch(self, keys: list[bytes]) -> None:
+        """Mark hits as used today (rows already marked today are left alone)."""
+        day = today()
+        try:
+            with self._db:
+                for start in range(0, len(keys), CHUNK):
+                    part = keys[start:start + CHUNK]
+                    marks = ",".join("?" * len(part))
+                    self._db.execute(f"UPDATE vectors SET used = ? WHERE used < ? AND key IN ({marks})",
+                                     [day, day, *part])
+        except sqlite3.Error:
+            pass
+
+
+class CacheUnavailable(Exception):
+    """The cache is off, or its file cannot be opened as a cache."""
+
+
+@dataclass
+class CacheStats:
+    path: Path | None
+    entries: int
+    size: int  # bytes on disk, the write-ahead log included
+    oldest_day: int | None  # the day the least recently used row was last used
+
+
+def _file_size(path: Path | None) -> int:
+    if path is None:
+        return 0
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
