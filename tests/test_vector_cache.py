@@ -132,3 +132,25 @@ def test_cache_commands(cli, monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SEMSEARCH_VECTOR_CACHE", str(path))
     broken = cli("cache", "info", ok=False)
     assert broken.exit_code == 1 and "cannot be opened as a cache" in broken.stderr
+
+
+def test_prune_while_another_process_holds_the_cache_fails_cleanly(tmp_path: Path) -> None:
+    from semsearch.vector_cache import CacheUnavailable
+
+    path = tmp_path / "v.sqlite"
+    VectorCache(path).encode(Counting(), ["a"], "m@fp32")
+    _age(path, 40)
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN EXCLUSIVE")  # as an index run in the middle of writing
+    cache = VectorCache(path)
+    cache._db.execute("PRAGMA busy_timeout = 100")
+    try:
+        cache.prune(unused_days=30)
+    except CacheUnavailable as exc:
+        assert "cannot prune the vector cache" in str(exc)
+    else:
+        raise AssertionError("prune went ahead under an exclusive lock")
+    holder.rollback()
+    holder.close()
+    assert cache.stats().entries == 1  # nothing lost
+    assert cache.prune(unused_days=30) == 1

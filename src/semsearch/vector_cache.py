@@ -85,20 +85,31 @@ class VectorCache:
         return out
 
     def stats(self) -> CacheStats:
-        if self._db is None:
-            raise CacheUnavailable(f"the vector cache {self.path} cannot be opened as a cache")
-        entries, oldest = self._db.execute("SELECT count(*), min(used) FROM vectors").fetchone()
+        try:
+            entries, oldest = self._open().execute("SELECT count(*), min(used) FROM vectors").fetchone()
+        except sqlite3.Error as exc:
+            raise CacheUnavailable(f"cannot read the vector cache {self.path}: {exc}") from None
         return CacheStats(self.path, entries, _file_size(self.path), oldest if entries else None)
 
     def prune(self, unused_days: int) -> int:
-        """Drop the vectors no index has written or read in `unused_days` days; give the space back."""
+        """Drop the vectors no index has written or read in `unused_days` days; give the space back.
+
+        One transaction: if it fails (another process holds the file too long), nothing is lost.
+        """
+        db = self._open()
+        try:
+            with db:
+                dropped = db.execute("DELETE FROM vectors WHERE used <= ?", (today() - unused_days,)).rowcount
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # else the freed pages live on in the log
+        except sqlite3.Error as exc:
+            raise CacheUnavailable(f"cannot prune the vector cache {self.path}: {exc}") from None
+        return dropped
+
+    def _open(self) -> sqlite3.Connection:
         if self._db is None:
             raise CacheUnavailable(f"the vector cache {self.path} cannot be opened as a cache")
-        with self._db:
-            dropped = self._db.execute("DELETE FROM vectors WHERE used <= ?", (today() - unused_days,)).rowcount
-        self._db.execute("VACUUM")
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # else the freed pages live on in the log
-        return dropped
+        return self._db
 
     def close(self) -> None:
         if self._db is not None:
