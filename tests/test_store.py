@@ -124,6 +124,51 @@ def test_edge_store_survives_reopen(tmp_path: Path) -> None:
         assert s.count("code") == 5 and s.metadata("code")["vectors"]["code"]["model"] == "m-code"
 
 
+def _keyword_layout(collection: Path) -> dict[str, bool]:
+    """field → on disk in every segment, as Edge recorded it in the segments' payload index config."""
+    import json
+
+    layout: dict[str, bool] = {}
+    for config in (collection / "shard" / "segments").glob("*/payload_index/config.json"):
+        for field, schema in json.loads(config.read_text())["indexed_fields"].items():
+            on_disk = isinstance(schema, dict) and bool(schema.get("on_disk"))  # in memory: just "keyword"
+            layout[field] = layout.get(field, True) and on_disk  # every segment
+    return layout
+
+
+def test_edge_keyword_indexes_are_on_disk_and_old_collections_move_on_a_write(tmp_path: Path) -> None:
+    import json
+
+    import qdrant_edge as qe
+
+    with EdgeStore(tmp_path / "s") as s:
+        s.create("code", spec())
+        s.upsert("code", points(30))
+        s.optimize("code")
+    assert _keyword_layout(tmp_path / "s" / "code") == {"language": True, "context.module": True}
+    # A collection as session 2 made it: in-memory keyword indexes, no layout in its metadata.
+    shard = qe.EdgeShard.load(str(tmp_path / "s" / "code" / "shard"))
+    for key in ("language", "context.module"):
+        shard.update(qe.UpdateOperation.delete_field_index(key))
+        shard.update(qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Keyword))
+    shard.optimize()
+    shard.close()
+    meta_file = tmp_path / "s" / "code" / "collection.json"
+    meta_file.write_text(json.dumps({k: v for k, v in json.loads(meta_file.read_text()).items()
+                                     if k != "keyword_indexes"}))
+    assert _keyword_layout(tmp_path / "s" / "code") == {"language": False, "context.module": False}
+    with EdgeStore(tmp_path / "s") as s:
+        s.search("code", [Search("text", unit(1), 3, Filter(must=[Match("language", "python")]))])
+        assert _keyword_layout(tmp_path / "s" / "code") == {"language": False, "context.module": False}  # reads change nothing
+        s.upsert("code", points(31)[30:])
+        s.optimize("code")  # the first write moves them
+        assert s.metadata("code")["keyword_indexes"] == "on_disk"
+        assert s.facet("code", "language") == {"python": 15, "rust": 16}
+        flt = Filter(must=[Match("context.module", "m1")])
+        assert s.count("code", flt) == 10
+    assert _keyword_layout(tmp_path / "s" / "code") == {"language": True, "context.module": True}
+
+
 def test_second_process_gets_a_clear_lock_message(tmp_path: Path) -> None:
     with EdgeStore(tmp_path / "s") as s:
         s.create("code", spec())
