@@ -28,7 +28,7 @@ from sdist import fetch_sdist
 
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM, encoder
-from semsearch.ranking import Candidate, _terms, rerank
+from semsearch.ranking import Candidate, _terms
 from semsearch.structures import Structure
 from semsearch.textify import _NON_WORD, humanize, textify
 from semsearch.walk import walk
@@ -98,17 +98,14 @@ def add_lists(name: str, represent: Callable[[Structure], str], structures: dict
 
 
 def name_words(base: Variant, boost: float) -> Variant:
-    """Score x (1 + boost per query word in the structure's name), before the product's ranking."""
-    def run(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
-        found = base(query, lists)
-        have = {c.id for c in found}
-        found += [Candidate(h["id"], h["payload"]) for h in lists.get("name", []) if h["id"] not in have]
+    """The fused score x (1 + boost per query word in the structure's name), then the product's ranking."""
+    def fused(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
         words = _terms(query)
+        found = base(query, lists)
         for c in found:
             c.score *= 1 + boost * len(words & _terms(str(c.payload["name"])))
-        found.sort(key=lambda c: -c.score)
-        return rerank(query, found)
-    return run
+        return sorted(found, key=lambda c: -c.score)
+    return ranked(fused)
 
 
 def variants() -> dict[str, Variant]:

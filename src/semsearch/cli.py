@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from semsearch import __version__
 from semsearch.store import STORE_DIR, Store, StoreError, find_store_dir, open_store
+
+if TYPE_CHECKING:
+    from semsearch.vector_cache import VectorCache
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Semantic code search on Qdrant: index a tree, then ask it questions.")
@@ -386,29 +389,32 @@ cache_app = typer.Typer(no_args_is_help=True, help="The vector cache: embeddings
 app.add_typer(cache_app, name="cache")
 
 
-def _cache():  # type: ignore[no-untyped-def]
-    from semsearch.vector_cache import VectorCache, default_path
+@contextmanager
+def _cache() -> Iterator[VectorCache]:
+    """The vector cache for a `cache` command: its problems as messages, closed afterwards."""
+    from semsearch.vector_cache import CacheUnavailable, VectorCache, default_path
 
     path = default_path()
     if path is None:
         raise fail("the vector cache is off (SEMSEARCH_VECTOR_CACHE=off)")
     if not path.is_file():
         raise fail(f"no vector cache yet at {path}: `semsearch index` makes it")
-    return VectorCache(path)
+    cache = VectorCache(path)
+    try:
+        yield cache
+    except CacheUnavailable as exc:
+        raise fail(str(exc)) from None
+    finally:
+        cache.close()
 
 
 @cache_app.command("info")
 def cache_info() -> None:
     """Where the cache is, how many vectors it holds, how much disk it takes."""
-    from semsearch.vector_cache import CacheUnavailable, today
+    from semsearch.vector_cache import today
 
-    cache = _cache()
-    try:
+    with _cache() as cache:
         stats = cache.stats()
-    except CacheUnavailable as exc:
-        raise fail(str(exc)) from None
-    finally:
-        cache.close()
     age = "" if stats.oldest_day is None else f"; least recently used {today() - stats.oldest_day} days ago"
     out.print(f"{stats.path}: {stats.entries:,} vectors, {stats.size / 2**20:,.1f} MiB{age}", markup=False, soft_wrap=True)
 
@@ -418,17 +424,10 @@ def cache_prune(
     unused_days: Annotated[int, typer.Option("--unused-days", min=0, help="Drop vectors no index used in this many days.")] = 30,
 ) -> None:
     """Drop the vectors no index has written or read lately (0: drop them all). Indexes are untouched."""
-    from semsearch.vector_cache import CacheUnavailable
-
-    cache = _cache()
-    try:
+    with _cache() as cache:
         before = cache.stats()
         dropped = cache.prune(unused_days)
         after = cache.stats()
-    except CacheUnavailable as exc:
-        raise fail(str(exc)) from None
-    finally:
-        cache.close()
     out.print(f"dropped {dropped:,} of {before.entries:,} vectors; {after.entries:,} left, "
               f"{before.size / 2**20:,.1f} → {after.size / 2**20:,.1f} MiB", markup=False, soft_wrap=True)
 

@@ -61,5 +61,3 @@ def resolve_models(metadata: dict[str, Any] | None, text: str | None = None,
     except ModelUnavailable as exc:
         raise ModelMismatch(str(exc)) from None
     return Models(text=recorded["text"], code=recorded["code"], precision=precision)
-
-

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console, Group as RichGroup
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
-
-from typing import TYPE_CHECKING
 
 from semsearch.search import Group, SearchHit
 

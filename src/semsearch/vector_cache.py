@@ -19,7 +19,7 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,9 +119,7 @@ class VectorCache:
     def _get(self, keys: list[bytes]) -> dict[bytes, bytes]:
         found: dict[bytes, bytes] = {}
         try:
-            for start in range(0, len(keys), CHUNK):
-                part = keys[start:start + CHUNK]
-                marks = ",".join("?" * len(part))
+            for part, marks in _in_chunks(keys):
                 found.update(self._db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", part))
         except sqlite3.Error:
             return {}
@@ -141,13 +139,18 @@ class VectorCache:
         day = today()
         try:
             with self._db:
-                for start in range(0, len(keys), CHUNK):
-                    part = keys[start:start + CHUNK]
-                    marks = ",".join("?" * len(part))
+                for part, marks in _in_chunks(keys):
                     self._db.execute(f"UPDATE vectors SET used = ? WHERE used < ? AND key IN ({marks})",
                                      [day, day, *part])
         except sqlite3.Error:
             pass
+
+
+def _in_chunks(keys: list[bytes]) -> Iterator[tuple[list[bytes], str]]:
+    """Keys in slices of CHUNK, each with its `?,?,…` placeholders for `key IN (…)`."""
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start:start + CHUNK]
+        yield part, ",".join("?" * len(part))
 
 
 class CacheUnavailable(Exception):
