@@ -1,14 +1,16 @@
-"""Ablation of retrieval and ranking choices on the code-search development set.
+"""Ablation of retrieval and ranking choices, on nine repositories in six languages.
 
-Builds, once per repository, an experimental index holding every candidate signal as its
-own named vector (textified sentence, code snippet, BM25 lexical),
-fetches each query's top candidates from every vector, then scores fusion and ranking
-variants offline with the exact NDCG@10 of bench/code_search.py, and with the MRR@10 of the
-CodeSearchNet-style pairs of bench/csn.py (function-level: a ranking that helps one kind of
-question must not sink the other). This is the record of why the product ranks as it does;
-the product's own figures come from code_search.py and csn.py.
+Every row is scored on the code-search development set (NDCG@10, exactly as
+code_search.py: per repository, the mean per language, the macro over repositories, per
+category) and on the CodeSearchNet-style pairs of csn.py (MRR@10 per language: a ranking
+that helps file-level questions must not sink function-level search). Retrieval is
+recomputed offline and exactly from the product's own stores (offline.py), so a row costs
+seconds. Numbered rows add one signal at a time up to the product; indented rows change
+one thing in the product. The peer's own pipeline (semble, bench/peer.py, in its own
+environment) is scored in the same run from the same queries.
 
-    .venv/bin/python bench/ablation.py            # builds indexes on first run (minutes)
+    .venv/bin/python bench/code_search.py && .venv/bin/python bench/csn.py --modes hybrid   # build the stores
+    .venv/bin/python bench/ablation.py [--only "name;name"] [--repos] [--no-peer]
 """
 
 from __future__ import annotations
@@ -16,278 +18,255 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from code_search import DEFAULT_DATA, K, WORK, Target, ndcg_at_k
+from code_search import K, Target, ndcg_at_k
 from csn import CSN, MAX_PAIRS, SOURCES, mrr_at_10, pairs_for, store_for
-from sdist import fetch_sdist
+from offline import Corpus, QueryScores, embed_queries, pool, read_corpus, scores
+from sources import DEFAULT_DATA, WORK, benchmark_root, manifest, prefix, tasks
 
-from semsearch import lexical
-from semsearch.chunking import chunk_source
-from semsearch.embedding import MINILM, Encoder, encoder
-from semsearch.ranking import Candidate, identifier_query, rerank
-from semsearch.store import CollectionSpec, DenseVector, Filter, Match, Point, Search
-from semsearch.store.edge import EdgeStore
-from semsearch.textify import textify
-from semsearch.walk import walk
+from semsearch.ranking import Candidate, Ranking, rerank, with_options
 
-VECTORS = ("text", "code", "lex")
-FETCH = 100
+OFFLINE = WORK / "offline"
+PEER_VENV = WORK / "peer-venv" / "bin" / "python"
+LANGUAGES = ("python", "rust", "go", "java", "typescript", "ruby")
+CATEGORIES = ("architecture", "semantic", "symbol")
+SESSION3 = "b79831a"  # the last commit with session 3's ranking
 
-
-def build(entry: dict[str, Any]) -> Path:
-    root = fetch_sdist(entry["sdist"], WORK / "src") / entry["benchmark_root"]
-    path = WORK / "ablation" / entry["name"]
-    with EdgeStore(path) as store:
-        if store.exists("exp"):
-            return path
-        structures = [s for f in walk(root) for s in chunk_source(f.path, f.text)]
-        model = encoder(MINILM)
-        spec = CollectionSpec(vectors={v: DenseVector(model.dim, MINILM) for v in ("text", "code")},
-                              sparse={"lex": "bm25-code"}, keyword_fields=["context.file_path", "name"])
-        store.create("exp", spec)
-        text = model.encode([textify(s) for s in structures])
-        code = model.encode([s.context.snippet for s in structures])
-        store.upsert("exp", (
-            Point(s.point_id(), {"text": text[i].tolist(), "code": code[i].tolist(),
-                                 "lex": lexical.embed_document(lexical.lexical_text(s))}, s.to_dict())
-            for i, s in enumerate(structures)))
-        store.optimize("exp")
-    return path
+# A variant ranks one query's candidates: (corpus, the query's exact scores) -> best first.
+Variant = Callable[[Corpus, QueryScores], list[Candidate]]
 
 
-def candidates(entry: dict[str, Any], data: Path) -> dict[str, Any]:
-    """Per query, the top FETCH hits of every vector, cached as JSON."""
-    cache = WORK / "ablation" / f"{entry['name']}.json"
-    if cache.is_file():
-        return json.loads(cache.read_text())
-    path = build(entry)
-    prefix = entry["benchmark_root"] + "/"
-    tasks = json.loads((data / "annotations" / f"{entry['name']}.json").read_text())
-    model = encoder(MINILM)
-    out: dict[str, Any] = {"queries": []}
-    with EdgeStore(path) as store:
-        out["indexed"] = [(prefix + h.payload["context"]["file_path"], h.payload["line_from"], h.payload["line_to"])
-                          for h in store.scroll("exp", ["context", "line_from", "line_to"])]
-        for task in tasks:
-            out["queries"].append({"task": task, "lists": fetch_lists(store, "exp", model, task["query"])})
-    cache.write_text(json.dumps(out))
-    return out
+@dataclass
+class Repo:
+    entry: dict[str, Any]
+    corpus: Corpus
+    tasks: list[dict[str, Any]]
+    vectors: dict[str, Any]
+    indexed: list[tuple[str, int, int]]
 
 
-def fetch_lists(store: EdgeStore, collection: str, model: Encoder, query: str) -> dict[str, list[dict[str, Any]]]:
-    """The query's top FETCH hits of every vector, and the structures named as an identifier query."""
-    dense = model.encode_one(query)
-    searches = [Search(v, dense, FETCH) for v in ("text", "code")]
-    searches.append(Search("lex", lexical.embed_query(query), FETCH))
-    symbol = identifier_query(query)
-    # Structures named exactly as an identifier query: the definition may rank low otherwise.
-    searches.append(Search("text", dense, 20, Filter(must=[Match("name", symbol or "\0")])))
-    lists = store.search(collection, searches)
-    return {v: [{"id": h.id, "score": h.score, "payload": _slim(h.payload)} for h in hits]
-            for v, hits in zip((*VECTORS, "name"), lists)}
+@dataclass
+class Language:
+    corpus: Corpus
+    pairs: list[tuple[str, str]]
+    vectors: dict[str, Any]
 
 
-def csn_candidates(language: str) -> list[dict[str, Any]]:
-    """Per CodeSearchNet-style pair of bench/csn.py, the same candidate lists, cached as JSON."""
-    cache = CSN / "ablation" / f"{language}.json"
-    if cache.is_file():
-        return json.loads(cache.read_text())
-    corpus, pairs = pairs_for(language, MAX_PAIRS)
-    model = encoder(MINILM)
-    with EdgeStore(store_for(language, corpus)) as store:
-        out = [{"query": query, "target": target, "lists": fetch_lists(store, "csn", model, query)}
-               for query, target in pairs]
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(out))
-    return out
+def load_repos(data: Path) -> list[Repo]:
+    repos = []
+    for entry in manifest(data):
+        store = WORK / "stores" / entry["name"]
+        if not store.is_dir():
+            raise SystemExit(f"no store for {entry['name']}: run bench/code_search.py first")
+        corpus = read_corpus(store, "code", OFFLINE / entry["name"])
+        head = prefix(entry)
+        indexed = [(head + p["context"]["file_path"], p["line_from"], p["line_to"]) for p in corpus.payloads]
+        repo_tasks = tasks(entry, data)
+        vectors = embed_queries([t["query"] for t in repo_tasks], OFFLINE / "queries.json")
+        repos.append(Repo(entry, corpus, repo_tasks, vectors, indexed))
+    return repos
 
 
-def _slim(payload: dict[str, Any]) -> dict[str, Any]:
-    ctx = payload["context"]
-    return {"name": payload["name"], "language": payload.get("language"), "code_type": payload["code_type"], "line_from": payload["line_from"],
-            "line_to": payload["line_to"], "signature": payload["signature"],
-            "context": {"file_path": ctx["file_path"], "struct_name": ctx["struct_name"], "module": ctx["module"]}}
-
-
-# -- variants: each maps (query text, per-vector lists) to a ranked candidate list -------
-
-Variant = Callable[[str, dict[str, list[dict[str, Any]]]], list[Candidate]]
-
-
-def pool(lists: dict[str, list[dict[str, Any]]]) -> dict[str, Candidate]:
-    found: dict[str, Candidate] = {}
-    for vector, hits in lists.items():
-        for rank, hit in enumerate(hits, start=1):
-            c = found.setdefault(hit["id"], Candidate(hit["id"], hit["payload"]))
-            c.scores[vector] = hit["score"]
-            c.ranks[vector] = rank
-    return found
-
-
-def rrf(vectors: dict[str, float], k: int = 60) -> Variant:
-    """Qdrant's weighted RRF, as measured against it: sum of 1 / (k - 1 + rank / weight), rank from 1."""
-    def run(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
-        cands = pool({v: lists[v] for v in vectors})
-        for c in cands.values():
-            c.score = sum(1 / (k - 1 + c.ranks[v] / w) for v, w in vectors.items() if v in c.ranks)
-        return sorted(cands.values(), key=lambda c: -c.score)
-    return run
-
-
-def score_fusion(vectors: dict[str, float], lex_weight: float, floors: bool = True) -> Variant:
-    """Weighted cosine plus BM25 scaled so the query's best lexical hit is 1.
-
-    A candidate missing from a dense list counts that list's lowest score (floors) or 0.
-    """
-    def run(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
-        cands = pool({v: lists[v] for v in (*vectors, "lex")})
-        best_lex = max((h["score"] for h in lists["lex"]), default=1.0) or 1.0
-        floor = {v: min((h["score"] for h in lists[v]), default=0.0) if floors else 0.0 for v in vectors}
-        for c in cands.values():
-            c.score = sum(w * c.scores.get(v, floor[v]) for v, w in vectors.items())
-            c.score += lex_weight * c.scores.get("lex", 0.0) / best_lex
-        return sorted(cands.values(), key=lambda c: -c.score)
-    return run
-
-
-def no_hidden(lists: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """As if dot-folders and dot-files had not been indexed."""
-    def hidden(hit: dict[str, Any]) -> bool:
-        return any(part.startswith(".") for part in hit["payload"]["context"]["file_path"].split("/"))
-    return {v: [h for h in hits if not hidden(h)] for v, hits in lists.items()}
-
-
-def dbsf(vectors: tuple[str, ...]) -> Variant:
-    """Qdrant's distribution-based score fusion: each list scaled by its mean +- 3 sigma, summed."""
-    def run(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
-        cands = pool({v: lists[v] for v in vectors})
-        for c in cands.values():
-            c.score = 0.0
-        for v in vectors:
-            scores = [h["score"] for h in lists[v]]
-            if not scores:
-                continue
-            mean, sd = statistics.fmean(scores), statistics.pstdev(scores)
-            lo, hi = mean - 3 * sd, mean + 3 * sd
-            for h in lists[v]:
-                cands[h["id"]].score += (h["score"] - lo) / (hi - lo) if hi > lo else 0.5
-        return sorted(cands.values(), key=lambda c: -c.score)
-    return run
-
-
-def ranked(base: Variant, hide: bool = False, **options: Any) -> Variant:
-    def run(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
-        if hide:
-            lists = no_hidden(lists)
-        found = base(query, lists)
-        have = {c.id for c in found}
-        found += [Candidate(h["id"], h["payload"]) for h in lists.get("name", []) if h["id"] not in have]
-        return rerank(query, found, **options)
-    return run
-
-
-def evaluate(data: dict[str, dict[str, Any]], variant: Variant, prefixes: dict[str, str]) -> dict[str, Any]:
-    per_repo = {}
-    per_cat: dict[str, list[float]] = {}
-    for repo, d in data.items():
-        scores = []
-        for q in d["queries"]:
-            task = q["task"]
-            ranked_list = variant(task["query"], q["lists"])[:K]
-            results = [(prefixes[repo] + c.payload["context"]["file_path"], c.payload["line_from"],
-                        c.payload["line_to"]) for c in ranked_list]
-            targets = [Target.parse(t) for t in task["relevant"] + task.get("secondary", [])]
-            score = ndcg_at_k(results, targets, [tuple(x) for x in d["indexed"]])
-            if score is not None:
-                scores.append(score)
-                per_cat.setdefault(task["category"], []).append(score)
-        per_repo[repo] = statistics.fmean(scores)
-    return {"macro": statistics.fmean(per_repo.values()), "repos": per_repo,
-            "cats": {c: statistics.fmean(v) for c, v in sorted(per_cat.items())}}
-
-
-def evaluate_csn(data: dict[str, list[dict[str, Any]]], variant: Variant) -> dict[str, float]:
-    """MRR@10 per language of the CodeSearchNet-style pairs."""
+def load_csn() -> dict[str, Language]:
     out = {}
-    for language, pairs in data.items():
-        ranks: list[int | None] = []
-        for pair in pairs:
-            ids = [c.id for c in variant(pair["query"], pair["lists"])[:10]]
-            ranks.append(ids.index(pair["target"]) + 1 if pair["target"] in ids else None)
-        out[language] = mrr_at_10(ranks)
+    for language in SOURCES:
+        corpus_structures, pairs = pairs_for(language, MAX_PAIRS)
+        corpus = read_corpus(store_for(language, corpus_structures), "csn", OFFLINE / f"csn-{language}")
+        vectors = embed_queries([q for q, _ in pairs], OFFLINE / f"csn-{language}-queries.json")
+        out[language] = Language(corpus, pairs, vectors)
     return out
+
+
+# -- variants ----------------------------------------------------------------------------
+
+def product(ranking: Ranking | None = None, **pool_options: Any) -> Variant:
+    """The product's pool (optionally changed), re-ranked with `ranking` (None: fused order only)."""
+    def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
+        found = pool(corpus, qs, **pool_options)
+        if ranking is None:
+            return found
+        return rerank(qs.query, found, ranking)
+    return run
+
+
+def session3() -> Variant:
+    """Session 3's product ranking, read from git (b79831a), over the pool it had."""
+    import sys
+    import types
+
+    source = subprocess.run(["git", "show", f"{SESSION3}:src/semsearch/ranking.py"], check=True,
+                            capture_output=True, text=True, cwd=Path(__file__).parent).stdout
+    module = sys.modules["ranking_session3"] = types.ModuleType("ranking_session3")
+    exec(compile(source, "ranking_session3.py", "exec"), module.__dict__)
+
+    def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
+        return module.rerank(qs.query, pool(corpus, qs, embedded_names=False))
+    return run
 
 
 def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
-    fusion = {"text": 1.0, "code": 0.5}
-    bare = {"names": False, "per_file": None, "file_decay": None, "prose": 1.0, "tests": False, "path_boost": 0.0}
-    product = score_fusion(fusion, 0.15)
-    return {
-        "1 text vector only (the tutorial)": rrf({"text": 1.0}),
-        "  code vector only": rrf({"code": 1.0}),
-        "  lexical vector only": rrf({"lex": 1.0}),
-        "2 RRF text + code": rrf({"text": 1.0, "code": 1.0}),
-        "3 RRF text + code + lexical": rrf({"text": 1.0, "code": 1.0, "lex": 1.0}),
-        "4 score fusion: cos text + 0.5 cos code + 0.15 BM25/best": product,
-        "5 + identifier's definition first": ranked(product, **{**bare, "names": True}),
-        "6 + soft file diversity (x0.8 per better hit in the file)": ranked(
-            product, **{**bare, "names": True, "file_decay": 0.8}),
-        "7 + prose x0.8": ranked(product, **{**bare, "names": True, "file_decay": 0.8, "prose": 0.8}),
-        "8 + tests x0.8": ranked(product, path_boost=0.0),
-        "9 + query words in the path x1.2 each = product": ranked(product),
-        "  product, hard diversity: one hit per file in the top 10": ranked(product, per_file=1, file_decay=None),
-        "  product, no diversity": ranked(product, file_decay=None),
-        "  product, diversity x0.7": ranked(product, file_decay=0.7),
-        "  product, diversity x0.9": ranked(product, file_decay=0.9),
-        "  product, Qdrant RRF 1/1/1 instead of score fusion": ranked(rrf({"text": 1.0, "code": 1.0, "lex": 1.0})),
-        "  product, Qdrant RRF 1/0.5/1": ranked(rrf({"text": 1.0, "code": 0.5, "lex": 1.0})),
-        "  product, Qdrant DBSF": ranked(dbsf(("text", "code", "lex"))),
-        "  product, missing dense scores as 0 (no floors)": ranked(score_fusion(fusion, 0.15, floors=False)),
-        "  product, code weight 1.0": ranked(score_fusion({"text": 1.0, "code": 1.0}, 0.15)),
-        "  product, code weight 0.3": ranked(score_fusion({"text": 1.0, "code": 0.3}, 0.15)),
-        "  product, lexical weight 0.3": ranked(score_fusion(fusion, 0.3)),
-        "  product, lexical weight 0.1": ranked(score_fusion(fusion, 0.1)),
-        "  product, no identifier signal": ranked(product, names=False),
-        "  product, path-term boost 0.1": ranked(product, path_boost=0.1),
-        "  product, path-term boost 0.3": ranked(product, path_boost=0.3),
-        "  product + file mass 0.05": ranked(product, file_mass=0.05),
+    off = {"definition_first": False, "named_file": False, "embedded": 0.0, "stem": 0.0, "folder": 0.0,
+           "file_evidence": 0.0, "file_decay": 1.0, "factors": {k: 1.0 for k in with_options().factors}}
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("+ identifier's definition first", {"definition_first": True}),
+        ("+ soft file diversity", {"file_decay": with_options().file_decay}),
+        ("+ tests, examples, benchmarks demoted", {"factors": {"test": 0.5, "example": 0.5, "bench": 0.5}}),
+        ("+ compat, re-export, stub, generated, prose, config demoted", {"factors": dict(with_options().factors)}),
+        ("+ query words in the file stem and folder", {"stem": with_options().stem, "folder": with_options().folder}),
+        ("+ file evidence lifts a file's best hit", {"file_evidence": with_options().file_evidence}),
+        ("+ the definition in the file named after it", {"named_file": True}),
+        ("+ identifiers inside prose queries", {"embedded": with_options().embedded}),
+    ]
+    rows: dict[str, Variant] = {"session 3 product (its ranking, from git)": session3(),
+                                "0 score fusion, no re-ranking": product(None)}
+    options = dict(off)
+    for n, (name, change) in enumerate(steps, start=1):
+        options = {**options, **change}
+        rows[f"{n} {name}"] = product(with_options(**options))
+    rows["  = product (session 4)"] = product(with_options())
+    one = {
+        "no definition tier": {"definition_first": False},
+        "no file evidence": {"file_evidence": 0.0},
+        "file evidence 0.3": {"file_evidence": 0.3},
+        "file evidence 0.08": {"file_evidence": 0.08},
+        "evidence sharpness 0.1": {"evidence_sharpness": 0.1},
+        "evidence sharpness 0.02": {"evidence_sharpness": 0.02},
+        "no stem words": {"stem": 0.0},
+        "stem words 1.0": {"stem": 1.0},
+        "stem words 0.3": {"stem": 0.3},
+        "no folder words": {"folder": 0.0},
+        "folder words 0.5": {"folder": 0.5},
+        "file decay 0.8": {"file_decay": 0.8},
+        "file decay 0.6": {"file_decay": 0.6},
+        "file decay 0.5": {"file_decay": 0.5},
+        "tests etc. x0.8": {"factors": {"test": 0.8, "example": 0.8, "bench": 0.8}},
+        "tests etc. x0.3": {"factors": {"test": 0.3, "example": 0.3, "bench": 0.3}},
+        "no embedded identifiers": {"embedded": 0.0},
+        "embedded identifiers 0.6": {"embedded": 0.6},
     }
+    for name, change in one.items():
+        rows[f"  product, {name}"] = product(with_options(**change))
+    rows["  product, lexical weight 0.3"] = product(with_options(), weights=(1.0, 0.5, 0.3))
+    rows["  product, code weight 1.0"] = product(with_options(), weights=(1.0, 1.0, 0.15))
+    rows["  product, 200 candidates per vector"] = product(with_options(), fetch=200)
+    return rows
 
 
-def load(data_dir: Path) -> tuple[dict[str, Any], dict[str, str], dict[str, list[dict[str, Any]]]]:
-    """Candidate lists of the development set (per repository) and of the CSN-style pairs (per language)."""
-    manifest = json.loads((data_dir / "manifest.json").read_text())
-    data = {e["name"]: candidates(e, data_dir) for e in manifest}
-    prefixes = {e["name"]: e["benchmark_root"] + "/" for e in manifest}
-    return data, prefixes, {language: csn_candidates(language) for language in SOURCES}
+# -- scoring -----------------------------------------------------------------------------
+
+@dataclass
+class Scores:
+    repos: dict[str, float]
+    languages: dict[str, float]
+    categories: dict[str, float]
+    csn: dict[str, float]
+
+    @property
+    def macro(self) -> float:
+        return statistics.fmean(self.repos.values())
 
 
-def print_table(rows: dict[str, Variant], data: dict[str, Any], prefixes: dict[str, str],
-                csn: dict[str, list[dict[str, Any]]]) -> None:
-    repos = list(data)
-    print("| variant | macro | " + " | ".join(repos) + " | architecture | semantic | symbol | "
-          + " | ".join(f"CSN {language}" for language in csn) + " |")
-    print("|---|---|" + "---|" * (len(repos) + 3 + len(csn)))
-    for name, variant in rows.items():
-        r = evaluate(data, variant, prefixes)
-        mrr = evaluate_csn(csn, variant)
-        cats = [f"{r['cats'].get(c, 0):.3f}" for c in ("architecture", "semantic", "symbol")]
-        print(f"| {name} | {r['macro']:.3f} | " + " | ".join(f"{r['repos'][x]:.3f}" for x in repos)
-              + " | " + " | ".join(cats) + " | " + " | ".join(f"{mrr[x]:.3f}" for x in csn) + " |", flush=True)
+def score_results(repos: list[Repo], results: dict[str, list[list[tuple[str, int, int]]]]) -> Scores:
+    """NDCG@10 per repository, language and category, from each query's top results (annotation paths)."""
+    per_repo: dict[str, float] = {}
+    per_cat: dict[str, list[float]] = {}
+    per_language: dict[str, list[float]] = {}
+    for repo in repos:
+        values = []
+        for task, top in zip(repo.tasks, results[repo.entry["name"]]):
+            targets = [Target.parse(t) for t in task["relevant"] + task.get("secondary", [])]
+            value = ndcg_at_k(top[:K], targets, repo.indexed)
+            values.append(value)
+            per_cat.setdefault(task["category"], []).append(value)
+        per_repo[repo.entry["name"]] = statistics.fmean(values)
+        per_language.setdefault(repo.entry["language"], []).append(per_repo[repo.entry["name"]])
+    return Scores(per_repo, {k: statistics.fmean(v) for k, v in per_language.items()},
+                  {k: statistics.fmean(v) for k, v in per_cat.items()}, {})
+
+
+def evaluate(variant: Variant, repos: list[Repo], csn: dict[str, Language]) -> Scores:
+    results = {}
+    for repo in repos:
+        head = prefix(repo.entry)
+        results[repo.entry["name"]] = [
+            [(head + c.path, c.payload["line_from"], c.payload["line_to"])
+             for c in variant(repo.corpus, scores(repo.corpus, t["query"], repo.vectors[t["query"]]))[:K]]
+            for t in repo.tasks]
+    out = score_results(repos, results)
+    for language, lang in csn.items():
+        ranks: list[int | None] = []
+        for query, target in lang.pairs:
+            ids = [c.id for c in variant(lang.corpus, scores(lang.corpus, query, lang.vectors[query]))[:10]]
+            ranks.append(ids.index(target) + 1 if target in ids else None)
+        out.csn[language] = mrr_at_10(ranks)
+    return out
+
+
+def peer_scores(repos: list[Repo], data: Path) -> dict[str, Scores]:
+    """The peer's pipeline on the same queries (its own venv; results cached by repository set)."""
+    cache = OFFLINE / "peer.json"
+    names = [r.entry["name"] for r in repos]
+    if not cache.is_file() or sorted(json.loads(cache.read_text())["results"]) != sorted(names):
+        if not PEER_VENV.is_file():
+            print(f"(peer rows left out: no {PEER_VENV}; see bench/README.md to set it up)")
+            return {}
+        roots = {r.entry["name"]: {"root": str(benchmark_root(r.entry, data)),
+                                   "queries": [t["query"] for t in r.tasks]} for r in repos}
+        job = OFFLINE / "peer-roots.json"
+        job.write_text(json.dumps(roots))
+        subprocess.run([str(PEER_VENV), str(Path(__file__).with_name("peer.py")), str(job), str(cache)],
+                       check=True, stdout=subprocess.DEVNULL)
+    saved = json.loads(cache.read_text())
+    out = {}
+    variants_ = next(iter(saved["results"].values())).keys()
+    for variant in variants_:
+        results = {name: [[(prefix(r.entry) + p, a, b) for p, a, b in top] for top in saved["results"][name][variant]]
+                   for name, r in zip(names, repos)}
+        out[f"peer (semble 0.7.0): {variant}"] = score_results(repos, results)
+    return out
+
+
+def print_header(repos: list[Repo], csn: dict[str, Language], per_repo: bool) -> None:
+    columns = ["variant", "macro", *LANGUAGES, *CATEGORIES, *(f"CSN {x}" for x in csn)]
+    if per_repo:
+        columns += [r.entry["name"] for r in repos]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+
+
+def print_row(name: str, s: Scores, repos: list[Repo], csn: dict[str, Language], per_repo: bool) -> None:
+    cells = [f"{s.macro:.3f}", *(f"{s.languages.get(x, 0):.3f}" for x in LANGUAGES),
+             *(f"{s.categories.get(x, 0):.3f}" for x in CATEGORIES),
+             *(f"{s.csn[x]:.3f}" if x in s.csn else "–" for x in csn)]
+    if per_repo:
+        cells += [f"{s.repos[r.entry['name']]:.3f}" for r in repos]
+    print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--only", default="", help="Variant names, separated by ';'.")
+    parser.add_argument("--repos", action="store_true", help="Also a column per repository.")
+    parser.add_argument("--no-csn", action="store_true", help="Leave the CSN-style pairs out (faster).")
+    parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
-    data, prefixes, csn = load(args.data)
+    repos = load_repos(args.data)
+    csn = {} if args.no_csn else load_csn()
     wanted = {v.strip() for v in args.only.split(";") if v.strip()}
-    print_table({k: v for k, v in variants().items() if not wanted or k.strip() in wanted}, data, prefixes, csn)
+    print_header(repos, csn, args.repos)
+    if not args.no_peer:
+        for name, s in peer_scores(repos, args.data).items():
+            print_row(name, s, repos, csn, args.repos)
+    for name, variant in variants().items():
+        if not wanted or name.strip() in wanted:
+            print_row(name, evaluate(variant, repos, csn), repos, csn, args.repos)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ def test_perfect_and_missing() -> None:
     targets = [Target("pkg/a.py")]
     assert ndcg_at_k([("pkg/a.py", 1, 5)], targets, INDEXED) == 1.0
     assert ndcg_at_k([("pkg/b.py", 1, 5)], targets, INDEXED) == 0.0
-    assert ndcg_at_k([("pkg/b.py", 1, 5)], [Target("pkg/zzz.py")], INDEXED) is None  # not scorable
+    assert ndcg_at_k([("pkg/b.py", 1, 5)], [Target("pkg/zzz.py")], INDEXED) == 0.0  # no target indexed: 0, as for the peers
 
 
 def test_ranks_and_ideal_use_covered_targets_only() -> None:

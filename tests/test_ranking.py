@@ -1,6 +1,7 @@
 """Ranking signals and result merging, on hand-made candidates."""
 
-from semsearch.ranking import Candidate, identifier_query, is_test_path, rerank
+from semsearch.ranking import (Candidate, embedded_identifiers, identifier_query, is_test_path, query_words,
+                               related, rerank, role, with_options)
 from semsearch.search import SearchHit, group_hits, merge_overlapping, parse_filters
 
 
@@ -18,12 +19,36 @@ def test_identifier_queries() -> None:
     assert identifier_query("a-b") is None
 
 
-def test_test_paths() -> None:
-    for path in ("tests/test_x.py", "pkg/test_x.py", "src/foo_test.go", "web/app.spec.ts", "examples/demo.py",
-                 "docs/conf.py", "a/__tests__/b.js"):
-        assert is_test_path(path), path
-    for path in ("pkg/testing_tools.py", "src/contest.py", "latest/x.py"):
-        assert not is_test_path(path), path
+def test_identifiers_written_inside_prose() -> None:
+    assert embedded_identifiers("how safeParse returns a result without throwing") == ["safeParse"]
+    assert embedded_identifiers("ZodType base class and the parse_input helper") == ["ZodType", "parse_input"]
+    assert embedded_identifiers("z.transform and z.pipe for chaining") == ["transform", "pipe"]
+    assert embedded_identifiers("how are routes registered") == []
+    assert embedded_identifiers("HTTPException") == []  # the whole query is one: identifier_query's case
+
+
+def test_paths_by_role() -> None:
+    for path in ("tests/test_x.py", "pkg/test_x.py", "src/foo_test.go", "web/app.spec.ts", "a/__tests__/b.js",
+                 "src/test/java/com/x/FooTest.java", "spec/rack/etag_spec.rb", "pkg/conftest.py"):
+        assert role(path) == "test", path
+    assert role("examples/demo.py") == role("_examples/rest/main.go") == role("docs/conf.py") == "example"
+    assert role("benches/parse.rs") == role("pkg/benchmarks/run.py") == "bench"
+    assert role("pkg/_compat.py") is None and role("pkg/compat/shim.py") == "compat"
+    assert role("pkg/__init__.py") == role("src/index.ts") == role("com/x/package-info.java") == "reexport"
+    assert role("types/index.d.ts") == "stub"
+    assert role("pkg/gen.py", {"generated": True}) == "generated"
+    assert role("README.md", {"language": "markdown"}) == "prose"
+    assert role("Cargo.toml", {"language": "toml"}) == "config"
+    for path in ("pkg/testing_tools.py", "src/contest.py", "latest/x.py", "src/attestation.rs"):
+        assert role(path) is None, path
+    assert is_test_path("examples/demo.py") and not is_test_path("pkg/compat/shim.py")
+
+
+def test_query_words_are_one_per_concept() -> None:
+    assert query_words("route grouping with sub-routers") == ["route", "grouping", "sub"]
+    assert query_words("how does the JsonObject keep named fields") == ["json", "object", "keep", "named", "fields"]
+    assert related("impls", "implementations") and related("utils", "utility") and related("route", "routing")
+    assert not related("form", "format") and not related("path", "patch")
 
 
 def test_definition_of_an_identifier_comes_first() -> None:
@@ -32,24 +57,46 @@ def test_definition_of_an_identifier_comes_first() -> None:
         cand("test", "tests/test_router.py", "Router", "Class", score=0.8),
         cand("member", "router.py", "add", "Method", score=0.7, struct="Router"),
         cand("def", "router.py", "Router", "Class", score=0.1),
-    ], file_decay=None)
+    ], with_options(file_decay=1.0, file_evidence=0.0))
     assert [c.id for c in ranked] == ["def", "member", "test", "use"]  # the test is tier 1 but demoted
+
+
+def test_among_several_definitions_the_file_named_after_it_comes_first() -> None:
+    items = [cand("other", "sync/batch_semaphore.rs", "Semaphore", "Struct", score=0.9, language="rust"),
+             cand("named", "sync/semaphore.rs", "Semaphore", "Struct", score=0.5, language="rust")]
+    assert [c.id for c in rerank("Semaphore", items)] == ["named", "other"]
+    assert [c.id for c in rerank("Semaphore", items, with_options(named_file=False))] == ["other", "named"]
+
+
+def test_an_identifier_inside_a_prose_query_lifts_its_definition() -> None:
+    items = [cand("near", "core/util.ts", "parseResult", score=1.0), cand("def", "core/parse.ts", "safeParse", score=0.85)]
+    query = "how safeParse returns a result"
+    assert [c.id for c in rerank(query, items, with_options(embedded=0.0, stem=0.0))] == ["near", "def"]
+    assert [c.id for c in rerank(query, items, with_options(stem=0.0))] == ["def", "near"]
 
 
 def test_tests_and_prose_yield_to_code_unless_asked_for() -> None:
     items = [cand("t", "tests/test_a.py", score=1.0), cand("doc", "README.md", score=1.0, language="markdown"),
-             cand("code", "a.py", score=0.9)]
+             cand("code", "a.py", score=0.85)]
     assert rerank("parse a header", items)[0].id == "code"
-    assert rerank("tests for parsing a header", items, prose=1.0)[0].id == "t"
+    assert rerank("tests for parsing a header", items)[0].id == "t"
 
 
-def test_diversity_soft_by_default_hard_when_asked() -> None:
+def test_soft_file_diversity() -> None:
     items = [cand("a1", "a.py", score=0.9), cand("a2", "a.py", score=0.8), cand("b1", "b.py", score=0.7),
              cand("a3", "a.py", score=0.6), cand("c1", "c.py", score=0.5)]
-    # soft: a2 counts 0.8*0.8=0.64 < b1's 0.7; a3 counts 0.6*0.64=0.384 < c1's 0.5
-    assert [c.id for c in rerank("x y", items)] == ["a1", "b1", "a2", "c1", "a3"]
-    assert [c.id for c in rerank("x y", items, per_file=1, file_decay=None, top=3)] == ["a1", "b1", "c1", "a2", "a3"]
-    assert [c.id for c in rerank("x y", items, file_decay=None)] == ["a1", "a2", "b1", "a3", "c1"]
+    plain = with_options(file_evidence=0.0, file_decay=0.8)
+    # a2 counts 0.8*0.8=0.64 < b1's 0.7; a3 counts 0.6*0.64=0.384 < c1's 0.5
+    assert [c.id for c in rerank("x y", items, plain)] == ["a1", "b1", "a2", "c1", "a3"]
+    assert [c.id for c in rerank("x y", items, with_options(file_evidence=0.0, file_decay=1.0))] == \
+        ["a1", "a2", "b1", "a3", "c1"]
+
+
+def test_a_file_with_several_matches_lifts_its_best_hit() -> None:
+    items = [cand("lone", "a.py", score=1.0), cand("b1", "b.py", score=0.98), cand("b2", "b.py", score=0.97),
+             cand("b3", "b.py", score=0.96)]
+    assert [c.id for c in rerank("x y", items, with_options(file_evidence=0.0))][0] == "lone"
+    assert [c.id for c in rerank("x y", items)][0] == "b1"
 
 
 def hit(path: str, a: int, b: int, name: str = "x") -> SearchHit:
@@ -79,7 +126,7 @@ def test_filters_parse_with_aliases_and_repeats() -> None:
         ("language", "['python', 'rust']"), ("context.file_path", "src/a.py"), ("context.module", "db")}
 
 
-def test_query_words_in_the_path_lift_a_hit() -> None:
+def test_query_words_in_the_file_stem_lift_a_hit() -> None:
     items = [cand("util", "pkg/utils.py", score=1.0), cand("routing", "pkg/routing.py", score=0.9)]
     assert [c.id for c in rerank("how are routes registered", items)] == ["routing", "util"]
-    assert [c.id for c in rerank("how are routes registered", items, path_boost=0.0)] == ["util", "routing"]
+    assert [c.id for c in rerank("how are routes registered", items, with_options(stem=0.0))] == ["util", "routing"]

@@ -1,34 +1,92 @@
 """Re-ranking fused candidates with what a code searcher means.
 
-Retrieval finds plausible code; these signals put the right code first:
-- a query that is an identifier wants that identifier's definition first;
-- tests and examples mention everything, so they come after the code they exercise,
-  unless the query asks for them;
+Retrieval finds plausible code; these signals, each measured across six languages
+(bench/README.md, the ablation), put the right code first:
+- a query that is an identifier wants that identifier's definition first, and among
+  several definitions the one whose file is named after it; an identifier written inside
+  a prose query (`safeParse`, `ZodType`) lifts its definitions more softly;
+- file and folder names say what code is about: query words in a hit's file stem and
+  folder lift it, by the share of the query's words they cover;
+- a file whose several structures match is a better answer than one stray match, so
+  each file's best hit is lifted by the evidence of the whole file;
+- tests, examples, benchmarks, compat shims, re-export files, type stubs, generated code
+  and prose mention everything and define little, so they come after the code, unless the
+  query asks for them;
 - ten hits from one file hide the other files a question touches, so each further hit
-  from a file counts a little less than the one before it;
-- file and folder names say what code is about: a query word in the path counts.
-Every signal here was kept because the development benchmark said so (bench/README.md).
+  from a file counts less than the one before it.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 from typing import Any
 
-_IDENTIFIER_QUERY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::)[A-Za-z_][A-Za-z0-9_]*)*$")
-_TEST_PATH = re.compile(r"(^|/)(tests?|testing|spec|__tests__)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[a-z]+$")
-_EXAMPLE_PATH = re.compile(r"(^|/)(examples?|docs?|docs_src|samples?|benchmarks?)(/|$)")
-_ASKS_FOR_TESTS = re.compile(r"\b(tests?|testing|spec|fixtures?|examples?)\b", re.IGNORECASE)
+_IDENTIFIER_QUERY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:(?:\.|::|#)[A-Za-z_$][A-Za-z0-9_$]*)*$")
+# Identifiers inside prose: an inner capital (camelCase, PascalCase), an inner underscore
+# (snake_case) or a member access (`z.object`, `.refine`, `Vec::new`).
+_EMBEDDED = re.compile(
+    r"(?<![\w$])(?:[A-Za-z_$][\w$]*(?:\.|::|#))*\$?(?:"
+    r"[a-z][a-z0-9]*(?:[A-Z][A-Za-z0-9]*)+"  # camelCase
+    r"|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+"  # PascalCase with two words or more
+    r"|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+"  # snake_case
+    r")(?![\w$])"
+    r"|(?:(?<=\.)|(?<=::))[A-Za-z_$][\w$]*(?:\(\))?"  # .member, ::member
+)
 DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "Function", "Type",
                               "Object", "Protocol", "Module", "Macro"})
-
-FILE_DECAY = 0.8  # each better hit from the same file multiplies a hit's score by this
-TOP = 10
-TEST_FACTOR = 0.8  # multiplies the score of tests, examples and docs
-PROSE_FACTOR = 0.8  # multiplies the score of prose (Markdown, reStructuredText, plain text)
-PATH_BOOST = 0.2  # score x (1 + 0.2 per query word found in the hit's path: `routes` ~ routing.py)
 PROSE_LANGUAGES = frozenset({"markdown", "rst", "text"})
+CONFIG_LANGUAGES = frozenset({"json", "yaml", "toml", "ini", "xml", "html", "css"})
+
+# Paths by role. Each names what it is, so a query that asks for it can lift it.
+_TEST_DIR = re.compile(r"(^|/)(tests?|testing|spec|specs|__tests__|__mocks__|testdata|fixtures?)(/|$)")
+_TEST_FILE = re.compile(
+    r"(^|/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*[._-](test|spec)\.[a-z]+x?|[^/]*_spec\.[a-z]+|conftest\.py"
+    r"|[^/]*Tests?\.(java|kt|cs|swift|scala|php)|[^/]*(Spec|Suite)\.(kt|scala|swift))$")
+_EXAMPLE_DIR = re.compile(r"(^|/)_?(examples?|samples?|demos?|docs?|docs_src|tutorials?)(/|$)")
+_BENCH_DIR = re.compile(r"(^|/)_?(bench|benches|benchmarks?)(/|$)|(^|/)[^/]*_bench(mark)?\.[a-z]+$")
+_COMPAT_DIR = re.compile(r"(^|/)_?(compat|legacy|deprecated)(/|$)")
+_REEXPORT_FILE = re.compile(r"(^|/)(__init__\.py|index\.(ts|tsx|js|jsx|mjs|cjs)|package-info\.java)$")
+_STUB_FILE = re.compile(r"\.d\.ts$|\.pyi$")
+_ASKS_FOR = {
+    "test": re.compile(r"\b(tests?|testing|unit ?tests?|specs?|fixtures?|mocks?|asserts?)\b", re.IGNORECASE),
+    "example": re.compile(r"\b(examples?|samples?|demos?|tutorials?|docs?|documentation|usage)\b", re.IGNORECASE),
+    "bench": re.compile(r"\b(bench(mark)?s?|benchmarking|performance tests?)\b", re.IGNORECASE),
+    "compat": re.compile(r"\b(compat(ibility)?|legacy|deprecated|old)\b", re.IGNORECASE),
+    "stub": re.compile(r"\b(stubs?|declarations?|typings?|\.d\.ts|\.pyi)\b", re.IGNORECASE),
+}
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_STOP = frozenset("""a an the and or of in on to by at as is are be been was were it its this that these those
+for from with into onto over under how what where which when who whom why does do did can could should would
+will shall may might must has have had not no use used uses using via per each all any some their there them
+they than then get gets set sets""".split())
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The constants of the re-ranking; bench/ablation.py varies them one at a time."""
+
+    definition_first: bool = True  # identifier queries: definitions of that name in a tier above the rest
+    named_file: bool = True  # ... and among them the one whose file is named after it first
+    embedded: float = 0.3  # score x (1 + this) for a definition of an identifier written inside a prose query
+    stem: float = 0.6  # score x (1 + this x share of query words in the file stem)
+    folder: float = 0.2  # score x (1 + this x share of query words in the folder name)
+    spread: float = 1.0  # a path word counts 1 / (candidate files holding it) ** this
+    file_evidence: float = 0.15  # best hit of a file + this x top score x (file's evidence / best file's)
+    evidence_sharpness: float = 0.05  # a hit's evidence is exp((score - top) / this): strong hits count
+    file_decay: float = 0.7  # each better hit from the same file multiplies a hit's score by this
+    factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
+
+
+# Multipliers by role, lifted to 1 when the query asks for that role.
+ROLE_FACTORS = {"test": 0.5, "example": 0.5, "bench": 0.5, "compat": 0.6, "reexport": 0.7, "stub": 0.7,
+                "generated": 0.5, "prose": 0.8, "config": 0.8}
+DEFAULT = Ranking()
 
 
 @dataclass
@@ -45,103 +103,214 @@ class Candidate:
 
 
 def identifier_query(query: str) -> str | None:
-    """The identifier a query names (`HTTPException`, `Client.get`), or None for prose."""
+    """The identifier a query names (`HTTPException`, `Client.get`, `Vec::new`), or None for prose."""
     query = query.strip().strip("`").removesuffix("()")
     if not _IDENTIFIER_QUERY.match(query):
         return None
-    return re.split(r"\.|::", query)[-1]
+    return re.split(r"\.|::|#", query)[-1]
+
+
+def embedded_identifiers(query: str) -> list[str]:
+    """Identifiers written inside a prose query: `safeParse`, `ZodType`, `z.object` → object."""
+    if identifier_query(query) is not None:
+        return []
+    found = []
+    for match in _EMBEDDED.finditer(query):
+        name = re.split(r"\.|::|#", match.group(0).removesuffix("()"))[-1]
+        if len(name) > 2 and name not in found:
+            found.append(name)
+    return found
+
+
+def role(path: str, payload: dict[str, Any] | None = None) -> str | None:
+    """What a file is besides plain code: test, example, bench, compat, reexport, stub, generated,
+    prose or config; None for code."""
+    payload = payload or {}
+    if payload.get("generated"):
+        return "generated"
+    if _TEST_DIR.search(path) or _TEST_FILE.search(path):
+        return "test"
+    if _BENCH_DIR.search(path):
+        return "bench"
+    if _EXAMPLE_DIR.search(path):
+        return "example"
+    if _COMPAT_DIR.search(path):
+        return "compat"
+    if _STUB_FILE.search(path):
+        return "stub"
+    if _REEXPORT_FILE.search(path) or payload.get("reexport"):
+        return "reexport"
+    language = payload.get("language")
+    if language in PROSE_LANGUAGES:
+        return "prose"
+    if language in CONFIG_LANGUAGES:
+        return "config"
+    return None
 
 
 def is_test_path(path: str) -> bool:
-    return bool(_TEST_PATH.search(path) or _EXAMPLE_PATH.search(path))
+    """Tests, examples and benchmarks: code that exercises the library rather than being it."""
+    return role(path) in ("test", "example", "bench")
 
 
-_WORD = re.compile(r"[A-Za-z][a-z]*|[0-9]+")
-_STOP = frozenset("the and for with from into how are is does what where which when who why this that "
-                  "use used using can its their of in on to by an a be or as at it do".split())
+def split_words(text: str) -> list[str]:
+    """`JsonObject.java` / `url_format` / `route-headers` → lower-case words."""
+    words = []
+    for token in _WORD.findall(text):
+        words += [w.lower() for w in _CAMEL.findall(token)]
+    return words
 
 
-def _stem(word: str) -> str:
-    word = word.lower()
-    for suffix in ("ing", "ers", "er", "es", "s", "ed"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+def query_words(query: str) -> list[str]:
+    """The words of a query that can name a file: identifiers split, stop words and short words out,
+    one word per concept (`route` and `routers` are one)."""
+    words: list[str] = []
+    for w in split_words(query):
+        if len(w) > 2 and w not in _STOP and not w.isdigit() and not any(related(w, seen) for seen in words):
+            words.append(w)
+    return words
 
 
-def _terms(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text) if len(w) > 2 and w.lower() not in _STOP}
+def related(a: str, b: str) -> bool:
+    """Same word up to inflection: route ~ routes ~ router ~ routing, impls ~ implementations, util ~ utility."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    if len(short) <= 4:
+        return long in (short + "s", short + "es")
+    return len(os.path.commonprefix([short, long])) >= max(4, len(short) - 2)
 
 
-def rerank(query: str, candidates: list[Candidate], *, names: bool = True, tests: bool = True,
-           per_file: int | None = None, path_boost: float = PATH_BOOST, file_mass: float = 0.0,
-           prose: float = PROSE_FACTOR, top: int = TOP, file_decay: float | None = FILE_DECAY) -> list[Candidate]:
-    """Candidates (best first, by fused score) in their final order.
+def _covered(words: list[str], names: list[str]) -> set[str]:
+    return {w for w in words if any(related(w, n) for n in names)}
 
-    Diversity is soft by default (file_decay): a file's second-best hit needs to beat the
-    next file's best by 25% to stay ahead of it. per_file=N instead caps a file at N hits in
-    the top places (stronger for file-level questions, harsher for function-level ones).
+
+def _path_lifts(words: list[str], paths: set[str], ranking: Ranking) -> dict[str, float]:
+    """Per file: x (1 + stem x share of the query's words in its stem) x (1 + folder x share in its folder).
+
+    A word counts 1 / (the number of candidate files whose stem or folder holds it): `type`
+    in a tree of TypeAdapter, TypeToken and Types files says little about which one is meant.
     """
-    symbol = identifier_query(query) if names else None
-    demote_tests = tests and not _ASKS_FOR_TESTS.search(query)
-    query_terms = _terms(query) if path_boost else set()
-    mass: dict[str, float] = {}
-    if file_mass:
-        for c in candidates:
-            mass[c.path] = mass.get(c.path, 0.0) + c.score
-    keyed = []
+    if not (ranking.stem or ranking.folder):
+        return {}
+    matched = {}
+    for path in paths:
+        stem_words, folder_words = path_words(path)
+        in_stem = _covered(words, stem_words)
+        matched[path] = (in_stem, _covered(words, folder_words) - in_stem)
+    spread: dict[str, int] = {}
+    for in_stem, in_folder in matched.values():
+        for w in in_stem | in_folder:
+            spread[w] = spread.get(w, 0) + 1
+    lifts = {}
+    for path, (in_stem, in_folder) in matched.items():
+        if not in_stem and not in_folder:
+            continue
+        stem_share = sum(1 / spread[w] ** ranking.spread for w in in_stem) / len(words)
+        folder_share = sum(1 / spread[w] ** ranking.spread for w in in_folder) / len(words)
+        lifts[path] = (1 + ranking.stem * stem_share) * (1 + ranking.folder * folder_share)
+    return lifts
+
+
+def path_words(path: str) -> tuple[list[str], list[str]]:
+    """The words of a file's stem (its whole stem too: `urlmap`) and of its folder's name."""
+    pure = PurePosixPath(path)
+    stem = pure.name.split(".")[0]
+    stem_words = split_words(stem)
+    whole = re.sub(r"[^a-z0-9]", "", stem.lower())
+    if len(stem_words) > 1 and whole:
+        stem_words.append(whole)
+    return stem_words, split_words(pure.parent.name)
+
+
+def _named_after(path: str, symbol: str) -> bool:
+    """The file's stem is the symbol's name (`sync/semaphore.rs` for Semaphore, `request.rb` for Request)."""
+    stem = re.sub(r"[^a-z0-9]", "", PurePosixPath(path).name.split(".")[0].lower())
+    name = re.sub(r"[^a-z0-9]", "", symbol.lower())
+    return bool(stem) and (stem == name or stem.rstrip("s") == name.rstrip("s"))
+
+
+def _is_definition(c: Candidate) -> bool:
+    return c.payload.get("code_type") in DEFINITION_TYPES
+
+
+def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) -> list[Candidate]:
+    """Candidates (best first, by fused score) in their final order, as copies carrying their final score."""
+    if not candidates:
+        return []
+    symbol = identifier_query(query) if ranking.definition_first else None
+    embedded = set(embedded_identifiers(query)) if ranking.embedded else set()
+    words = query_words(query) if symbol is None else []
+    lifted = {name for name, asks in _ASKS_FOR.items() if asks.search(query)}
+    path_lift = _path_lifts(words, {c.path for c in candidates}, ranking) if words else {}
+    scored: list[tuple[int, float, int, Candidate]] = []
     for position, c in enumerate(candidates):
         score = c.score
-        if file_mass:
-            score += file_mass * (mass[c.path] - c.score)
-        if query_terms:
-            score *= 1 + path_boost * len(query_terms & _terms(c.path))
-        if demote_tests and is_test_path(c.path):
-            score *= TEST_FACTOR
-        if c.payload.get("language") in PROSE_LANGUAGES:
-            score *= prose
-        tier = 0
-        if symbol is not None:
-            tier = _name_tier(symbol, c)
-        keyed.append((-tier, -score, position, c))
-    keyed.sort(key=lambda k: k[:3])
-    if file_decay is not None:
-        # Soft diversity: each better hit from the same file multiplies a hit's score by file_decay.
-        seen: dict[str, int] = {}
-        decayed = []
-        for tier, neg_score, position, c in keyed:
-            n = seen.get(c.path, 0)
-            seen[c.path] = n + 1
-            decayed.append((tier, neg_score * file_decay ** n, position, c))
-        decayed.sort(key=lambda k: k[:3])
-        return [k[3] for k in decayed]
-    ordered = [k[3] for k in keyed]
-    return _diversify(ordered, per_file, top) if per_file else ordered
+        kind = role(c.path, c.payload)
+        if kind is not None and kind not in lifted:
+            score *= ranking.factors.get(kind, 1.0)
+        score *= path_lift.get(c.path, 1.0)
+        if embedded and c.payload.get("name") in embedded and _is_definition_or_member(c):
+            score *= 1 + ranking.embedded
+        tier = _name_tier(symbol, c, ranking.named_file) if symbol is not None else 0
+        scored.append((tier, score, position, c))
+    if ranking.file_evidence:
+        scored = _lift_files(scored, ranking)
+    scored.sort(key=lambda k: (-k[0], -k[1], k[2]))
+    out = []
+    seen: dict[str, int] = {}
+    for tier, score, position, c in scored:
+        n = seen.get(c.path, 0)
+        seen[c.path] = n + 1
+        out.append((tier, score * ranking.file_decay ** n, position, c))
+    out.sort(key=lambda k: (-k[0], -k[1], k[2]))
+    return [replace(c, score=score) for _, score, _, c in out]
 
 
-def _name_tier(symbol: str, c: Candidate) -> int:
-    """2: the definition of the symbol; 1: a member of it or another thing of that name."""
+def _is_definition_or_member(c: Candidate) -> bool:
+    return c.payload.get("code_type") != "Block"
+
+
+def _lift_files(scored: list[tuple[int, float, int, Candidate]],
+                ranking: Ranking) -> list[tuple[int, float, int, Candidate]]:
+    """Lift each file's best hit by the evidence of all its hits, relative to the best file's.
+
+    A hit's evidence is exp((score - top) / sharpness): hits near the top count almost 1, weak
+    ones almost nothing, so a file is not lifted for being long.
+    """
+    top = max(s for _, s, _, _ in scored)
+    evidence: dict[str, float] = {}
+    best: dict[str, int] = {}
+    for i, (_, score, _, c) in enumerate(scored):
+        evidence[c.path] = evidence.get(c.path, 0.0) + math.exp((score - top) / ranking.evidence_sharpness)
+        if c.path not in best or score > scored[best[c.path]][1]:
+            best[c.path] = i
+    most = max(evidence.values())
+    out = list(scored)
+    for path, i in best.items():
+        tier, score, position, c = out[i]
+        out[i] = (tier, score + ranking.file_evidence * top * evidence[path] / most, position, c)
+    return out
+
+
+def _name_tier(symbol: str, c: Candidate, named_file: bool) -> int:
+    """3: a definition of the symbol in a file named after it; 2: another definition of it;
+    1: a member of it or another thing of that name; 0: the rest."""
     name = str(c.payload.get("name", ""))
     struct = c.payload.get("context", {}).get("struct_name") or ""
-    if name == symbol:
-        return 2 if c.payload.get("code_type") in DEFINITION_TYPES and not is_test_path(c.path) else 1
+    if name == symbol or name.lstrip("$") == symbol:
+        if _is_definition(c) and role(c.path) not in ("test", "example", "bench"):
+            return 3 if named_file and _named_after(c.path, symbol) else 2
+        return 1
     if name.lower() == symbol.lower() or struct == symbol:
         return 1
     return 0
 
 
-def _diversify(ordered: list[Candidate], per_file: int, top_size: int) -> list[Candidate]:
-    """Keep order, but a file's hits past `per_file` move below the other files' in the top."""
-    top: list[Candidate] = []
-    waiting: list[Candidate] = []
-    counts: dict[str, int] = {}
-    for c in ordered:
-        if len(top) >= top_size:
-            waiting.append(c)
-            continue
-        if counts.get(c.path, 0) >= per_file:
-            waiting.append(c)
-            continue
-        counts[c.path] = counts.get(c.path, 0) + 1
-        top.append(c)
-    return top + waiting
+def with_options(**changes: Any) -> Ranking:
+    """DEFAULT with some constants changed (role factors merge into the defaults)."""
+    factors = changes.pop("factors", None)
+    ranking = replace(DEFAULT, **changes)
+    if factors is not None:
+        ranking = replace(ranking, factors={**DEFAULT.factors, **factors})
+    return ranking

@@ -22,7 +22,7 @@ from semsearch import lexical
 from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
 from semsearch.models import LEXICAL, resolve_models
-from semsearch.ranking import Candidate, identifier_query, rerank
+from semsearch.ranking import Candidate, embedded_identifiers, identifier_query, rerank
 from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
@@ -32,10 +32,10 @@ CANDIDATES = 100  # per vector, fused and re-ranked in hybrid mode
 # Hybrid score: cos(text) + 0.5 cos(code) + 0.15 BM25 / (the query's best BM25). Chosen over
 # Qdrant's RRF and DBSF by the development benchmark (bench/README.md, the ablation table).
 TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT = 1.0, 0.5, 0.15
-NAME_HITS = 20  # structures named exactly as an identifier query, added to the candidates
+NAME_HITS = 20  # structures named as the query's identifiers, added to the candidates
 # What re-ranking reads of a candidate; the whole payload (snippets) is fetched for the final hits only.
 RANKING_FIELDS = ["name", "code_type", "language", "line_from", "line_to", "context.file_path",
-                  "context.struct_name"]
+                  "context.struct_name", "generated", "reexport"]
 
 # Short names users type → payload paths.
 FIELD_ALIASES = {
@@ -183,6 +183,12 @@ def group_hits(hits: list[SearchHit], field: str, limit: int, group_size: int) -
     return list(groups.values())
 
 
+def named_in(query: str) -> list[str]:
+    """Names whose structures join the candidates: the identifier a query is, or those written in it."""
+    symbol = identifier_query(query)
+    return [symbol] if symbol is not None else embedded_identifiers(query)
+
+
 class Searcher:
     """Searches one code collection with the models that built it."""
 
@@ -260,9 +266,9 @@ class Searcher:
         floors = [min((h.score for h in text_list), default=0.0), min((h.score for h in code_list), default=0.0), 0.0]
         queries: list[Query] = [
             Fused(prefetch, limit=fetch, method="sum", weights=weights, defaults=floors, with_payload=RANKING_FIELDS)]
-        symbol = identifier_query(query)
-        if symbol is not None:
-            named = Filter(must=[*(flt.must if flt else []), Match("name", symbol)],
+        names = named_in(query)
+        if names:
+            named = Filter(must=[*(flt.must if flt else []), Match("name", names[0] if len(names) == 1 else names)],
                            must_not=list(flt.must_not) if flt else [])
             queries.append(Search("text", text_vector, NAME_HITS, named, with_payload=RANKING_FIELDS))
         fused, *named_hits = self.store.search(self.collection, queries)
@@ -270,7 +276,7 @@ class Searcher:
         seen = {c.id for c in candidates}
         for hits in named_hits:
             candidates += [Candidate(h.id, h.payload) for h in hits if h.id not in seen]
-        ranked = rerank(query, candidates, top=limit)[:limit]
+        ranked = rerank(query, candidates)[:limit]
         payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [c.id for c in ranked])}
         hits = [SearchHit(c.id, c.score, payloads.get(c.id, c.payload), found_by="hybrid") for c in ranked]
         mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_list[:max(20, 2 * limit)]])

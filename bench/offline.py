@@ -1,0 +1,209 @@
+"""The product's retrieval, recomputed offline and exactly, so ranking variants cost nothing.
+
+A corpus is one collection the product built (a development repository indexed by
+code_search.py, a CSN-style language imported by csn.py), read back once: every point's
+payload, its two dense vectors and its BM25 document vector. A query's scores against
+every point are then three products (cosine = dot on unit vectors; BM25 = the query's
+terms x Qdrant's IDF x the document's values), and the product's candidate pool (top 100
+of each vector, fused by the score formula, plus the structures named as an identifier
+query) is rebuilt from them in plain numpy. `pool()` equals what `Searcher._hybrid` hands
+to `rerank` (checked by ablation.py's product row reproducing code_search.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from semsearch import lexical
+from semsearch.embedding import MINILM, query_encoder
+from semsearch.models import LEXICAL
+from semsearch.ranking import Candidate, identifier_query
+from semsearch.search import CANDIDATES, CODE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
+from semsearch.store import SparseVector
+from semsearch.store.edge import EdgeStore
+
+SLIM = ("name", "language", "code_type", "line_from", "line_to", "signature", "part", "docstring")
+SLIM_CONTEXT = ("file_path", "file_name", "struct_name", "module")
+
+
+@dataclass
+class Corpus:
+    """One collection's points: payloads, dense vectors and BM25 document vectors."""
+
+    ids: list[str]
+    payloads: list[dict[str, Any]]
+    text: np.ndarray
+    code: np.ndarray
+    lex: sparse.csr_matrix  # documents x terms, Qdrant's document values
+    columns: dict[int, int]  # term hash -> column
+    idf: np.ndarray
+    position: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.position = {i: n for n, i in enumerate(self.ids)}
+
+    def bm25(self, query: SparseVector) -> np.ndarray:
+        """Qdrant's sparse score with the IDF modifier: sum of q x idf x d over shared terms."""
+        cols, weights = [], []
+        for index, value in zip(query.indices, query.values):
+            if index in self.columns:
+                cols.append(self.columns[index])
+                weights.append(value)
+        if not cols:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        q = np.zeros(self.lex.shape[1], dtype=np.float32)
+        q[cols] = np.asarray(weights, dtype=np.float32) * self.idf[cols]
+        return np.asarray(self.lex @ q).ravel()
+
+
+def _slim(payload: dict[str, Any]) -> dict[str, Any]:
+    out = {k: payload.get(k) for k in SLIM}
+    if out["docstring"]:
+        out["docstring"] = out["docstring"][:300]
+    ctx = payload.get("context", {})
+    out["context"] = {k: ctx.get(k) for k in SLIM_CONTEXT}
+    if payload.get("defines"):
+        out["defines"] = payload["defines"]
+    return out
+
+
+def read_corpus(store_path: Path, collection: str, cache: Path) -> Corpus:
+    """The collection's points, cached beside it (rebuilt when the store's point count changes)."""
+    meta, arrays = cache.with_suffix(".json"), cache.with_suffix(".npz")
+    with EdgeStore(store_path) as store:
+        count = store.count(collection)
+        if meta.is_file() and arrays.is_file():
+            saved = json.loads(meta.read_text())
+            if len(saved["ids"]) == count:
+                return _load(saved, arrays)
+        ids = [h.id for h in store.scroll(collection, [])]
+        payloads, text, code, rows = [], [], [], []
+        for start in range(0, len(ids), 512):
+            by_id = {p.id: p for p in store.retrieve(collection, ids[start:start + 512], with_vectors=True)}
+            for i in ids[start:start + 512]:
+                point = by_id[i]
+                payloads.append(_slim(point.payload))
+                text.append(point.vectors["text"])
+                code.append(point.vectors["code"])
+                lex = point.vectors[LEXICAL]
+                assert isinstance(lex, SparseVector)
+                rows.append((list(lex.indices), list(lex.values)))
+    hashes = sorted({i for indices, _ in rows for i in indices})
+    columns = {h: n for n, h in enumerate(hashes)}
+    data, indices, indptr = [], [], [0]
+    for row_indices, row_values in rows:
+        indices += [columns[i] for i in row_indices]
+        data += row_values
+        indptr.append(len(indices))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(arrays, text=np.asarray(text, dtype=np.float32), code=np.asarray(code, dtype=np.float32),
+             data=np.asarray(data, dtype=np.float32), indices=np.asarray(indices, dtype=np.int64),
+             indptr=np.asarray(indptr, dtype=np.int64), hashes=np.asarray(hashes, dtype=np.int64))
+    meta.write_text(json.dumps({"ids": ids, "payloads": payloads}))
+    return _load(json.loads(meta.read_text()), arrays)
+
+
+def _load(saved: dict[str, Any], arrays: Path) -> Corpus:
+    z = np.load(arrays)
+    n = len(saved["ids"])
+    hashes = z["hashes"].tolist()
+    lex = sparse.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=(n, len(hashes)))
+    df = np.bincount(lex.indices, minlength=len(hashes)).astype(np.float64)
+    idf = np.log((n - df + 0.5) / (df + 0.5) + 1.0).astype(np.float32)
+    return Corpus(saved["ids"], saved["payloads"], z["text"], z["code"], lex,
+                  {h: c for c, h in enumerate(hashes)}, idf)
+
+
+@dataclass
+class QueryScores:
+    """One query's scores against every point of a corpus."""
+
+    query: str
+    text: np.ndarray
+    code: np.ndarray
+    lex: np.ndarray
+
+
+def embed_queries(queries: list[str], cache: Path) -> dict[str, np.ndarray]:
+    """Query vectors from the product's own query encoder, cached by query text."""
+    saved: dict[str, list[float]] = json.loads(cache.read_text()) if cache.is_file() else {}
+    missing = [q for q in dict.fromkeys(queries) if q not in saved]
+    if missing:
+        model = query_encoder(MINILM, "fp32", None)
+        for q in missing:
+            saved[q] = [float(x) for x in model.encode_one(q)]
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(saved))
+    return {q: np.asarray(saved[q], dtype=np.float32) for q in queries}
+
+
+def scores(corpus: Corpus, query: str, vector: np.ndarray) -> QueryScores:
+    return QueryScores(query, corpus.text @ vector, corpus.code @ vector, corpus.bm25(lexical.embed_query(query)))
+
+
+def top(values: np.ndarray, k: int, positive: bool = False) -> np.ndarray:
+    """Indices of the k largest values, best first (ties by index, as a stable sort)."""
+    if positive:
+        candidates = np.flatnonzero(values > 0)
+        order = candidates[np.argsort(-values[candidates], kind="stable")]
+        return order[:k]
+    return np.argsort(-values, kind="stable")[:k]
+
+
+def pool(corpus: Corpus, qs: QueryScores, *, weights: tuple[float, float, float] = (
+        TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT), fetch: int = CANDIDATES, names: bool = True,
+         embedded_names: bool = True) -> list[Candidate]:
+    """The product's fused candidates (best first), as `Searcher._hybrid` builds them.
+
+    Each candidate's `scores` holds its exact text/code/lex scores (whether or not it was in
+    that vector's list) and `ranks` its rank in each list it was in.
+    """
+    lists = {"text": top(qs.text, fetch), "code": top(qs.code, fetch), "lex": top(qs.lex, fetch, positive=True)}
+    best_lex = float(qs.lex[lists["lex"][0]]) if len(lists["lex"]) else 0.0
+    floors = {"text": float(qs.text[lists["text"][-1]]), "code": float(qs.code[lists["code"][-1]])}
+    w_text, w_code, w_lex = weights
+    members: dict[int, dict[str, int]] = {}
+    for vector, idx in lists.items():
+        for rank, n in enumerate(idx.tolist(), start=1):
+            members.setdefault(n, {})[vector] = rank
+    fused = []
+    for n, ranks in members.items():
+        score = w_text * (float(qs.text[n]) if "text" in ranks else floors["text"])
+        score += w_code * (float(qs.code[n]) if "code" in ranks else floors["code"])
+        if "lex" in ranks and best_lex > 0:
+            score += w_lex * float(qs.lex[n]) / best_lex
+        fused.append((score, n))
+    fused.sort(key=lambda x: -x[0])
+    out = [candidate(corpus, qs, n, score, members[n]) for score, n in fused[:fetch]]
+    symbol = identifier_query(qs.query)
+    wanted: set[str] = set()
+    if names:
+        wanted = set(named_in(qs.query)) if embedded_names else {symbol} if symbol else set()
+    if wanted:
+        seen = {c.id for c in out}
+        named = [n for n, p in enumerate(corpus.payloads) if p["name"] in wanted]
+        named.sort(key=lambda n: -qs.text[n])
+        out += [candidate(corpus, qs, n, 0.0, {}) for n in named[:NAME_HITS] if corpus.ids[n] not in seen]
+    return out
+
+
+def candidate(corpus: Corpus, qs: QueryScores, n: int, score: float, ranks: dict[str, int]) -> Candidate:
+    c = Candidate(corpus.ids[n], corpus.payloads[n], score=score, ranks=dict(ranks))
+    c.scores = {"text": float(qs.text[n]), "code": float(qs.code[n]), "lex": float(qs.lex[n])}
+    return c
+
+
+def idf_check(corpus: Corpus, store_path: Path, collection: str, query: str) -> float:
+    """Largest gap between this module's BM25 and the store's for one query (should be ~0)."""
+    with EdgeStore(store_path) as store:
+        from semsearch.store import Search
+        hits = store.search(collection, [Search(LEXICAL, lexical.embed_query(query), 20, with_payload=False)])[0]
+    mine = corpus.bm25(lexical.embed_query(query))
+    return max((abs(mine[corpus.position[h.id]] - h.score) for h in hits), default=math.nan)
