@@ -30,6 +30,7 @@ from offline import Corpus, QueryScores, embed_queries, pool, read_corpus, score
 from sources import DEFAULT_DATA, WORK, benchmark_root, manifest, prefix, tasks
 
 from semsearch.ranking import Candidate, Ranking, rerank, with_options
+from semsearch.search import named_in
 
 OFFLINE = WORK / "offline"
 PEER_VENV = WORK / "peer-venv" / "bin" / "python"
@@ -133,17 +134,19 @@ def variants() -> dict[str, Variant]:
     one = {
         "no definition tier": {"definition_first": False},
         "no file evidence": {"file_evidence": 0.0},
-        "file evidence 0.3": {"file_evidence": 0.3},
-        "file evidence 0.08": {"file_evidence": 0.08},
+        "file evidence 0.15": {"file_evidence": 0.15},
+        "file evidence 0.5": {"file_evidence": 0.5},
         "evidence sharpness 0.1": {"evidence_sharpness": 0.1},
         "evidence sharpness 0.02": {"evidence_sharpness": 0.02},
         "no stem words": {"stem": 0.0},
-        "stem words 1.0": {"stem": 1.0},
-        "stem words 0.3": {"stem": 0.3},
+        "stem words 0.6": {"stem": 0.6},
+        "stem share / words (not / sqrt(words))": {"share_power": 1.0},
+        "stem share not normalised": {"share_power": 0.0},
+        "stem words weighted by 1 / files holding them": {"spread": 1.0},
         "no folder words": {"folder": 0.0},
         "folder words 0.5": {"folder": 0.5},
-        "file decay 0.8": {"file_decay": 0.8},
-        "file decay 0.6": {"file_decay": 0.6},
+        "no file diversity": {"file_decay": 1.0},
+        "file decay 0.7": {"file_decay": 0.7},
         "file decay 0.5": {"file_decay": 0.5},
         "tests etc. x0.8": {"factors": {"test": 0.8, "example": 0.8, "bench": 0.8}},
         "tests etc. x0.3": {"factors": {"test": 0.3, "example": 0.3, "bench": 0.3}},
@@ -155,6 +158,8 @@ def variants() -> dict[str, Variant]:
     rows["  product, lexical weight 0.3"] = product(with_options(), weights=(1.0, 0.5, 0.3))
     rows["  product, code weight 1.0"] = product(with_options(), weights=(1.0, 1.0, 0.15))
     rows["  product, 200 candidates per vector"] = product(with_options(), fetch=200)
+    rows["  product, lexical 0.3 for identifier queries and queries naming one"] = product(
+        with_options(), weights=lambda q: (1.0, 0.5, 0.3 if named_in(q) else 0.15))
     return rows
 
 
@@ -175,15 +180,18 @@ class Scores:
 def score_results(repos: list[Repo], results: dict[str, list[list[tuple[str, int, int]]]]) -> Scores:
     """NDCG@10 per repository, language and category, from each query's top results (annotation paths)."""
     per_repo: dict[str, float] = {}
-    per_cat: dict[str, list[float]] = {}
+    per_cat: dict[str, list[float]] = {}  # each repository's mean per category, as code_search.py
     per_language: dict[str, list[float]] = {}
     for repo in repos:
         values = []
+        categories: dict[str, list[float]] = {}
         for task, top in zip(repo.tasks, results[repo.entry["name"]]):
             targets = [Target.parse(t) for t in task["relevant"] + task.get("secondary", [])]
             value = ndcg_at_k(top[:K], targets, repo.indexed)
             values.append(value)
-            per_cat.setdefault(task["category"], []).append(value)
+            categories.setdefault(task["category"], []).append(value)
+        for category, v in categories.items():
+            per_cat.setdefault(category, []).append(statistics.fmean(v))
         per_repo[repo.entry["name"]] = statistics.fmean(values)
         per_language.setdefault(repo.entry["language"], []).append(per_repo[repo.entry["name"]])
     return Scores(per_repo, {k: statistics.fmean(v) for k, v in per_language.items()},

@@ -69,20 +69,19 @@ def _slim(payload: dict[str, Any]) -> dict[str, Any]:
         out["docstring"] = out["docstring"][:300]
     ctx = payload.get("context", {})
     out["context"] = {k: ctx.get(k) for k in SLIM_CONTEXT}
-    if payload.get("defines"):
-        out["defines"] = payload["defines"]
+    for key in ("defines", "generated", "reexport"):
+        if payload.get(key):
+            out[key] = payload[key]
     return out
 
 
 def read_corpus(store_path: Path, collection: str, cache: Path) -> Corpus:
-    """The collection's points, cached beside it (rebuilt when the store's point count changes)."""
+    """The collection's points, cached (read again when any file of the store is newer than the cache)."""
     meta, arrays = cache.with_suffix(".json"), cache.with_suffix(".npz")
+    newest = max(f.stat().st_mtime for f in store_path.rglob("*") if f.is_file())
+    if meta.is_file() and arrays.is_file() and meta.stat().st_mtime > newest:
+        return _load(json.loads(meta.read_text()), arrays)
     with EdgeStore(store_path) as store:
-        count = store.count(collection)
-        if meta.is_file() and arrays.is_file():
-            saved = json.loads(meta.read_text())
-            if len(saved["ids"]) == count:
-                return _load(saved, arrays)
         ids = [h.id for h in store.scroll(collection, [])]
         payloads, text, code, rows = [], [], [], []
         for start in range(0, len(ids), 512):
@@ -157,8 +156,7 @@ def top(values: np.ndarray, k: int, positive: bool = False) -> np.ndarray:
     return np.argsort(-values, kind="stable")[:k]
 
 
-def pool(corpus: Corpus, qs: QueryScores, *, weights: tuple[float, float, float] = (
-        TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT), fetch: int = CANDIDATES, names: bool = True,
+def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT), fetch: int = CANDIDATES, names: bool = True,
          embedded_names: bool = True) -> list[Candidate]:
     """The product's fused candidates (best first), as `Searcher._hybrid` builds them.
 
@@ -168,7 +166,7 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: tuple[float, float, float]
     lists = {"text": top(qs.text, fetch), "code": top(qs.code, fetch), "lex": top(qs.lex, fetch, positive=True)}
     best_lex = float(qs.lex[lists["lex"][0]]) if len(lists["lex"]) else 0.0
     floors = {"text": float(qs.text[lists["text"][-1]]), "code": float(qs.code[lists["code"][-1]])}
-    w_text, w_code, w_lex = weights
+    w_text, w_code, w_lex = weights(qs.query) if callable(weights) else weights
     members: dict[int, dict[str, int]] = {}
     for vector, idx in lists.items():
         for rank, n in enumerate(idx.tolist(), start=1):

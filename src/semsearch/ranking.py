@@ -36,6 +36,12 @@ _EMBEDDED = re.compile(
     r")(?![\w$])"
     r"|(?:(?<=\.)|(?<=::))[A-Za-z_$][\w$]*(?:\(\))?"  # .member, ::member
 )
+# An identifier the query compares against is not the one it wants: "like `_.forEach` but from
+# the right", "the base implementation of `getAllKeys`", "used by `orderBy`".
+_COMPARED = re.compile(r"\b(like|unlike|than|except|instead of|similar to|version of|implementation of|"
+                       r"variant of|alias (of|for)|wrapper (of|for|around)|equivalent (of|to)|used by|called by|"
+                       r"counterpart of|same as)\W*$", re.IGNORECASE)
+_LISTED = re.compile(r"[`'\"\s,()]*(and|or|,)[`'\"\s_.$]*$")
 DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "Function", "Type",
                               "Object", "Protocol", "Module", "Macro"})
 PROSE_LANGUAGES = frozenset({"markdown", "rst", "text"})
@@ -74,12 +80,13 @@ class Ranking:
     definition_first: bool = True  # identifier queries: definitions of that name in a tier above the rest
     named_file: bool = True  # ... and among them the one whose file is named after it first
     embedded: float = 0.3  # score x (1 + this) for a definition of an identifier written inside a prose query
-    stem: float = 0.6  # score x (1 + this x share of query words in the file stem)
+    stem: float = 0.3  # score x (1 + this x share of query words in the file stem)
     folder: float = 0.2  # score x (1 + this x share of query words in the folder name)
-    spread: float = 1.0  # a path word counts 1 / (candidate files holding it) ** this
-    file_evidence: float = 0.15  # best hit of a file + this x top score x (file's evidence / best file's)
+    spread: float = 0.0  # a path word counts 1 / (candidate files holding it) ** this
+    share_power: float = 0.5  # ... divided by (the query's words) ** this
+    file_evidence: float = 0.3  # best hit of a file + this x top score x (file's evidence / best file's)
     evidence_sharpness: float = 0.05  # a hit's evidence is exp((score - top) / this): strong hits count
-    file_decay: float = 0.7  # each better hit from the same file multiplies a hit's score by this
+    file_decay: float = 0.8  # each better hit from the same file multiplies a hit's score by this
     factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
 
 
@@ -115,8 +122,14 @@ def embedded_identifiers(query: str) -> list[str]:
     if identifier_query(query) is not None:
         return []
     found = []
+    compared_until = -1  # where the last compared identifier ended: "like `a` and `b`" compares both
     for match in _EMBEDDED.finditer(query):
         name = re.split(r"\.|::|#", match.group(0).removesuffix("()"))[-1]
+        before = query[:match.start()].rstrip("`'\"(_.$ ")
+        if _COMPARED.search(before) or (compared_until >= 0 and _LISTED.match(query, compared_until, match.start())):
+            compared_until = match.end()
+            continue
+        compared_until = -1
         if len(name) > 2 and name not in found:
             found.append(name)
     return found
@@ -206,8 +219,9 @@ def _path_lifts(words: list[str], paths: set[str], ranking: Ranking) -> dict[str
     for path, (in_stem, in_folder) in matched.items():
         if not in_stem and not in_folder:
             continue
-        stem_share = sum(1 / spread[w] ** ranking.spread for w in in_stem) / len(words)
-        folder_share = sum(1 / spread[w] ** ranking.spread for w in in_folder) / len(words)
+        norm = len(words) ** ranking.share_power
+        stem_share = sum(1 / spread[w] ** ranking.spread for w in in_stem) / norm
+        folder_share = sum(1 / spread[w] ** ranking.spread for w in in_folder) / norm
         lifts[path] = (1 + ranking.stem * stem_share) * (1 + ranking.folder * folder_share)
     return lifts
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from semsearch.chunking.flags import is_generated, is_reexport_only
 from semsearch.chunking.languages import SPECS, detect_language
 from semsearch.chunking.treesitter import Found, strip_comment, find_structures
 from semsearch.structures import Context, Structure
@@ -42,6 +43,9 @@ def chunk_source(path: str, text: str, language: str | None = None) -> list[Stru
         structures.extend(context.from_found(found))
     structures.extend(context.windows(covered, [f.name for f in top]))
     structures.sort(key=lambda s: (s.line_from, -s.line_to))
+    flags = {"generated": is_generated(text), "reexport": language in SPECS and is_reexport_only(text)}
+    for structure in structures:
+        structure.extra.update({k: True for k, v in flags.items() if v})
     return structures
 
 
