@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from code_search import K, Target, ndcg_at_k
-from csn import CSN, MAX_PAIRS, SOURCES, mrr_at_10, pairs_for, store_for
+from csn import MAX_PAIRS, SOURCES, mrr_at_10, pairs_for, store_for
 from offline import Corpus, QueryScores, embed_queries, pool, read_corpus, scores
 from sources import DEFAULT_DATA, WORK, benchmark_root, manifest, prefix, tasks
 
@@ -198,19 +198,23 @@ def score_results(repos: list[Repo], results: dict[str, list[list[tuple[str, int
                   {k: statistics.fmean(v) for k, v in per_cat.items()}, {})
 
 
-def evaluate(variant: Variant, repos: list[Repo], csn: dict[str, Language]) -> Scores:
+Scorer = Callable[[Corpus, str, Any], QueryScores]
+
+
+def evaluate(variant: Variant, repos: list[Repo], csn: dict[str, Language], scorer: Scorer = scores) -> Scores:
+    """The variant's scores; `scorer` gives a query's scores against a corpus (representations.py swaps it)."""
     results = {}
     for repo in repos:
         head = prefix(repo.entry)
         results[repo.entry["name"]] = [
             [(head + c.path, c.payload["line_from"], c.payload["line_to"])
-             for c in variant(repo.corpus, scores(repo.corpus, t["query"], repo.vectors[t["query"]]))[:K]]
+             for c in variant(repo.corpus, scorer(repo.corpus, t["query"], repo.vectors[t["query"]]))[:K]]
             for t in repo.tasks]
     out = score_results(repos, results)
     for language, lang in csn.items():
         ranks: list[int | None] = []
         for query, target in lang.pairs:
-            ids = [c.id for c in variant(lang.corpus, scores(lang.corpus, query, lang.vectors[query]))[:10]]
+            ids = [c.id for c in variant(lang.corpus, scorer(lang.corpus, query, lang.vectors[query]))[:10]]
             ranks.append(ids.index(target) + 1 if target in ids else None)
         out.csn[language] = mrr_at_10(ranks)
     return out

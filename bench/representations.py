@@ -2,38 +2,37 @@
 
 ablation.py varies fusion and ranking over the candidates the product's two texts find.
 This asks the question before that: would MiniLM find the right code more often from a
-different text? Each representation below is embedded for every structure of the
+different text? Each representation below is embedded for every structure of the nine
 development repositories and of the CSN-style corpora (cached as .npy under
-bench/.work/ablation/representations), ranked by exact cosine, and put beside the product's
-own lists, so each row is the product with one input changed.
+bench/.work/offline/representations) and swapped into the product's retrieval (offline.py)
+in place of, or beside, one of its two dense vectors: each row is the product with one input
+changed, same fusion, same ranking.
 
-    .venv/bin/python bench/representations.py     # ~1 min of embedding per representation, first run
+    .venv/bin/python bench/representations.py     # a few minutes of embedding per representation, first run
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from ablation import FETCH, Variant, _slim, load, print_table, ranked, score_fusion
-from code_search import DEFAULT_DATA, WORK
-from csn import MAX_PAIRS, SOURCES, pairs_for
-from sdist import fetch_sdist
+from ablation import OFFLINE, Language, Repo, evaluate, load_csn, load_repos, print_header, print_row, product
+from csn import MAX_PAIRS, pairs_for
+from offline import Corpus, QueryScores, scores
+from sources import DEFAULT_DATA, benchmark_root
 
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM, encoder
-from semsearch.ranking import Candidate, _terms
+from semsearch.ranking import with_options
 from semsearch.structures import Structure
 from semsearch.textify import _NON_WORD, humanize, textify
 from semsearch.walk import walk
 
-CACHE = WORK / "ablation" / "representations"
+CACHE = OFFLINE / "representations"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -62,14 +61,16 @@ REPRESENTATIONS: dict[str, Callable[[Structure], str]] = {
 }
 
 
-def corpora(data_dir: Path) -> dict[str, list[Structure]]:
-    manifest = json.loads((data_dir / "manifest.json").read_text())
+def structures_of(repos: list[Repo], csn: dict[str, Language]) -> dict[int, list[Structure]]:
+    """Each corpus's structures in the order of its points (by point id), keyed by id(corpus)."""
     out = {}
-    for entry in manifest:
-        root = fetch_sdist(entry["sdist"], WORK / "src") / entry["benchmark_root"]
-        out[f"dev:{entry['name']}"] = [s for f in walk(root) for s in chunk_source(f.path, f.text)]
-    for language in SOURCES:
-        out[f"csn:{language}"] = pairs_for(language, MAX_PAIRS)[0]
+    for repo in repos:
+        root = benchmark_root(repo.entry)
+        by_id = {s.point_id(): s for f in walk(root) for s in chunk_source(f.path, f.text)}
+        out[id(repo.corpus)] = [by_id[i] for i in repo.corpus.ids]
+    for language, lang in csn.items():
+        by_id = {s.point_id(): s for s in pairs_for(language, MAX_PAIRS)[0]}
+        out[id(lang.corpus)] = [by_id[i] for i in lang.corpus.ids]
     return out
 
 
@@ -83,59 +84,58 @@ def _embed(texts: list[str]) -> np.ndarray:
     return vectors
 
 
-def add_lists(name: str, represent: Callable[[Structure], str], structures: dict[str, list[Structure]],
-              data: dict[str, Any], csn: dict[str, list[dict[str, Any]]]) -> None:
-    """Every query's top FETCH structures by cosine to `represent(structure)`, as lists[name]."""
-    for corpus, items in structures.items():
-        kind, key = corpus.split(":")
-        queries = data[key]["queries"] if kind == "dev" else csn[key]
-        texts = [q["task"]["query"] for q in queries] if kind == "dev" else [q["query"] for q in queries]
-        scores = _embed(texts) @ _embed([represent(s) for s in items]).T
-        ids, payloads = [s.point_id() for s in items], [_slim(s.to_dict()) for s in items]
-        for query, row in zip(queries, scores):
-            top = np.argsort(-row)[:FETCH]
-            query["lists"][name] = [{"id": ids[i], "score": float(row[i]), "payload": payloads[i]} for i in top]
+Swap = Callable[[Corpus, QueryScores, dict[str, np.ndarray]], QueryScores]
 
 
-def name_words(base: Variant, boost: float) -> Variant:
-    """The fused score x (1 + boost per query word in the structure's name), then the product's ranking."""
-    def fused(query: str, lists: dict[str, list[dict[str, Any]]]) -> list[Candidate]:
-        words = _terms(query)
-        found = base(query, lists)
-        for c in found:
-            c.score *= 1 + boost * len(words & _terms(str(c.payload["name"])))
-        return sorted(found, key=lambda c: -c.score)
-    return ranked(fused)
+def scorer(arrays: dict[int, dict[str, np.ndarray]], swap: Swap | None) -> Callable[[Corpus, str, np.ndarray], QueryScores]:
+    """The product's scores with one input changed by `swap` (which sees the representations' arrays)."""
+    def run(corpus: Corpus, query: str, vector: np.ndarray) -> QueryScores:
+        qs = scores(corpus, query, vector)
+        if swap is None:
+            return qs
+        alt = {name: matrix @ vector for name, matrix in arrays[id(corpus)].items()}
+        return swap(corpus, qs, alt)
+    return run
 
 
-def variants() -> dict[str, Variant]:
-    text, code = {"text": 1.0}, {"code": 0.5}
+def rows() -> dict[str, Swap | None]:
+    def text_is(name: str, beside: float = 0.0) -> Swap:
+        """The text vector's cosine replaced by the representation's, or `beside` x it added."""
+        def swap(corpus: Corpus, qs: QueryScores, alt: dict[str, np.ndarray]) -> QueryScores:
+            text = qs.text + beside * alt[name] if beside else alt[name]
+            return QueryScores(qs.query, text, qs.code, qs.lex)
+        return swap
+
+    def code_is(name: str, beside: float = 0.0) -> Swap:
+        def swap(corpus: Corpus, qs: QueryScores, alt: dict[str, np.ndarray]) -> QueryScores:
+            code = qs.code + beside * alt[name] if beside else alt[name]
+            return QueryScores(qs.query, qs.text, code, qs.lex)
+        return swap
+
     return {
-        "product": ranked(score_fusion({**text, **code}, 0.15)),
-        "  text only": ranked(score_fusion(text, 0.0)),
-        "  body sentence only": ranked(score_fusion({"body": 1.0}, 0.0)),
-        "  text := body sentence": ranked(score_fusion({"body": 1.0, **code}, 0.15)),
-        "  + 0.5 body sentence": ranked(score_fusion({**text, **code, "body": 0.5}, 0.15)),
-        "  text := lean sentence": ranked(score_fusion({"lean": 1.0, **code}, 0.15)),
-        "  + 0.5 lean sentence": ranked(score_fusion({**text, **code, "lean": 0.5}, 0.15)),
-        "  code only": ranked(score_fusion({"code": 1.0}, 0.0)),
-        "  code words only": ranked(score_fusion({"code-words": 1.0}, 0.0)),
-        "  code := code words": ranked(score_fusion({**text, "code-words": 0.5}, 0.15)),
-        "  + 0.5 code words": ranked(score_fusion({**text, **code, "code-words": 0.5}, 0.15)),
-        "  name words x1.05 each": name_words(score_fusion({**text, **code}, 0.15), 0.05),
-        "  name words x1.1 each": name_words(score_fusion({**text, **code}, 0.15), 0.1),
+        "product": None,
+        "  text := body sentence": text_is("body"),
+        "  text + 0.5 body sentence": text_is("body", 0.5),
+        "  text := lean sentence": text_is("lean"),
+        "  text + 0.5 lean sentence": text_is("lean", 0.5),
+        "  code := code words": code_is("code-words"),
+        "  code + 0.5 code words": code_is("code-words", 0.5),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--no-csn", action="store_true")
     args = parser.parse_args()
-    data, prefixes, csn = load(args.data)
-    structures = corpora(args.data)
-    for name, represent in REPRESENTATIONS.items():
-        add_lists(name, represent, structures, data, csn)
-    print_table(variants(), data, prefixes, csn)
+    repos = load_repos(args.data)
+    csn = {} if args.no_csn else load_csn()
+    structures = structures_of(repos, csn)
+    arrays = {key: {name: _embed([represent(s) for s in items]) for name, represent in REPRESENTATIONS.items()}
+              for key, items in structures.items()}
+    print_header(repos, csn, False)
+    for name, swap in rows().items():
+        print_row(name, evaluate(product(with_options()), repos, csn, scorer(arrays, swap)), repos, csn, False)
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def test_collections_and_health(client) -> None:
 def test_file_serves_indexed_lines(client) -> None:
     body = client.get("/api/file", params={"path": "web.py", "start": 2, "end": 3}).json()
     assert body["lines"] == ['    """Return the page banner."""', '    return "<script>alert(1)</script>" + title']
-    assert body["total_lines"] == 4 and (body["start"], body["end"]) == (2, 3)
+    assert body["total_lines"] == 3 and (body["start"], body["end"]) == (2, 3)  # 3 lines, a final newline
 
 
 @pytest.mark.parametrize("path", [

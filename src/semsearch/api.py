@@ -1,7 +1,8 @@
 """The HTTP API: search code and record collections, read indexed files.
 
-    GET /api/search?q=&collection=&mode=&limit=&group_by=&group_size=&filter=FIELD:VALUE
-    GET /api/similar?collection=&id=&limit=
+    GET /api/search?q=&collection=&mode=&limit=&group_by=&group_size=&filter=FIELD:VALUE&content=
+    GET /api/related?collection=&path=&line=&limit=   (code like the structure at path:line)
+    GET /api/similar?collection=&id=&limit=           (records like a record)
     GET /api/file?collection=&path=&start=&end=
     GET /api/collections · GET /api/health · OpenAPI at /docs
     GET /api/index  (the indexing job's progress, when started with `serve --index DIR`)
@@ -23,26 +24,26 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from semsearch import __version__
+from semsearch.code_index import CodeIndex
 from semsearch.index_job import IndexJob
 from semsearch.records.search import RECORD_MODES, RecordQueryError, RecordSearcher
-from semsearch.search import MODES, QueryError, Searcher, field_path, parse_filters, parse_pairs
-from semsearch.store import CollectionNotFound, Filter, Match, Store, StoreError
+from semsearch.search import MODES, QueryError, parse_pairs
+from semsearch.store import CollectionNotFound, Store, StoreError
 from semsearch.store.shared import SharedStore
 
 MAX_QUERY = 1000
-MAX_FILE_LINES = 400
 WEB = Path(__file__).parent / "web"  # the page's assets ship inside the package
 
 
 class Service:
-    """The store and one searcher per collection, shared by all requests."""
+    """The store and one searcher per collection (the core's CodeIndex for code), shared by all requests."""
 
     def __init__(self, store: Store) -> None:
         # One store call at a time (Edge shards are not shared across threads); a request
         # holds the same lock across its calls, so it sees no indexing batch half-way.
         self.store = store if isinstance(store, SharedStore) else SharedStore(store)
         self.lock = self.store.lock
-        self._searchers: dict[str, Searcher | RecordSearcher] = {}
+        self._searchers: dict[str, CodeIndex | RecordSearcher] = {}
 
     def metadata(self, collection: str) -> dict[str, Any]:
         try:
@@ -50,12 +51,18 @@ class Service:
         except CollectionNotFound as exc:
             raise HTTPException(404, str(exc)) from None
 
-    def searcher(self, collection: str) -> Searcher | RecordSearcher:
+    def searcher(self, collection: str) -> CodeIndex | RecordSearcher:
         if collection not in self._searchers:
             kind = self.metadata(collection).get("kind", "code")
             self._searchers[collection] = (RecordSearcher(self.store, collection) if kind == "records"
-                                           else Searcher(self.store, collection))
+                                           else CodeIndex(self.store, collection, owns_store=False))
         return self._searchers[collection]
+
+    def code(self, collection: str) -> CodeIndex:
+        index = self.searcher(collection)
+        if not isinstance(index, CodeIndex):
+            raise HTTPException(400, f"collection {collection!r} holds records, not code")
+        return index
 
 
 def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[str] | None = None,
@@ -129,6 +136,7 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
         group_size: Annotated[int, Query(ge=1, le=20)] = 1,
         filter: Annotated[list[str] | None, Query(description="FIELD:VALUE, repeatable.")] = None,
         neural: bool | None = None,
+        content: Annotated[str, Query(description="Code collections: code, docs, config or all (default).")] = "all",
     ) -> dict[str, Any]:
         if not q.strip():
             raise HTTPException(422, "empty query")
@@ -144,17 +152,30 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                     result = [h.to_json() for h in searcher.search(q, mode=mode, limit=limit, filter=flt)]
                 else:
                     mode = mode or "hybrid"
-                    matches = parse_filters(filter or [])
+                    filters = filter or []  # FIELD:VALUE, as the core's FIELD=VALUE
                     if group_by:
                         groups = searcher.search_groups(q, group_by=group_by, group_size=group_size, mode=mode,
-                                                        limit=limit, filters=matches)
+                                                        limit=limit, filters=filters, content=content)
                         result = [g.to_json() for g in groups]
                     else:
-                        result = [h.to_json() for h in searcher.search(q, mode=mode, limit=limit, filters=matches)]
+                        hits = searcher.search(q, mode=mode, limit=limit, filters=filters, content=content)
+                        result = [h.to_json() for h in hits]
             except (QueryError, RecordQueryError) as exc:
                 raise HTTPException(400, str(exc)) from None
         return {"result": result, "mode": mode, "collection": collection,
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+    @app.get("/api/related", dependencies=secured)
+    def related(path: Annotated[str, Query(min_length=1, max_length=4096)], line: Annotated[int, Query(ge=1)],
+                collection: str = default_collection, limit: Annotated[int, Query(ge=1, le=100)] = 5,
+                content: str = "code") -> dict[str, Any]:
+        """Code like the structure at path:line, elsewhere in the tree, by its stored vectors."""
+        with service.lock:
+            try:
+                hits = service.code(collection).related(path, line, limit=limit, content=content)
+            except QueryError as exc:
+                raise HTTPException(400, str(exc)) from None
+        return {"result": [h.to_json() for h in hits], "path": path, "line": line}
 
     @app.get("/api/similar", dependencies=secured)
     def similar(collection: str, id: str, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
@@ -171,17 +192,12 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
     @app.get("/api/file", dependencies=secured)
     def file(path: str, start: Annotated[int, Query(ge=1)] = 1, end: int | None = None,
              collection: str = default_collection) -> dict[str, Any]:
-        with service.lock:
-            meta = service.metadata(collection)
-            root = meta.get("root")
-            indexed = bool(root) and _is_indexed(store, collection, path)
-        target = _inside(Path(root), path) if indexed else None
-        if target is None:
-            raise HTTPException(404, "no such indexed file")
-        lines = target.read_text(encoding="utf-8", errors="replace").split("\n")
-        last = min(len(lines), end if end is not None else start + 99, start + MAX_FILE_LINES - 1)
-        return {"path": path, "start": start, "end": max(start - 1, last), "total_lines": len(lines),
-                "lines": lines[start - 1:last]}
+        try:
+            got = service.code(collection).read(path, start, end if end is None or end >= start else start)
+        except QueryError:
+            raise HTTPException(404, "no such indexed file") from None
+        return {"path": got.path, "start": got.line_from, "end": got.line_to, "total_lines": got.total_lines,
+                "lines": got.lines}
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -189,23 +205,3 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
 
     app.mount("/static", StaticFiles(directory=WEB), name="static")
     return app
-
-
-def _is_indexed(store: Store, collection: str, path: str) -> bool:
-    if not path or len(path) > 4096:
-        return False
-    return store.count(collection, Filter(must=[Match(field_path("path"), path)])) > 0
-
-
-def _inside(root: Path, path: str) -> Path | None:
-    """The file at root/path when it really lies inside root: no '..', no absolute path, no symlink out."""
-    if path.startswith(("/", "\\")) or "\\" in path or any(part in ("..", "") for part in path.split("/")):
-        return None
-    try:
-        base = root.resolve(strict=True)
-        target = (base / path).resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-    if not target.is_relative_to(base) or not target.is_file():
-        return None
-    return target

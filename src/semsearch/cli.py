@@ -33,6 +33,9 @@ CodeModelOpt = Annotated[Optional[str], typer.Option("--code-model", help="Model
 DeviceOpt = Annotated[Optional[str], typer.Option("--device", envvar="SEMSEARCH_DEVICE",
                                                   help="cpu (default) or a torch device such as cuda (implies torch).")]
 HiddenOpt = Annotated[bool, typer.Option("--hidden", help="Also index dot-files and dot-folders.")]
+ContentOpt = Annotated[str, typer.Option(
+    "--content", help="Code: code (default: no docs, no config files), docs (Markdown, reST, text), config "
+                      "(YAML, TOML, JSON, INI…) or all.")]
 BackendOpt = Annotated[Optional[str], typer.Option(
     "--backend", envvar="SEMSEARCH_BACKEND",
     help="How embeddings are computed: onnx (default; fp32, same vectors as torch), onnx-int8 (faster, "
@@ -180,11 +183,13 @@ def search(
     group_size: Annotated[int, typer.Option("--group-size", help="Hits per group.")] = 1,
     filter: Annotated[Optional[list[str]], typer.Option("--filter", help="FIELD=VALUE, repeatable.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query.")] = False,
+    content: ContentOpt = "code",
     text_model: TextModelOpt = None, code_model: CodeModelOpt = None, device: DeviceOpt = None,
 ) -> None:
     """Search an indexed collection (code or records)."""
+    from semsearch.code_index import CodeIndex, Options
     from semsearch.render import print_groups, print_hits
-    from semsearch.search import Searcher, parse_filters
+    from semsearch.search import parse_filters
 
     with errors_as_messages(), _open(store, qdrant_url, api_key, default=_search_store(store)) as db:
         if db.metadata(collection).get("kind") == "records":
@@ -193,28 +198,71 @@ def search(
             _search_records(db, collection, query, mode or "hybrid", limit, filter or [], as_json, text_model, device)
             return
         mode = mode or "hybrid"
-        matches = parse_filters(filter or [])
-        searcher = Searcher(db, collection, text_model=text_model, code_model=code_model, device=device)
+        index = CodeIndex(db, collection, options=Options(text_model=text_model, code_model=code_model, device=device),
+                          owns_store=False)
         if db.count(collection) == 0:
             raise fail(f"collection {collection!r} in {db.location} is empty: index something first")
-        searcher.check_filters(matches)
+        index.searcher().check_filters(parse_filters(filter or []))
         queries = (line.strip() for line in sys.stdin) if query == "-" else iter([query])
         for text in queries:
             if not text:
                 continue
             if group_by:
-                groups = searcher.search_groups(text, group_by=group_by, group_size=group_size, mode=mode,
-                                                limit=limit, filters=matches)
+                groups = index.search_groups(text, group_by=group_by, group_size=group_size, mode=mode, limit=limit,
+                                             content=content, filters=filter or [])
                 if as_json:
                     print(json.dumps({"query": text, "groups": [g.to_json() for g in groups]}), flush=True)
                 else:
                     print_groups(out, groups, group_by)
                 continue
-            hits = searcher.search(text, mode=mode, limit=limit, filters=matches)
+            hits = index.search(text, mode=mode, limit=limit, content=content, filters=filter or [])
             if as_json:
                 print(json.dumps({"query": text, "hits": [h.to_json() for h in hits]}), flush=True)
             else:
                 print_hits(out, hits)
+
+
+@app.command()
+def related(
+    location: Annotated[str, typer.Argument(help="PATH:LINE of a structure in the indexed tree, e.g. src/app.py:42.")],
+    store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
+    collection: CollectionOpt = "code",
+    limit: Annotated[int, typer.Option("-k", "--limit", min=1, max=100, help="Number of results.")] = 5,
+    content: ContentOpt = "code",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Code like the structure at PATH:LINE, elsewhere in the tree (by its stored vectors)."""
+    from semsearch.code_index import CodeIndex
+    from semsearch.render import print_hits
+
+    path, _, line = location.rpartition(":")
+    if not path or not line.isdigit():
+        raise fail(f"expected PATH:LINE, e.g. src/app.py:42, not {location!r}")
+    with errors_as_messages(), _open(store, qdrant_url, api_key, default=_search_store(store)) as db:
+        hits = CodeIndex(db, collection, owns_store=False).related(path, int(line), limit=limit, content=content)
+        if as_json:
+            print(json.dumps({"path": path, "line": int(line), "hits": [h.to_json() for h in hits]}), flush=True)
+        else:
+            print_hits(out, hits)
+
+
+@app.command()
+def mcp(
+    root: Annotated[Optional[Path], typer.Argument(
+        help="The tree to search (default: the repository around the working directory).")] = None,
+    store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
+    collection: CollectionOpt = "code",
+    no_watch: Annotated[bool, typer.Option("--no-watch", help="Index once at start; do not follow changes.")] = False,
+    hidden: HiddenOpt = False,
+) -> None:
+    """Serve code search to coding agents over MCP (stdio): search, related, read, status."""
+    from semsearch.mcp_server import serve
+
+    if root is not None and not root.is_dir():
+        raise fail(f"no such directory: {root}")
+    with errors_as_messages():
+        serve(root, watch=not no_watch, collection=collection, store=store, url=qdrant_url, api_key=api_key,
+              hidden=hidden)
 
 
 def _search_records(db: Store, collection: str, query: str, mode: str, limit: int, filters: list[str],

@@ -19,11 +19,13 @@ from semsearch.store.shared import SharedStore
 
 
 class IndexJob:
-    def __init__(self, store: SharedStore, root: Path, collection: str, *, watch: bool = False) -> None:
+    def __init__(self, store: SharedStore, root: Path, collection: str, *, watch: bool = False,
+                 hidden: bool = False) -> None:
         self.store = store
         self.root = root.resolve()
         self.collection = collection
         self.watch = watch
+        self.hidden = hidden
         self.state = "pending"  # pending → indexing → watching | done | failed
         self.progress: Progress | None = None
         self.last: IndexSummary | None = None
@@ -69,10 +71,11 @@ class IndexJob:
                 from semsearch.watch import watch
 
                 watch(self.root, lambda: nullcontext(self.store), self.collection, stop=self.stop,
-                      on_update=lambda update: self._finished(update.summary), on_progress=self._on_progress)
+                      on_update=lambda update: self._finished(update.summary), on_progress=self._on_progress,
+                      hidden=self.hidden)
             else:
                 self._finished(Indexer(self.store, self.collection, on_progress=self._on_progress)
-                               .index_tree(self.root))
+                               .index_tree(self.root, hidden=self.hidden))
         except Exception as exc:  # noqa: BLE001 - reported through the status; the server keeps serving
             self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             self.state = "failed"

@@ -22,8 +22,11 @@ import math
 import os
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
+
+from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
 
 _IDENTIFIER_QUERY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:(?:\.|::|#)[A-Za-z_$][A-Za-z0-9_$]*)*$")
 # Identifiers inside prose: an inner capital (camelCase, PascalCase), an inner underscore
@@ -44,8 +47,6 @@ _COMPARED = re.compile(r"\b(like|unlike|than|except|instead of|similar to|versio
 _LISTED = re.compile(r"[`'\"\s,()]*(and|or|,)[`'\"\s_.$]*$")
 DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "Function", "Type",
                               "Object", "Protocol", "Module", "Macro"})
-PROSE_LANGUAGES = frozenset({"markdown", "rst", "text"})
-CONFIG_LANGUAGES = frozenset({"json", "yaml", "toml", "ini", "xml", "html", "css"})
 
 # Paths by role. Each names what it is, so a query that asks for it can lift it.
 _TEST_DIR = re.compile(r"(^|/)(tests?|testing|spec|specs|__tests__|__mocks__|testdata|fixtures?)(/|$)")
@@ -80,7 +81,7 @@ class Ranking:
     definition_first: bool = True  # identifier queries: definitions of that name in a tier above the rest
     named_file: bool = True  # ... and among them the one whose file is named after it first
     embedded: float = 0.3  # score x (1 + this) for a definition of an identifier written inside a prose query
-    stem: float = 0.3  # score x (1 + this x share of query words in the file stem)
+    stem: float = 0.2  # score x (1 + this x share of query words in the file stem)
     folder: float = 0.2  # score x (1 + this x share of query words in the folder name)
     spread: float = 0.0  # a path word counts 1 / (candidate files holding it) ** this
     share_power: float = 0.5  # ... divided by (the query's words) ** this
@@ -141,6 +142,21 @@ def role(path: str, payload: dict[str, Any] | None = None) -> str | None:
     payload = payload or {}
     if payload.get("generated"):
         return "generated"
+    by_path = _path_role(path)
+    if by_path is not None:
+        return by_path
+    if payload.get("reexport"):
+        return "reexport"
+    language = payload.get("language")
+    if language in DOC_LANGUAGES:
+        return "prose"
+    if language in CONFIG_LANGUAGES:
+        return "config"
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _path_role(path: str) -> str | None:
     if _TEST_DIR.search(path) or _TEST_FILE.search(path):
         return "test"
     if _BENCH_DIR.search(path):
@@ -151,13 +167,8 @@ def role(path: str, payload: dict[str, Any] | None = None) -> str | None:
         return "compat"
     if _STUB_FILE.search(path):
         return "stub"
-    if _REEXPORT_FILE.search(path) or payload.get("reexport"):
+    if _REEXPORT_FILE.search(path):
         return "reexport"
-    language = payload.get("language")
-    if language in PROSE_LANGUAGES:
-        return "prose"
-    if language in CONFIG_LANGUAGES:
-        return "config"
     return None
 
 
@@ -184,6 +195,7 @@ def query_words(query: str) -> list[str]:
     return words
 
 
+@lru_cache(maxsize=262144)
 def related(a: str, b: str) -> bool:
     """Same word up to inflection: route ~ routes ~ router ~ routing, impls ~ implementations, util ~ utility."""
     if a == b:
@@ -226,6 +238,7 @@ def _path_lifts(words: list[str], paths: set[str], ranking: Ranking) -> dict[str
     return lifts
 
 
+@lru_cache(maxsize=65536)
 def path_words(path: str) -> tuple[list[str], list[str]]:
     """The words of a file's stem (its whole stem too: `urlmap`) and of its folder's name."""
     pure = PurePosixPath(path)

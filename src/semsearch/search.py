@@ -218,8 +218,10 @@ class Searcher:
                     what = "unknown language" if value not in ALL_LANGUAGES else "no structures in language"
                     raise QueryError(f"{what} {value!r} (this collection has: {known})")
 
-    def search(self, query: str, *, mode: str = DEFAULT_MODE, limit: int = 10,
-               filters: list[Match] | None = None) -> list[SearchHit]:
+    def search(self, query: str, *, mode: str = DEFAULT_MODE, limit: int = 10, filters: list[Match] | None = None,
+               scope: list[Match] | None = None, exclude: list[Match] | None = None) -> list[SearchHit]:
+        """Hits for a query. `filters` (the user's, checked against the collection) and `scope` must all
+        hold, `exclude` must not: scope and exclude say which kinds of file (code, docs, config)."""
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
         if not 1 <= limit <= MAX_LIMIT:
@@ -228,7 +230,8 @@ class Searcher:
             raise QueryError("empty query")
         filters = filters or []
         self.check_filters(filters)
-        flt = Filter(must=filters) if filters else None
+        must = [*filters, *(scope or [])]
+        flt = Filter(must=must, must_not=list(exclude or [])) if must or exclude else None
         if mode in ("hybrid", "lexical") and not self.has_lexical:
             raise QueryError(f"collection {self.collection!r} has no lexical vector (built by an older semsearch): "
                              f"rebuild it with `semsearch index --recreate`, or use --mode text, code or both")
@@ -283,12 +286,38 @@ class Searcher:
         return hits
 
     def search_groups(self, query: str, *, group_by: str, group_size: int = 1, mode: str = DEFAULT_MODE,
-                      limit: int = 10, filters: list[Match] | None = None) -> list[Group]:
+                      limit: int = 10, filters: list[Match] | None = None, scope: list[Match] | None = None,
+                      exclude: list[Match] | None = None) -> list[Group]:
         if group_size < 1:
             raise QueryError("group size must be at least 1")
         fetch = min(MAX_LIMIT, max(limit * group_size * 5, 50))
-        hits = self.search(query, mode=mode, limit=fetch, filters=filters)
+        hits = self.search(query, mode=mode, limit=fetch, filters=filters, scope=scope, exclude=exclude)
         return group_hits(hits, field_path(group_by), limit, group_size)
+
+    def related(self, point_id: str, *, limit: int = 5, flt: Filter | None = None) -> list[SearchHit]:
+        """Structures like a stored one, by its own stored vectors (nothing is embedded).
+
+        The same fusion as a hybrid query without the lexical term: cos(text) + 0.5 cos(code),
+        a point missing from one list counting that list's lowest score.
+        """
+        stored = self.store.retrieve(self.collection, [point_id], with_vectors=True)
+        if not stored:
+            raise QueryError(f"no point {point_id!r} in {self.collection!r}")
+        vectors = stored[0].vectors
+        fetch = max(CANDIDATES // 2, limit)
+        exclude = Filter(must=list(flt.must) if flt else [], must_not=list(flt.must_not) if flt else [],
+                         exclude_ids=[point_id])
+        lists = self.store.search(self.collection, [
+            Search(name, vectors[name], fetch, exclude, with_payload=False) for name in ("text", "code")])
+        floors = [min((h.score for h in hits), default=0.0) for hits in lists]
+        fused: dict[str, float] = {}
+        for weight, floor, hits in zip((TEXT_WEIGHT, CODE_WEIGHT), floors, lists):
+            scores = {h.id: h.score for h in hits}
+            for point in {h.id for hits_ in lists for h in hits_}:
+                fused[point] = fused.get(point, 0.0) + weight * scores.get(point, floor)
+        best = sorted(fused, key=lambda i: -fused[i])[:limit]
+        payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, best)}
+        return [SearchHit(i, fused[i], payloads[i], found_by="related") for i in best if i in payloads]
 
     def _embed(self, vector: str, query: str) -> list[float]:
         """The query's vector for a named vector; one model call when text and code share a model."""

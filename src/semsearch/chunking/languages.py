@@ -143,6 +143,10 @@ FILE_NAMES = {"Dockerfile": "dockerfile", "Makefile": "make", "CMakeLists.txt": 
 _SHEBANGS = {"python": "python", "bash": "bash", "sh": "bash", "zsh": "bash",
              "node": "javascript", "ruby": "ruby", "lua": "lua", "php": "php"}
 
+# Kinds of content besides code: what `--content docs|config` selects and what ranking demotes.
+DOC_LANGUAGES = frozenset({"markdown", "rst", "text"})
+CONFIG_LANGUAGES = frozenset({"json", "yaml", "toml", "ini", "xml", "html", "css"})
+
 ALL_LANGUAGES = frozenset(SPECS) | frozenset(EXTENSIONS.values()) | frozenset(FILE_NAMES.values())
 
 
