@@ -12,16 +12,14 @@ query embedding included. Prints p50/p99 per mode.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import httpx
 import numpy as np
-from code_search import DEFAULT_DATA, WORK
-from sdist import fetch_sdist
 from serve import dev_queries, serving
+from sources import WORK, benchmark_root, manifest
 
 from semsearch import lexical
 from semsearch.chunking import chunk_source
@@ -39,10 +37,9 @@ def build(path: Path, points: int) -> None:
             return
         if store.exists("code"):
             store.drop("code")
-        manifest = json.loads((DEFAULT_DATA / "manifest.json").read_text())
         structures = []
-        for entry in manifest:
-            root = fetch_sdist(entry["sdist"], WORK / "src") / entry["benchmark_root"]
+        for entry in manifest():
+            root = benchmark_root(entry)
             structures += [s for f in walk(root) for s in chunk_source(f"{entry['name']}/{f.path}", f.text)]
         spec = CollectionSpec(vectors={"text": DenseVector(384, MINILM), "code": DenseVector(384, MINILM)},
                               sparse={LEXICAL: lexical.NAME}, keyword_fields=KEYWORD_FIELDS,

@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -243,15 +245,36 @@ def test_empty_repository(cli, tmp_path: Path) -> None:
     assert result.stderr.startswith("0 files")
 
 
-def test_locked_store_is_one_line_not_a_traceback(indexed: Path) -> None:
+def test_a_store_held_by_another_process_is_waited_for_then_one_line(indexed: Path) -> None:
+    search = [sys.executable, "-m", "semsearch.cli", "search", "plural", "--store", str(indexed), "--json"]
+    env = {**os.environ, "SEMSEARCH_STORE_WAIT": "2"}
     with EdgeStore(indexed) as holder:
-        holder.count("code")  # opens the shard: this process now holds its lock
-        result = subprocess.run(
-            [sys.executable, "-m", "semsearch.cli", "search", "plural", "--store", str(indexed)],
-            capture_output=True, text=True, timeout=300,
-        )
-    assert result.returncode == 1
-    assert "in use by another semsearch process" in error_line(result)
+        holder.count("code")  # opens the shard: this process now holds its lock and never lets go
+        result = subprocess.run(search, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    waiting, failed = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "waiting for another semsearch process" in waiting
+    assert "in use by another semsearch process" in failed and "waited 2 s" in failed
+
+    stop = threading.Event()
+    with EdgeStore(indexed, wait=60) as writer:
+        writer.count("code")
+
+        def batches() -> None:  # a writer between batches, as the indexer is
+            while not stop.is_set():
+                writer.yield_to_readers("code")
+                writer.count("code")
+                time.sleep(0.05)
+
+        thread = threading.Thread(target=batches)
+        thread.start()
+        try:
+            result = subprocess.run(search, capture_output=True, text=True, timeout=300, env=env)
+        finally:
+            stop.set()
+            thread.join()
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hits"][0]["name"] == "pluralize"
 
 
 def test_an_int8_collection_keeps_its_precision(inflection_src: Path, tmp_path: Path, cli) -> None:

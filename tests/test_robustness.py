@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from semsearch.chunking import chunk_source
-from semsearch.indexer import Indexer
+from semsearch.indexer import MISSING_VECTORS, Indexer
 from semsearch.store.edge import EdgeStore
 from semsearch.walk import walk
 
@@ -62,6 +62,7 @@ def test_sigkill_at_random_moments_never_corrupts_or_duplicates(inflection_src: 
         stored = stored_structures(store)
         assert store.count("code") == sum(expected.values())
         assert stored == expected  # every structure once: none lost, none duplicated, none stale
+        assert store.count("code", MISSING_VECTORS) == 0  # kills in the dense pass: filled in by the resume
 
 
 def test_hostile_tree_indexes_and_reports_what_it_skipped(tmp_path: Path, cli) -> None:

@@ -141,6 +141,7 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
         if not q.strip():
             raise HTTPException(422, "empty query")
         started = time.perf_counter()
+        partial = None
         with service.lock:
             searcher = service.searcher(collection)
             try:
@@ -160,10 +161,12 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                     else:
                         hits = searcher.search(q, mode=mode, limit=limit, filters=filters, content=content)
                         result = [h.to_json() for h in hits]
+                    partial = searcher.partial()
             except (QueryError, RecordQueryError) as exc:
                 raise HTTPException(400, str(exc)) from None
         return {"result": result, "mode": mode, "collection": collection,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                **({"partial": partial} if partial else {})}
 
     @app.get("/api/related", dependencies=secured)
     def related(path: Annotated[str, Query(min_length=1, max_length=4096)], line: Annotated[int, Query(ge=1)],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,10 @@ CodeModelOpt = Annotated[Optional[str], typer.Option("--code-model", help="Model
 DeviceOpt = Annotated[Optional[str], typer.Option("--device", envvar="SEMSEARCH_DEVICE",
                                                   help="cpu (default) or a torch device such as cuda (implies torch).")]
 HiddenOpt = Annotated[bool, typer.Option("--hidden", help="Also index dot-files and dot-folders.")]
+LexicalOnlyOpt = Annotated[bool, typer.Option(
+    "--lexical-only", envvar="SEMSEARCH_LEXICAL_ONLY",
+    help="Structures, words and ranking only: no model at all (for trees too large for the machine); "
+         "a later run without it fills the vectors in.")]
 ContentOpt = Annotated[str, typer.Option(
     "--content", help="Code: code (default: no docs, no config files), docs (Markdown, reST, text), config "
                       "(YAML, TOML, JSON, INI…) or all.")]
@@ -73,6 +78,14 @@ def main_options(
     pass
 
 
+def _store_wait() -> float:
+    """Seconds a command waits for an embedded store another process holds (SEMSEARCH_STORE_WAIT, default 120)."""
+    try:
+        return float(os.environ.get("SEMSEARCH_STORE_WAIT", "120"))
+    except ValueError:
+        return 120.0
+
+
 def _open(store: Path | None, url: str | None, api_key: str | None, *, default: Path | None,
           **distribution: int | None) -> Store:
     if url:
@@ -82,7 +95,7 @@ def _open(store: Path | None, url: str | None, api_key: str | None, *, default: 
     path = store or default
     if path is None:
         raise StoreError("no index found here or above: run `semsearch index DIR` first, or pass --store")
-    return open_store(path=path)
+    return open_store(path=path, wait=_store_wait(), on_wait=lambda message: err.print(f"({message})", soft_wrap=True))
 
 
 def _search_store(store: Path | None) -> Path | None:
@@ -100,6 +113,7 @@ def index(
     text_model: TextModelOpt = None, code_model: CodeModelOpt = None, backend: BackendOpt = None,
     device: DeviceOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
+    lexical_only: LexicalOnlyOpt = False,
     shards: Annotated[Optional[int], typer.Option("--shards", min=1, help="Cluster: shard_number of a new collection.")] = None,
     replicas: Annotated[Optional[int], typer.Option("--replicas", min=1, help="Cluster: replication_factor.")] = None,
     write_consistency: Annotated[Optional[int], typer.Option(
@@ -119,11 +133,15 @@ def index(
                       TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
                       console=err, transient=True, disable=quiet) as bar:
             files = bar.add_task("scanning files", total=None, rate="")
+            parse = bar.add_task("reading files", total=None, visible=False, rate="")
             embed = bar.add_task("embedding", total=None, visible=False, rate="")
 
             def on_progress(p) -> None:  # type: ignore[no-untyped-def]
                 bar.update(files, completed=p.files, description=f"scanning files ({p.files:,})")
                 if p.phase != "scanning":
+                    bar.update(parse, visible=True, total=p.files_to_parse, completed=p.files_parsed,
+                               description=f"searchable: {p.structures:,} structures (words and names)")
+                if p.phase in ("embedding", "optimizing"):
                     elapsed = bar.tasks[embed].elapsed or 0
                     rate = f"{p.embedded / elapsed:,.0f}/s" if elapsed > 0.5 else ""
                     bar.update(embed, visible=True, total=p.to_embed, completed=p.embedded, rate=rate,
@@ -131,7 +149,8 @@ def index(
 
             indexer = Indexer(db, collection, text_model=text_model, code_model=code_model, backend=backend,
                               device=device, on_progress=on_progress)
-            summary = indexer.index_tree(directory, max_bytes=max_bytes, recreate=recreate, hidden=hidden)
+            summary = indexer.index_tree(directory, max_bytes=max_bytes, recreate=recreate, hidden=hidden,
+                                         lexical_only=lexical_only)
         err.print(summary_text(summary, collection, db.location), soft_wrap=True)
 
 
@@ -216,9 +235,14 @@ def search(
                     print_groups(out, groups, group_by)
                 continue
             hits = index.search(text, mode=mode, limit=limit, content=content, filters=filter or [])
+            partial = index.partial()
             if as_json:
-                print(json.dumps({"query": text, "hits": [h.to_json() for h in hits]}), flush=True)
+                print(json.dumps({"query": text, "hits": [h.to_json() for h in hits],
+                                  **({"partial": partial} if partial else {})}), flush=True)
             else:
+                if partial:
+                    err.print(f"(index still filling in: {partial['embedded']:,} of {partial['total']:,} structures "
+                              f"have vectors; the rest are found by their words and names)", soft_wrap=True)
                 print_hits(out, hits)
 
 

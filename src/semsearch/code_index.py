@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
 from semsearch.search import DEFAULT_MODE, Group, QueryError, SearchHit, Searcher, field_path, parse_filters
-from semsearch.store import STORE_DIR, Filter, Match, Store, StoreError, find_store_dir, open_store
+from semsearch.store import STORE_DIR, Filter, HasVector, Match, Store, StoreError, find_store_dir, open_store
 from semsearch.store.shared import SharedStore
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ class IndexStatus:
     location: str
     files: int
     structures: int
+    embedded: int  # structures with dense vectors; fewer than structures while the dense pass runs
     languages: dict[str, int]
     indexing: dict[str, Any] | None = None  # the background job's state and progress, when one runs
 
@@ -121,16 +122,17 @@ class CodeIndex:
             self._root = Path(recorded) if recorded else None
         return self._root
 
-    def update(self, *, recreate: bool = False,
+    def update(self, *, recreate: bool = False, lexical_only: bool = False,
                on_progress: Callable[[Progress], None] | None = None) -> IndexSummary:
-        """Bring the index up to date with the tree: only new and changed files are embedded."""
+        """Bring the index up to date with the tree: only new and changed files are parsed, and only
+        structures without vectors embedded (none with lexical_only)."""
         from semsearch.indexer import Indexer
 
         root = self._require_root()
         o = self.options
         indexer = Indexer(self.store, self.collection, text_model=o.text_model, code_model=o.code_model,
                           backend=o.backend, device=o.device, on_progress=on_progress)
-        kwargs: dict[str, Any] = {"recreate": recreate, "hidden": o.hidden}
+        kwargs: dict[str, Any] = {"recreate": recreate, "hidden": o.hidden, "lexical_only": lexical_only}
         if o.max_bytes is not None:
             kwargs["max_bytes"] = o.max_bytes
         summary = indexer.index_tree(root, **kwargs)
@@ -155,6 +157,12 @@ class CodeIndex:
         user, scope, exclude = self._conditions(content, filters, language, path)
         with self.store.lock:
             return self.searcher().search(query, mode=mode, limit=limit, filters=user, scope=scope, exclude=exclude)
+
+    def partial(self) -> dict[str, int] | None:
+        """{"embedded": N, "total": M} while points still lack dense vectors, else None."""
+        with self.store.lock:
+            embedded, total = self.searcher().coverage()
+        return {"embedded": embedded, "total": total} if embedded < total else None
 
     def search_groups(self, query: str, *, group_by: str, group_size: int = 1, limit: int = 10,
                       mode: str = DEFAULT_MODE, content: str = "code", filters: Iterable[str] = (),
@@ -218,11 +226,13 @@ class CodeIndex:
         with self.store.lock:
             exists = self.store.exists(self.collection)
             structures = self.store.count(self.collection) if exists else 0
+            embedded = structures - (self.store.count(self.collection, Filter(must_not=[HasVector("text")]))
+                                     if structures else 0)
             languages = self.store.facet(self.collection, "language", limit=1000) if exists else {}
             files = len(self.store.facet(self.collection, "file_key", limit=FILES_FACET)) if exists else 0
         root = self.root
         return IndexStatus(str(root) if root else None, self.collection, self.store.location, files, structures,
-                           dict(sorted(languages.items(), key=lambda kv: -kv[1])),
+                           embedded, dict(sorted(languages.items(), key=lambda kv: -kv[1])),
                            self.job.status() if self.job is not None else None)
 
     def searcher(self) -> Searcher:
@@ -273,12 +283,14 @@ class CodeIndex:
 
 def open_index(location: str | os.PathLike[str] | None = None, *, collection: str = CODE_COLLECTION,
                store: str | os.PathLike[str] | None = None, url: str | None = None, api_key: str | None = None,
-               **options: Any) -> CodeIndex:
+               wait: float = 120.0, **options: Any) -> CodeIndex:
     """An index, opened (and created on the first update) where a user would expect it.
 
     location is a source tree (its store is `<tree>/.semsearch/`) or a store folder; None means
     the repository around the working directory. url (or QDRANT_URL) uses a Qdrant server,
-    location then naming the tree. options: text_model, code_model, backend, device, hidden, max_bytes.
+    location then naming the tree. wait: seconds to wait for an embedded store that another
+    process holds (it lets go between its batches). options: text_model, code_model, backend,
+    device, hidden, max_bytes.
     """
     given = Path(location).expanduser() if location is not None else None
     root: Path | None
@@ -291,7 +303,7 @@ def open_index(location: str | os.PathLike[str] | None = None, *, collection: st
         store_path = Path(store).expanduser() if store is not None else root / STORE_DIR
         if location is None and store is None and not store_path.is_dir():
             store_path = find_store_dir(Path.cwd()) or store_path
-    db = open_store(path=store_path, url=url, api_key=api_key)
+    db = open_store(path=store_path, url=url, api_key=api_key, wait=wait)
     return CodeIndex(db, collection, root, Options(**options))
 
 

@@ -18,7 +18,7 @@ extended with that precision, whatever backend computes it.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,13 +39,20 @@ DEFAULT_BACKEND = "onnx"
 class ModelSpec:
     trust_remote_code: bool = False
     max_seq_length: int | None = None
+    dim: int | None = None  # known without loading the model
 
 
 # What loading a known model needs; unknown models load with sentence-transformers' defaults.
 KNOWN_MODELS: dict[str, ModelSpec] = {
-    MINILM: ModelSpec(max_seq_length=256),
-    JINA_CODE: ModelSpec(trust_remote_code=True, max_seq_length=8192),
+    MINILM: ModelSpec(max_seq_length=256, dim=384),
+    JINA_CODE: ModelSpec(trust_remote_code=True, max_seq_length=8192, dim=768),
 }
+
+
+def model_dim(name: str, load: Callable[[], int]) -> int:
+    """A model's vector size: known for the models above (a lexical pass loads no model), else loaded."""
+    spec = KNOWN_MODELS.get(canonical(name))
+    return spec.dim if spec is not None and spec.dim is not None else load()
 
 
 class ModelUnavailable(RuntimeError):

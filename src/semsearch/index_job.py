@@ -72,7 +72,7 @@ class IndexJob:
 
                 watch(self.root, lambda: nullcontext(self.store), self.collection, stop=self.stop,
                       on_update=lambda update: self._finished(update.summary), on_progress=self._on_progress,
-                      hidden=self.hidden)
+                      on_idle=lambda: self.store.yield_to_readers(self.collection), hidden=self.hidden)
             else:
                 self._finished(Indexer(self.store, self.collection, on_progress=self._on_progress)
                                .index_tree(self.root, hidden=self.hidden))

@@ -1,4 +1,15 @@
-"""Walk → chunk → embed → store, for a source tree or a file of ready-made structures.
+"""Walk → chunk → store → embed, for a source tree or a file of ready-made structures.
+
+Two passes over one collection, so a tree is searchable in seconds rather than after its
+last structure has been through the model:
+  1. lexical: every new or changed file is parsed and its structures are written with their
+     payload and BM25 vector (and their dense vectors when the vector cache already knows
+     them); the collection answers lexical and ranking-only queries from here on.
+  2. dense: every point still without dense vectors gets them (length-sorted batches, the
+     vector cache), written with update-vectors, batch by batch; between batches another
+     process waiting for the embedded store gets it (Store.yield_to_readers).
+A killed run leaves points without vectors, and the next run's second pass fills them
+in; `lexical_only` stops after pass 1 (no model is loaded at all).
 
 Re-indexing is incremental at two levels. Per file: each point carries its file's content
 hash and the number of structures the file produced, so an unchanged file is skipped
@@ -25,9 +36,9 @@ import numpy as np
 
 from semsearch import lexical
 from semsearch.chunking import chunk_source
-from semsearch.embedding import MINILM, Encoder, backend_for, encoder
+from semsearch.embedding import MINILM, Encoder, backend_for, encoder, model_dim
 from semsearch.models import LEXICAL, Models, resolve_models
-from semsearch.store import CollectionSpec, DenseVector, Filter, Match, Point, Store, StoreError
+from semsearch.store import CollectionSpec, DenseVector, Filter, HasVector, Match, Point, Store, StoreError
 from semsearch.structures import Structure
 from semsearch.textify import textify
 from semsearch.vector_cache import VectorCache, default_path
@@ -37,7 +48,9 @@ CODE_COLLECTION = "code"
 KEYWORD_FIELDS = ["language", "context.file_path", "context.module", "code_type",
                   "context.file_name", "context.struct_name", "name", "dirs", "file_key"]
 FACET_LIMIT = 10_000_000  # more files than any tree: the facet must list them all
-EMBED_BATCH = 256  # structures per embed+upsert round: the unit of progress and of crash loss
+EMBED_BATCH = 256  # structures per embed + update-vectors round: the unit of progress and of crash loss
+LEXICAL_BATCH = 2048  # structures per upsert in the lexical pass
+MISSING_VECTORS = Filter(must_not=[HasVector("text")])  # points the dense pass has not reached
 
 
 @dataclass
@@ -50,6 +63,7 @@ class IndexSummary:
     vectors_cached: int = 0  # of the 2 per structure, how many came from the vector cache
     embedding_seconds: float = 0.0  # inside the encoders (and the cache): the model's share of `seconds`
     points: int = 0
+    without_vectors: int = 0  # points the dense pass has not reached (lexical only, or stopped)
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
@@ -58,11 +72,12 @@ class IndexSummary:
 class Progress:
     """Counters handed to the caller's callback after each step (and shown by the API)."""
 
-    phase: str = "scanning"  # scanning → embedding → optimizing → done
+    phase: str = "scanning"  # scanning → parsing (pass 1) → embedding (pass 2) → optimizing → done
     files: int = 0  # seen by the walk
     files_to_parse: int = 0  # new or changed
     files_parsed: int = 0
-    to_embed: int = 0  # structures of the files parsed so far
+    structures: int = 0  # written by the lexical pass
+    to_embed: int = 0  # points without dense vectors when the dense pass began
     embedded: int = 0
     started: float = field(default_factory=time.monotonic)
     embedding_started: float | None = None
@@ -75,18 +90,16 @@ class Progress:
         return self.embedded / elapsed if elapsed > 0.5 and self.embedded else None
 
     def eta(self) -> float | None:
-        """Seconds left: the structures known, plus the unparsed files at the mean seen so far."""
+        """Seconds left in the dense pass."""
         rate = self.rate()
         if rate is None or self.phase != "embedding":
             return None
-        unparsed = self.files_to_parse - self.files_parsed
-        per_file = self.to_embed / self.files_parsed if self.files_parsed else 0
-        return max(0.0, (self.to_embed + unparsed * per_file - self.embedded) / rate)
+        return max(0.0, (self.to_embed - self.embedded) / rate)
 
     def as_dict(self) -> dict[str, Any]:
         rate, eta = self.rate(), self.eta()
         return {"phase": self.phase, "files": self.files, "files_to_parse": self.files_to_parse,
-                "files_parsed": self.files_parsed, "structures_to_embed": self.to_embed,
+                "files_parsed": self.files_parsed, "structures": self.structures, "structures_to_embed": self.to_embed,
                 "structures_embedded": self.embedded, "elapsed_s": round(time.monotonic() - self.started, 1),
                 "structures_per_s": round(rate, 1) if rate else None, "eta_s": round(eta) if eta is not None else None}
 
@@ -130,7 +143,7 @@ class Indexer:
 
     # -- public --------------------------------------------------------------------
     def index_tree(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, recreate: bool = False,
-                   hidden: bool = False) -> IndexSummary:
+                   hidden: bool = False, lexical_only: bool = False) -> IndexSummary:
         started = time.perf_counter()
         summary = IndexSummary()
         models = self._prepare(recreate, {"root": str(root.resolve())})
@@ -148,24 +161,26 @@ class Indexer:
             if self.progress.files % 200 == 0:
                 self.on_progress(self.progress)
         self.progress.files_to_parse = len(changed)
-        self.progress.phase = "embedding"
-        self.progress.embedding_started = time.monotonic()
+        self.progress.phase = "parsing"
         self.on_progress(self.progress)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="semsearch-parse") as parser:
-            parsed = parser.map(lambda item: self._parse(*item, summary), changed)  # runs ahead of the model
-            self._write(models, (p for p in parsed if p is not None), set(known), summary)
+            parsed = parser.map(lambda item: self._parse(*item, summary), changed)  # runs ahead of the writes
+            self._write_lexical(models, (p for p in parsed if p is not None), set(known), summary)
         for path in sorted(set(known) - seen):
             self.store.delete(self.collection, Filter(must=[Match("context.file_path", path)]))
             summary.files_removed += 1
-        if summary.files_indexed or summary.files_removed:
+        if not lexical_only:
+            self._fill_vectors(models, summary)
+        if summary.files_indexed or summary.files_removed or summary.structures_embedded:
             self.progress.phase = "optimizing"
             self.on_progress(self.progress)
             self.store.optimize(self.collection)
-        if summary.structures_embedded:
+        if 2 * summary.structures_embedded > summary.vectors_cached:  # the model ran: export the query encoder now
             prepare_query_encoder(models)
         self.progress.phase = "done"
         self.on_progress(self.progress)
         summary.points = self.store.count(self.collection)
+        summary.without_vectors = self.store.count(self.collection, MISSING_VECTORS)
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -177,9 +192,9 @@ class Indexer:
         by_file: dict[str, list[Structure]] = {}
         for structure in structures:
             by_file.setdefault(structure.file_path, []).append(structure)
-            self.progress.to_embed += 1
         pending = [(path, "imported", items) for path, items in by_file.items()]
-        self._write(models, pending, set(), summary)
+        self._write_lexical(models, pending, set(), summary)
+        self._fill_vectors(models, summary)
         self.store.optimize(self.collection)
         summary.points = self.store.count(self.collection)
         summary.seconds = time.perf_counter() - started
@@ -198,7 +213,8 @@ class Indexer:
             exists = False
         if not exists:
             spec = CollectionSpec(
-                vectors={v: DenseVector(size=self._encoder(m).dim, model=m, precision=models.precision)
+                vectors={v: DenseVector(size=model_dim(m, lambda m=m: self._encoder(m).dim), model=m,
+                                        precision=models.precision)
                          for v, m in models.as_dict().items()},
                 sparse={LEXICAL: lexical.NAME},
                 keyword_fields=KEYWORD_FIELDS,
@@ -219,7 +235,6 @@ class Indexer:
             return None
         finally:
             self.progress.files_parsed += 1
-        self.progress.to_embed += len(structures)
         return source.path, digest, structures
 
     def _known_files(self) -> dict[str, tuple[str, bool]]:
@@ -256,22 +271,30 @@ class Indexer:
                                  f"{models.code}@{models.precision}")
         return text, code, self.cache.hits - before
 
-    def _write(self, models: Models, pending: Iterable[tuple[str, str, list[Structure]]],
-               replaced: set[str], summary: IndexSummary) -> None:
+    def _cached(self, models: Models, structures: list[Structure]) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """Per structure, both dense vectors if the vector cache holds them (no model is loaded)."""
+        dims = self.store.metadata(self.collection)["vectors"]
+        text = self.cache.lookup([textify(s) for s in structures], f"{models.text}@{models.precision}",
+                                 dims["text"]["size"])
+        code = self.cache.lookup([s.context.snippet for s in structures], f"{models.code}@{models.precision}",
+                                 dims["code"]["size"])
+        return [(t, c) if t is not None and c is not None else None for t, c in zip(text, code)]
+
+    def _write_lexical(self, models: Models, pending: Iterable[tuple[str, str, list[Structure]]],
+                       replaced: set[str], summary: IndexSummary) -> None:
+        """Pass 1: each file's structures with payload and BM25 vector (dense too when cached)."""
         batch: list[tuple[str, str, list[Structure]]] = []
         size = 0
         for item in _then_none(pending):
             if item is not None:
                 batch.append(item)
                 size += len(item[2])
-                if size < EMBED_BATCH:
+                if size < LEXICAL_BATCH:
                     continue
             if not batch:
                 break
             structures = [s for _, _, items in batch for s in items]
-            clock = time.perf_counter()
-            text_vectors, code_vectors, cached = self._embed(models, structures) if structures else ([], [], 0)
-            summary.embedding_seconds += time.perf_counter() - clock
+            cached = self._cached(models, structures) if structures else []
             points = []
             row = 0
             for path, digest, items in batch:
@@ -280,18 +303,43 @@ class Indexer:
                 for structure in items:
                     payload = {**structure.to_dict(), "file_hash": digest, "file_chunks": len(items),
                                "file_key": f"{digest}:{len(items)}:{path}", "dirs": folders(path)}
-                    vectors = {"text": text_vectors[row].tolist(), "code": code_vectors[row].tolist(),
-                               LEXICAL: lexical.embed_document(lexical.lexical_text(structure))}
+                    vectors: dict[str, Any] = {LEXICAL: lexical.embed_document(lexical.lexical_text(structure))}
+                    known = cached[row]
+                    if known is not None:
+                        vectors.update(text=known[0].tolist(), code=known[1].tolist())
+                        summary.structures_embedded += 1
+                        summary.vectors_cached += 2
                     points.append(Point(structure.point_id(), vectors, payload))
                     row += 1
                 if items or path in replaced:  # a file with nothing to index (an empty __init__.py) stays so
                     summary.files_indexed += 1
             self.store.upsert(self.collection, points)
-            summary.structures_embedded += len(structures)
-            summary.vectors_cached += cached
-            self.progress.embedded += len(structures)
+            self.progress.structures += len(points)
             self.on_progress(self.progress)
+            self.store.yield_to_readers(self.collection)
             batch, size = [], 0
+
+    def _fill_vectors(self, models: Models, summary: IndexSummary) -> None:
+        """Pass 2: dense vectors for every point that has none yet (this run's or a killed run's)."""
+        missing = [hit.id for hit in self.store.scroll(self.collection, [], MISSING_VECTORS)]
+        self.progress.phase = "embedding"
+        self.progress.to_embed = len(missing)
+        self.progress.embedding_started = time.monotonic()
+        self.on_progress(self.progress)
+        for start in range(0, len(missing), EMBED_BATCH):
+            points = self.store.retrieve(self.collection, missing[start:start + EMBED_BATCH])
+            structures = [Structure.from_dict(p.payload) for p in points]
+            clock = time.perf_counter()
+            text_vectors, code_vectors, cached = self._embed(models, structures)
+            summary.embedding_seconds += time.perf_counter() - clock
+            self.store.update_vectors(self.collection, {
+                p.id: {"text": text_vectors[i].tolist(), "code": code_vectors[i].tolist()}
+                for i, p in enumerate(points)})
+            summary.structures_embedded += len(points)
+            summary.vectors_cached += cached
+            self.progress.embedded += len(points)
+            self.on_progress(self.progress)
+            self.store.yield_to_readers(self.collection)
 
 
 def _then_none(items: Iterable[Any]) -> Iterable[Any]:

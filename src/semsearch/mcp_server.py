@@ -92,15 +92,21 @@ def build_server(index: CodeIndex) -> MCPServer:
         state = job.status()
         if state["state"] in ("pending", "indexing"):
             progress = state.get("progress") or {}
-            done, total = progress.get("structures_embedded"), progress.get("structures_to_embed")
-            how_far = f": {done:,} of {total:,} structures embedded" if done is not None and total else ""
-            return f"the index is still being built{how_far}; results may be incomplete"
+            if progress.get("phase") == "embedding":
+                done, total = progress["structures_embedded"], progress["structures_to_embed"]
+                return (f"the index is being filled in: {done:,} of {total:,} structures embedded; "
+                        f"the rest are found by their words and names")
+            return "the index is still being built; results may be incomplete"
         if state["state"] == "failed":
             return f"indexing failed: {state['error']}"
         return None
 
     def answer(hits: list[SearchHit]) -> CallToolResult:
         note = indexing_note()
+        partial = index.partial() if note is None else None
+        if partial:
+            note = (f"{partial['embedded']:,} of {partial['total']:,} structures have vectors so far; "
+                    f"the rest are found by their words and names")
         models = [hit_model(h) for h in hits]
         return CallToolResult(content=[TextContent(type="text", text=compact(models, note))],
                               structured_content=Hits(hits=models, indexing=note).model_dump())
@@ -166,11 +172,15 @@ def build_server(index: CodeIndex) -> MCPServer:
 
 
 def serve(root: Path | None = None, *, watch: bool = True, **options: Any) -> None:
-    """Run the stdio server for the tree at root (default: the repository around the working directory)."""
+    """Run the stdio server for the tree at root (default: the repository around the working directory),
+    or for a store folder as it is."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="semsearch mcp: %(message)s")
     index = open_index(root, **options)
     try:
-        index.keep_fresh(watch=watch)
+        if index.root is not None:
+            index.keep_fresh(watch=watch)
+        else:  # a store folder whose collection records no tree (e.g. imported structures): search it as it is
+            logging.getLogger(__name__).warning("%s records no source tree: serving it as it is", index.collection)
         build_server(index).run("stdio")
     finally:
         index.close()

@@ -82,6 +82,9 @@ def summary_text(summary: IndexSummary, collection: str, location: str) -> str:
         f"{summary.files_removed:,} removed; {summary.structures_embedded:,} structures embedded"
         f"{_cached(summary)}; collection {collection!r} in {location} holds {summary.points:,} points ({summary.seconds:.1f} s)"
     ]
+    if summary.without_vectors:
+        lines.append(f"{summary.without_vectors:,} structures have no dense vectors yet: they are found by their "
+                     f"words and names; run `semsearch index` without --lexical-only to embed them")
     if walk.invalid_utf8:
         lines.append(f"{walk.invalid_utf8:,} files had invalid UTF-8 and were decoded with replacement")
     if walk.skipped:

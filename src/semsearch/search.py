@@ -23,7 +23,7 @@ from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
 from semsearch.models import LEXICAL, resolve_models
 from semsearch.ranking import Candidate, embedded_identifiers, identifier_query, rerank
-from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError
+from semsearch.store import Filter, Fused, HasVector, Match, Query, Search, Store, StoreError
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
 DEFAULT_MODE = "hybrid"
@@ -235,8 +235,13 @@ class Searcher:
         if mode in ("hybrid", "lexical") and not self.has_lexical:
             raise QueryError(f"collection {self.collection!r} has no lexical vector (built by an older semsearch): "
                              f"rebuild it with `semsearch index --recreate`, or use --mode text, code or both")
+        embedded, total = self.coverage()
+        if embedded == 0 and total > 0 and mode not in ("hybrid", "lexical"):
+            raise QueryError(f"collection {self.collection!r} has no dense vectors yet (indexed with --lexical-only, "
+                             f"or the first pass is still running): use --mode hybrid or lexical, or run "
+                             f"`semsearch index` without --lexical-only")
         if mode == "hybrid":
-            return self._hybrid(query, limit, flt)
+            return self._hybrid(query, limit, flt, dense=embedded > 0)
         if mode == "text":
             return self._run([Search("text", self._embed("text", query), limit, flt)], "text")[0]
         if mode == "code":
@@ -250,13 +255,24 @@ class Searcher:
         ], None)
         return merge_overlapping(text_hits, code_hits)[:limit]
 
-    def _hybrid(self, query: str, limit: int, flt: Filter | None) -> list[SearchHit]:
+    def coverage(self) -> tuple[int, int]:
+        """(points with dense vectors, all points): they differ while the dense pass fills them in."""
+        total = self.store.count(self.collection)
+        missing = self.store.count(self.collection, Filter(must_not=[HasVector("text")])) if total else 0
+        return total - missing, total
+
+    def _hybrid(self, query: str, limit: int, flt: Filter | None, dense: bool = True) -> list[SearchHit]:
         """Two batched calls: the scales of this query's scores, then the fused query itself.
 
         The formula needs per-query constants — the best BM25 score (so lexical counts
         relative to the best match) and each dense list's lowest score (what a candidate
         missing from that list counts) — so a first, payload-free pass measures them.
+        Points still without dense vectors take part through the lexical list and count the
+        dense floors; with no dense vectors at all, the query is lexical and re-ranked, and no
+        model is loaded.
         """
+        if not dense:
+            return self._lexical_ranked(query, limit, flt)
         text_vector, code_vector = self._embed("text", query), self._embed("code", query)
         fetch = max(CANDIDATES, limit)
         prefetch = [Search("text", text_vector, fetch, flt, with_payload=False),
@@ -284,6 +300,26 @@ class Searcher:
         hits = [SearchHit(c.id, c.score, payloads.get(c.id, c.payload), found_by="hybrid") for c in ranked]
         mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_list[:max(20, 2 * limit)]])
         return hits
+
+    def _lexical_ranked(self, query: str, limit: int, flt: Filter | None) -> list[SearchHit]:
+        """BM25 scaled to the query's best hit, names added, then the same re-ranking: no model at all."""
+        fetch = max(CANDIDATES, limit)
+        queries: list[Query] = [Search(LEXICAL, lexical.embed_query(query), fetch, flt, with_payload=RANKING_FIELDS)]
+        names = named_in(query)
+        if names:
+            named = Filter(must=[*(flt.must if flt else []), Match("name", names[0] if len(names) == 1 else names)],
+                           must_not=list(flt.must_not) if flt else [])
+            queries.append(Search(LEXICAL, lexical.embed_query(" ".join(names)), NAME_HITS, named,
+                                  with_payload=RANKING_FIELDS))
+        found, *named_hits = self.store.search(self.collection, queries)
+        best = max((h.score for h in found), default=0.0) or 1.0
+        candidates = [Candidate(h.id, h.payload, score=h.score / best) for h in found]
+        seen = {c.id for c in candidates}
+        for hits in named_hits:
+            candidates += [Candidate(h.id, h.payload) for h in hits if h.id not in seen]
+        ranked = rerank(query, candidates)[:limit]
+        payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [c.id for c in ranked])}
+        return [SearchHit(c.id, c.score, payloads.get(c.id, c.payload), found_by="lexical") for c in ranked]
 
     def search_groups(self, query: str, *, group_by: str, group_size: int = 1, mode: str = DEFAULT_MODE,
                       limit: int = 10, filters: list[Match] | None = None, scope: list[Match] | None = None,

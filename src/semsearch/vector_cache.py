@@ -67,7 +67,7 @@ class VectorCache:
         if self._db is None:
             self.misses += len(texts)
             return encoder.encode(texts)
-        keys = [hashlib.sha1(f"{space}\0{text}".encode("utf-8", errors="replace")).digest() for text in texts]
+        keys = [self._key(space, text) for text in texts]
         size = encoder.dim * 4
         found = {key: blob for key, blob in self._get(keys).items() if len(blob) == size}
         missing = [i for i, key in enumerate(keys) if key not in found]
@@ -83,6 +83,16 @@ class VectorCache:
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
         return out
+
+    def lookup(self, texts: Sequence[str], space: str, dim: int) -> list[np.ndarray | None]:
+        """Per text, its vector for `space` if cached, else None; no encoder is needed."""
+        if self._db is None or not texts:
+            return [None] * len(texts)
+        keys = [self._key(space, text) for text in texts]
+        found = {key: blob for key, blob in self._get(keys).items() if len(blob) == dim * 4}
+        self._touch(list(found))
+        self.hits += len(found)
+        return [np.frombuffer(found[key], np.float32) if key in found else None for key in keys]
 
     def stats(self) -> CacheStats:
         try:
@@ -105,6 +115,10 @@ class VectorCache:
         except sqlite3.Error as exc:
             raise CacheUnavailable(f"cannot prune the vector cache {self.path}: {exc}") from None
         return dropped
+
+    @staticmethod
+    def _key(space: str, text: str) -> bytes:
+        return hashlib.sha1(f"{space}\0{text}".encode("utf-8", errors="replace")).digest()
 
     def _open(self) -> sqlite3.Connection:
         if self._db is None:

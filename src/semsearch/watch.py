@@ -38,11 +38,17 @@ def _relevant(root: Path) -> Callable[[object, str], bool]:
 
 def watch(root: Path, open_store: Callable[[], Store], collection: str, *,
           on_update: Callable[[Update], None], on_progress: ProgressCallback | None = None,
-          debounce_ms: int = 800, stop: threading.Event | None = None, **index_options: object) -> None:
-    """Index root now, then after every debounced batch of changes, until stop is set."""
+          on_idle: Callable[[], None] | None = None, debounce_ms: int = 800, stop: threading.Event | None = None,
+          **index_options: object) -> None:
+    """Index root now, then after every debounced batch of changes, until stop is set.
+
+    on_idle runs about twice a second while nothing changes (a server holding an embedded
+    store lets a waiting process have it then).
+    """
     from watchfiles import watch as file_events
 
     root = root.resolve()
+
     def update(count: int) -> None:
         with open_store() as store:
             indexer = Indexer(store, collection, on_progress=on_progress)
@@ -50,6 +56,9 @@ def watch(root: Path, open_store: Callable[[], Store], collection: str, *,
         on_update(Update(count, summary))
 
     update(0)
-    for changes in file_events(root, watch_filter=_relevant(root), debounce=debounce_ms,
-                               stop_event=stop, raise_interrupt=False):
-        update(len(changes))
+    for changes in file_events(root, watch_filter=_relevant(root), debounce=debounce_ms, stop_event=stop,
+                               raise_interrupt=False, yield_on_timeout=on_idle is not None, rust_timeout=500):
+        if changes:
+            update(len(changes))
+        elif on_idle is not None:
+            on_idle()

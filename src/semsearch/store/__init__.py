@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from semsearch.store.base import (
@@ -11,6 +12,7 @@ from semsearch.store.base import (
     DenseVector,
     Filter,
     Fused,
+    HasVector,
     Hit,
     Match,
     MatchText,
@@ -26,7 +28,7 @@ from semsearch.store.base import (
 STORE_DIR = ".semsearch"
 
 __all__ = [
-    "CollectionNotFound", "CollectionSpec", "DenseVector", "Filter", "Fused", "Hit", "Match", "MatchText", "Point",
+    "CollectionNotFound", "CollectionSpec", "DenseVector", "Filter", "Fused", "HasVector", "Hit", "Match", "MatchText", "Point",
     "Query", "Search", "SparseVector", "Store", "StoreError", "StoreLocked", "STORE_DIR", "open_store", "find_store_dir",
 ]
 
@@ -43,11 +45,13 @@ def find_store_dir(start: Path) -> Path | None:
 
 def open_store(path: Path | None = None, url: str | None = None, api_key: str | None = None,
                shards: int | None = None, replicas: int | None = None,
-               write_consistency: int | None = None) -> Store:
+               write_consistency: int | None = None, wait: float = 0.0,
+               on_wait: Callable[[str], None] | None = None) -> Store:
     """A server store when a URL is given (or QDRANT_URL is set), else the embedded one at path.
 
     shards, replicas and write_consistency shape collections created on a Qdrant cluster;
-    the embedded store is one shard on one machine and refuses them.
+    the embedded store is one shard on one machine and refuses them. wait (seconds) and
+    on_wait: how the embedded store waits for another process that holds it (EdgeStore).
     """
     url = url or os.environ.get("QDRANT_URL")
     if url:
@@ -61,4 +65,4 @@ def open_store(path: Path | None = None, url: str | None = None, api_key: str | 
         raise StoreError("no store: pass --store DIR or --qdrant-url URL")
     from semsearch.store.edge import EdgeStore
 
-    return EdgeStore(path)
+    return EdgeStore(path, wait=wait, on_wait=on_wait)

@@ -79,7 +79,14 @@ class MatchText:
     text: str
 
 
-Condition = Match | MatchText
+@dataclass(frozen=True)
+class HasVector:
+    """The point has the named vector (dense vectors are filled in after the lexical pass)."""
+
+    name: str
+
+
+Condition = Match | MatchText | HasVector
 
 
 @dataclass
@@ -189,6 +196,10 @@ class Store(ABC):
     def delete(self, name: str, filter: Filter) -> None: ...
 
     @abstractmethod
+    def update_vectors(self, name: str, vectors: dict[str, dict[str, list[float]]]) -> None:
+        """Set named vectors of existing points (point id → {vector name: vector}), payload untouched."""
+
+    @abstractmethod
     def retrieve(self, name: str, ids: list[str], with_vectors: bool = False) -> list[Point]:
         """The points with these ids that exist (vectors empty unless asked for)."""
 
@@ -211,6 +222,12 @@ class Store(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def yield_to_readers(self, name: str) -> None:
+        """Between a long writer's batches: let another process that waits for the store read it.
+
+        Only an embedded store belongs to one process; a server serves everyone at once.
+        """
 
     def __enter__(self) -> Store:
         return self

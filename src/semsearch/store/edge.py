@@ -6,15 +6,21 @@ Layout of a store directory:
                                            means the collection is complete)
     <store>/<collection>/shard/            the Edge shard (WAL + segments)
 
-Edge locks a shard to one process; a second process gets StoreLocked with a message.
+Edge locks a shard to one process. A second process either gets StoreLocked with a message
+or, when opened with `wait`, leaves a marker in `<store>/.waiting/` and retries: a writer
+calls `yield_to_readers` between its batches, and when it sees a marker it closes its shard
+until the waiting process has opened (and later closed) it. So a search in another terminal
+gets its answer while an index is being filled in, a batch later at most.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,7 @@ from semsearch.store.base import (
     CollectionNotFound,
     CollectionSpec,
     Filter,
+    HasVector,
     Hit,
     MatchText,
     Point,
@@ -43,12 +50,18 @@ _META = "collection.json"
 _KEYWORD_ON_DISK = qe.KeywordIndexParams(on_disk=True)
 _KEYWORD_LAYOUT = "keyword_indexes"  # metadata key; "on_disk" once they are
 _BATCH = 512
+_WAITING = ".waiting"  # markers of processes waiting for a shard another process holds
+_POLL = 0.05
 
 
 class EdgeStore(Store):
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, wait: float = 0.0, on_wait: Callable[[str], None] | None = None) -> None:
+        """wait: seconds to wait for a shard another process holds (0: fail at once with StoreLocked);
+        on_wait(message) is called once when the wait begins."""
         self.path = Path(path)
         self.location = str(self.path)
+        self.wait = wait
+        self.on_wait = on_wait
         self._shards: dict[str, qe.EdgeShard] = {}
 
     # -- collections ---------------------------------------------------------------
@@ -124,6 +137,21 @@ class EdgeStore(Store):
     def delete(self, name: str, filter: Filter) -> None:
         self._shard(name).update(qe.UpdateOperation.delete_points_by_filter(_filter(filter)))
 
+    def update_vectors(self, name: str, vectors: dict[str, dict[str, list[float]]]) -> None:
+        shard = self._shard(name)
+        items = [qe.PointVectors(uuid.UUID(i), v) for i, v in vectors.items()]
+        for start in range(0, len(items), _BATCH):
+            shard.update(qe.UpdateOperation.update_vectors(items[start:start + _BATCH]))
+
+    def yield_to_readers(self, name: str) -> None:
+        """If another process waits for this collection, close the shard until it has had it."""
+        if name not in self._shards or not self._waiting(name):
+            return
+        self._close_shard(name)
+        deadline = time.monotonic() + 60
+        while self._waiting(name) and time.monotonic() < deadline:
+            time.sleep(_POLL)  # the reader removes its marker once it holds the shard
+
     def retrieve(self, name: str, ids: list[str], with_vectors: bool = False) -> list[Point]:
         records = self._shard(name).retrieve([uuid.UUID(i) for i in ids], with_payload=True,
                                              with_vector=with_vectors)
@@ -195,17 +223,49 @@ class EdgeStore(Store):
             return shard
         if not self.exists(name):
             raise CollectionNotFound(_not_found(name, self.location, self.collections()))
-        try:
-            shard = qe.EdgeShard.load(str(self.path / name / "shard"))
-        except Exception as exc:  # noqa: BLE001 - Edge raises plain Exception
-            if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
-                raise StoreLocked(
-                    f"the store {self.location} is in use by another semsearch process "
-                    f"(collection {name!r}); wait for it to finish or stop it"
-                ) from None
-            raise StoreError(f"cannot open collection {name!r} in {self.location}: {exc}") from exc
+        shard = self._load(name)
+        if shard is None:
+            shard = self._wait_for(name)
         self._shards[name] = shard
         return shard
+
+    def _load(self, name: str) -> qe.EdgeShard | None:
+        """The shard, or None while another process holds it."""
+        try:
+            return qe.EdgeShard.load(str(self.path / name / "shard"))
+        except Exception as exc:  # noqa: BLE001 - Edge raises plain Exception
+            if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
+                return None
+            raise StoreError(f"cannot open collection {name!r} in {self.location}: {exc}") from exc
+
+    def _wait_for(self, name: str) -> qe.EdgeShard:
+        """Retry while another process holds the shard, with a marker that asks it to let go."""
+        locked = (f"the store {self.location} is in use by another semsearch process (collection {name!r}); "
+                  f"wait for it to finish or stop it")
+        if self.wait <= 0:
+            raise StoreLocked(locked)
+        marker = self.path / _WAITING / f"{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        marker.parent.mkdir(exist_ok=True)
+        marker.touch()
+        if self.on_wait is not None:
+            self.on_wait(f"waiting for another semsearch process to let go of {self.location} (collection {name!r})")
+        try:
+            deadline = time.monotonic() + self.wait
+            while time.monotonic() < deadline:
+                time.sleep(_POLL)
+                shard = self._load(name)
+                if shard is not None:
+                    return shard
+        finally:
+            marker.unlink(missing_ok=True)
+        raise StoreLocked(locked + f" (waited {self.wait:.0f} s)")
+
+    def _waiting(self, name: str) -> bool:
+        folder = self.path / _WAITING
+        try:
+            return any(entry.name.startswith(name + ".") for entry in os.scandir(folder))
+        except OSError:
+            return False
 
     def _close_shard(self, name: str) -> None:
         shard = self._shards.pop(name, None)
@@ -255,7 +315,9 @@ def _filter(f: Filter | None) -> qe.Filter | None:
     if not f:
         return None
 
-    def condition(m: Any) -> qe.FieldCondition:
+    def condition(m: Any) -> Any:
+        if isinstance(m, HasVector):
+            return qe.HasVectorCondition(m.name)
         if isinstance(m, MatchText):
             return qe.FieldCondition(key=m.key, match=qe.MatchText(text=m.text))
         match = qe.MatchAny(any=m.value) if isinstance(m.value, list) else qe.MatchValue(value=m.value)

@@ -17,6 +17,7 @@ from semsearch.store.base import (
     CollectionNotFound,
     CollectionSpec,
     Filter,
+    HasVector,
     Hit,
     MatchText,
     Point,
@@ -116,6 +117,11 @@ class ServerStore(Store):
         self._call("deleting points", self.client.delete, name,
                    points_selector=models.FilterSelector(filter=_filter(filter)), wait=True)
 
+    def update_vectors(self, name: str, vectors: dict[str, dict[str, list[float]]]) -> None:
+        points = [models.PointVectors(id=i, vector=v) for i, v in vectors.items()]
+        for start in range(0, len(points), _BATCH):
+            self._call("writing vectors", self.client.update_vectors, name, points[start:start + _BATCH], wait=True)
+
     def retrieve(self, name: str, ids: list[str], with_vectors: bool = False) -> list[Point]:
         self._require(name)
         records = self._call("reading points", self.client.retrieve, name, ids, with_payload=True,
@@ -192,7 +198,9 @@ def _filter(f: Filter | None) -> models.Filter | None:
     if not f:
         return None
 
-    def condition(m: Any) -> models.FieldCondition:
+    def condition(m: Any) -> Any:
+        if isinstance(m, HasVector):
+            return models.HasVectorCondition(has_vector=m.name)
         if isinstance(m, MatchText):
             return models.FieldCondition(key=m.key, match=models.MatchText(text=m.text))
         match = models.MatchAny(any=m.value) if isinstance(m.value, list) else models.MatchValue(value=m.value)

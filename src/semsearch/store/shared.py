@@ -52,6 +52,14 @@ class SharedStore(Store):
         with self.lock:
             self.inner.delete(name, filter)
 
+    def update_vectors(self, name: str, vectors: dict[str, dict[str, list[float]]]) -> None:
+        with self.lock:
+            self.inner.update_vectors(name, vectors)
+
+    def yield_to_readers(self, name: str) -> None:
+        with self.lock:
+            self.inner.yield_to_readers(name)
+
     def retrieve(self, name: str, ids: list[str], with_vectors: bool = False) -> list[Point]:
         with self.lock:
             return self.inner.retrieve(name, ids, with_vectors)

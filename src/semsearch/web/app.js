@@ -287,14 +287,23 @@ async function pollIndex() {
   box.className = job.state === "failed" ? "failed" : "";
   const p = job.progress;
   if (job.state === "indexing" && p) {
-    const total = Math.max(p.structures_to_embed, p.structures_embedded, 1);
-    const bar = el("progress", { max: String(total), value: String(p.structures_embedded) });
-    const words = p.phase === "embedding"
-      ? `Indexing ${job.root}: ${p.structures_embedded.toLocaleString()} of ${p.structures_to_embed.toLocaleString()} structures`
-        + ` (${p.files_parsed.toLocaleString()} of ${p.files_to_parse.toLocaleString()} changed files parsed)`
-        + (p.structures_per_s ? ` · ${Math.round(p.structures_per_s)}/s · ${duration(p.eta_s)}` : "")
-      : `Indexing ${job.root}: ${p.phase} (${p.files.toLocaleString()} files seen)`;
-    box.replaceChildren(bar, document.createTextNode(words));
+    // Two passes: files read (searchable by words and names), then structures embedded.
+    const read = el("progress", { max: String(Math.max(p.files_to_parse, 1)), value: String(p.files_parsed),
+                                  title: "pass 1: files read" });
+    const embedded = el("progress", { max: String(Math.max(p.structures_to_embed, p.structures_embedded, 1)),
+                                      value: String(p.structures_embedded), title: "pass 2: structures embedded" });
+    let words;
+    if (p.phase === "embedding") {
+      words = `Indexing ${job.root}: searchable; ${p.structures_embedded.toLocaleString()} of `
+        + `${p.structures_to_embed.toLocaleString()} structures embedded`
+        + (p.structures_per_s ? ` · ${Math.round(p.structures_per_s)}/s · ${duration(p.eta_s)}` : "");
+    } else if (p.phase === "parsing") {
+      words = `Indexing ${job.root}: reading ${p.files_parsed.toLocaleString()} of ${p.files_to_parse.toLocaleString()}`
+        + ` changed files (${p.structures.toLocaleString()} structures)`;
+    } else {
+      words = `Indexing ${job.root}: ${p.phase} (${p.files.toLocaleString()} files seen)`;
+    }
+    box.replaceChildren(read, embedded, document.createTextNode(words));
   } else if (job.state === "failed") {
     box.textContent = `Indexing ${job.root} failed: ${job.error}`;
   } else if (job.last) {

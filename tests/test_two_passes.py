@@ -1,0 +1,112 @@
+"""Searchable in seconds: the lexical pass, the dense pass behind it, and everything between them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from semsearch.indexer import MISSING_VECTORS, Indexer
+from semsearch.search import QueryError, Searcher
+from semsearch.store.edge import EdgeStore
+from semsearch.vector_cache import VectorCache
+
+
+def copies(inflection_src: Path, tree: Path, n: int) -> Path:
+    for i in range(n):
+        shutil.copytree(inflection_src / "inflection", tree / f"copy{i}")
+    return tree
+
+
+def test_lexical_only_answers_without_a_model_then_a_later_run_fills_the_vectors_in(
+        inflection_src: Path, tmp_path: Path) -> None:
+    tree = copies(inflection_src, tmp_path / "tree", 1)
+    cache = VectorCache(None)  # no cache: what is not embedded has no vectors
+    with EdgeStore(tmp_path / "store") as store:
+        summary = Indexer(store, "code", cache=cache).index_tree(tree, lexical_only=True)
+        assert summary.structures_embedded == 0 and summary.without_vectors == summary.points > 10
+        searcher = Searcher(store, "code")
+        assert searcher.coverage() == (0, summary.points)
+        hits = searcher.search("pluralize", limit=3)
+        assert hits[0].payload["name"] == "pluralize" and hits[0].found_by == "lexical"
+        prose = searcher.search("return the plural form of a word", limit=5)
+        assert "pluralize" in [h.payload["name"] for h in prose]
+        with pytest.raises(QueryError, match="no dense vectors yet"):
+            searcher.search("plural", mode="text")
+        again = Indexer(store, "code", cache=cache).index_tree(tree)
+        assert again.files_indexed == 0 and again.structures_embedded == summary.points
+        assert again.without_vectors == 0 and store.count("code", MISSING_VECTORS) == 0
+        assert Searcher(store, "code").search("return the plural form of a word", limit=1)[0].found_by == "hybrid"
+
+
+def test_a_killed_dense_pass_resumes_and_embeds_nothing_twice(inflection_src: Path, tmp_path: Path) -> None:
+    tree = copies(inflection_src, tmp_path / "tree", 40)  # 680 structures: three batches of the dense pass
+    for i in range(40):  # distinct texts, so every structure costs the model
+        for path in (tree / f"copy{i}").glob("*.py"):
+            path.write_text(path.read_text().replace("def ", f"def v{i}_"))
+    store_dir, cache_file = tmp_path / "store", tmp_path / "vectors.sqlite"
+    env = {**os.environ, "SEMSEARCH_VECTOR_CACHE": str(cache_file)}
+    process = subprocess.Popen([sys.executable, "-m", "semsearch.cli", "index", str(tree), "--store", str(store_dir)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and VectorCache(cache_file).stats().entries < 2 * 256:
+        time.sleep(0.1)  # one batch of the dense pass has reached the cache
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    with EdgeStore(store_dir) as store:
+        total, missing = store.count("code"), store.count("code", MISSING_VECTORS)
+    assert 0 < missing < total, "the kill must land inside the dense pass"
+    cache = VectorCache(cache_file)
+    before = cache.stats().entries
+    with EdgeStore(store_dir) as store:
+        summary = Indexer(store, "code", cache=cache).index_tree(tree)
+        assert summary.files_indexed == 0  # the lexical pass had finished: nothing to parse again
+        assert summary.structures_embedded == missing and store.count("code", MISSING_VECTORS) == 0
+    computed = 2 * summary.structures_embedded - summary.vectors_cached
+    assert cache.stats().entries - before == computed  # every vector the model made was new: none twice
+
+
+@pytest.mark.slow
+def test_a_search_in_another_process_answers_while_vectors_fill_in(inflection_src: Path, tmp_path: Path) -> None:
+    tree = copies(inflection_src, tmp_path / "tree", 40)  # 680 structures: several batches of dense pass
+    store_dir = tmp_path / "store"
+    env = {**os.environ, "SEMSEARCH_VECTOR_CACHE": "off"}
+    indexer = subprocess.Popen([sys.executable, "-m", "semsearch.cli", "index", str(tree), "--store", str(store_dir),
+                                "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    search = [sys.executable, "-m", "semsearch.cli", "search", "pluralize", "--store", str(store_dir), "--json",
+              "-k", "3"]
+    seen_partial = answers = 0
+    notes = []
+    try:
+        deadline = time.monotonic() + 240
+        while indexer.poll() is None and time.monotonic() < deadline:
+            if not (store_dir / "code" / "collection.json").is_file():
+                time.sleep(0.2)
+                continue
+            started = time.monotonic()
+            result = subprocess.run(search, capture_output=True, text=True, timeout=120, env=env)
+            if "is empty" in result.stderr:  # the first lexical batch is not written yet
+                notes.append("empty")
+                time.sleep(0.1)
+                continue
+            assert result.returncode == 0, result.stderr  # never "locked"
+            body = json.loads(result.stdout)
+            answers += 1
+            assert body["hits"] and body["hits"][0]["name"] == "pluralize"
+            partial = body.get("partial")
+            notes.append(str(partial))
+            if partial and 0 < partial["embedded"] < partial["total"]:
+                seen_partial += 1
+                assert time.monotonic() - started < 30
+    finally:
+        if indexer.poll() is None:
+            indexer.wait(timeout=300)
+    assert indexer.returncode == 0, indexer.stderr.read().decode()
+    assert seen_partial >= 1, f"{answers} answers, none while the vectors were filling in: {notes}"
