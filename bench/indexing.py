@@ -18,6 +18,7 @@ search    a whole `semsearch search "…"` process on that index, median of 10.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -190,6 +191,51 @@ def tree_runs() -> Path:
     return store
 
 
+def first_answer(port: int = 18799) -> None:
+    """Seconds from the start of a cold index of the stdlib copy to the first answer: from a separate
+    `semsearch search` process, and from /api/search under `serve --index`; then the cold run's whole wall."""
+    import httpx
+
+    tree = _stdlib_copy()
+    query = "read a json file"
+    for how in ("search process", "serve --index"):
+        store = WORK / f"first-{how.split()[0]}-store"
+        shutil.rmtree(store, ignore_errors=True)
+        cache = WORK / f"first-{how.split()[0]}-vectors.sqlite"
+        for leftover in WORK.glob(cache.name + "*"):
+            leftover.unlink()
+        env = {**os.environ, "SEMSEARCH_VECTOR_CACHE": str(cache)}
+        started = time.perf_counter()
+        if how == "search process":
+            job = subprocess.Popen([*SEMSEARCH, "index", str(tree), "--store", str(store), "-q"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        else:
+            job = subprocess.Popen([*SEMSEARCH, "serve", "--index", str(tree), "--store", str(store), "--port", str(port)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        first = None
+        while first is None and job.poll() is None:
+            if how == "search process":
+                done = subprocess.run([*SEMSEARCH, "search", query, "--store", str(store), "--json", "-k", "3"],
+                                      capture_output=True, text=True, env=env)
+                if done.returncode == 0 and json.loads(done.stdout.splitlines()[0])["hits"]:
+                    first = time.perf_counter() - started
+            else:
+                try:
+                    response = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": query}, timeout=30)
+                    if response.status_code == 200 and response.json()["result"]:
+                        first = time.perf_counter() - started
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.2)
+        print(f"first answer, {how}: {first:.1f} s after the cold index started", flush=True)
+        if how == "search process":
+            job.wait()
+            print(f"  the whole cold index (both passes): {time.perf_counter() - started:.0f} s wall", flush=True)
+        else:
+            job.terminate()
+            job.wait(timeout=60)
+
+
 def search_runs(store: Path) -> None:
     queries = ["parse an email address", "read a json file", "retry a failed http request", "HTTPConnection",
                "format a log record", "create a temporary directory", "decode base64", "run coroutines concurrently",
@@ -201,7 +247,7 @@ def search_runs(store: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["ceiling", "backends", "tree", "search"])
+    parser.add_argument("--only", choices=["ceiling", "backends", "tree", "search", "first"])
     parser.add_argument("--backends", default="torch,onnx,onnx-int8")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -212,6 +258,8 @@ def main() -> None:
           f"{rate * 1e9 / (FLOP_PER_TOKEN + attention_flop(mean_tokens)):,.0f} tokens/s at {mean_tokens} tokens")
     if args.only in (None, "backends"):
         backends(rate, args.backends.split(","))
+    if args.only in (None, "first"):
+        first_answer()
     if args.only in (None, "tree", "search"):
         store = tree_runs() if args.only != "search" else WORK / "stdlib-store"
         if args.only in (None, "search"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -93,3 +94,24 @@ def test_hostile_tree_indexes_and_reports_what_it_skipped(tmp_path: Path, cli) -
         stored = [h.payload for h in store.scroll("code", ["name", "context"])]
     assert {"after", "f0", "ok"} <= {p["name"] for p in stored}
     assert any(p["context"]["file_path"] == "latin1.py" for p in stored)  # decoded with replacement, still searchable
+
+
+def test_a_reader_arriving_mid_write_never_costs_the_writer_its_points(inflection_src: Path, tmp_path: Path) -> None:
+    """A failed EdgeShard.load on a shard another process writes lost that process's writes (~1 in 3
+    runs of this test before the advisory lock); no load is attempted on a held shard any more."""
+    tree = tmp_path / "tree"
+    for i in range(40):
+        shutil.copytree(inflection_src / "inflection", tree / f"copy{i}")
+    expected = sum(expected_structures(tree).values())
+    env = {**os.environ, "SEMSEARCH_VECTOR_CACHE": "off"}
+    for trial in range(6):
+        store_dir = tmp_path / f"store{trial}"
+        writer = subprocess.Popen([sys.executable, "-m", "semsearch.cli", "index", str(tree), "--store", str(store_dir),
+                                   "-q", "--lexical-only"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        while not (store_dir / "code" / "collection.json").is_file() and writer.poll() is None:
+            time.sleep(0.005)
+        with EdgeStore(store_dir, wait=60) as reader:  # arrives while the writer writes, and waits its turn
+            seen = reader.count("code")
+        assert writer.wait(timeout=120) == 0, writer.stderr.read().decode()
+        with EdgeStore(store_dir) as store:
+            assert store.count("code") == expected, f"trial {trial}: the reader saw {seen}"

@@ -78,8 +78,9 @@ def test_a_search_in_another_process_answers_while_vectors_fill_in(inflection_sr
     tree = copies(inflection_src, tmp_path / "tree", 40)  # 680 structures: several batches of dense pass
     store_dir = tmp_path / "store"
     env = {**os.environ, "SEMSEARCH_VECTOR_CACHE": "off"}
-    indexer = subprocess.Popen([sys.executable, "-m", "semsearch.cli", "index", str(tree), "--store", str(store_dir),
-                                "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    indexer = subprocess.Popen([sys.executable, "-m", "semsearch.cli", "index", str(tree), "--store", str(store_dir)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    began = time.monotonic()
     search = [sys.executable, "-m", "semsearch.cli", "search", "pluralize", "--store", str(store_dir), "--json",
               "-k", "3"]
     seen_partial = answers = 0
@@ -108,5 +109,7 @@ def test_a_search_in_another_process_answers_while_vectors_fill_in(inflection_sr
     finally:
         if indexer.poll() is None:
             indexer.wait(timeout=300)
-    assert indexer.returncode == 0, indexer.stderr.read().decode()
-    assert seen_partial >= 1, f"{answers} answers, none while the vectors were filling in: {notes}"
+    log = indexer.stderr.read().decode()
+    assert indexer.returncode == 0, log
+    assert seen_partial >= 1, (f"{answers} answers, none while the vectors were filling in: {notes}; "
+                               f"index took {time.monotonic() - began:.1f} s: {log[-500:]}")

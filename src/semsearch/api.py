@@ -7,8 +7,10 @@
     GET /api/collections · GET /api/health · OpenAPI at /docs
     GET /api/index  (the indexing job's progress, when started with `serve --index DIR`)
 
-Every error is a 4xx with {"detail": message}. With an API key configured, every /api
-route requires `Authorization: Bearer <key>`.
+Every error is a 4xx with {"detail": one line}: 400 a request the core refuses (a bad
+filter field, a mode that does not fit the collection), 404 what the request names is not
+there, 422 a parameter outside what the OpenAPI document declares. With an API key
+configured, every /api route requires `Authorization: Bearer <key>` (else 401).
 """
 
 from __future__ import annotations
@@ -16,22 +18,49 @@ from __future__ import annotations
 import hmac
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+
+from uuid import UUID
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 
 from semsearch import __version__
 from semsearch.code_index import CodeIndex
 from semsearch.index_job import IndexJob
-from semsearch.records.search import RECORD_MODES, RecordQueryError, RecordSearcher
-from semsearch.search import MODES, QueryError, parse_pairs
+from semsearch.records.search import RECORD_MODES, RecordNotFound, RecordQueryError, RecordSearcher
+from semsearch.search import MODES, NotFound, QueryError, parse_pairs
 from semsearch.store import CollectionNotFound, Store, StoreError
 from semsearch.store.shared import SharedStore
 
 MAX_QUERY = 1000
+COLLECTION = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # store.base.check_name's rule
+FIELD = r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$"  # search.field_path's rule
+FILTER = r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*[:=]\s*[^\s\x00][^\x00]{0,998}$"
+# The other kind's modes mean the nearest thing: dense only, words only.
+CODE_MODE_FOR = {"neural": "text", "fulltext": "lexical"}
+RECORD_MODE_FOR = {"text": "neural", "code": "neural", "both": "neural", "lexical": "fulltext"}
+ALL_MODES = sorted({*MODES, *RECORD_MODES})
+MAX_LINE = 10_000_000
+
+
+CollectionParam = Annotated[str, Query(pattern=COLLECTION, description="Collection name.")]
+
+
+class ErrorBody(BaseModel):
+    detail: str
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    said = {400: "A request the collection cannot answer as asked (the detail says why).",
+            401: "Missing or wrong API key (only when the server has one).",
+            404: "The collection, file, line or record named is not there.",
+            422: "A parameter outside what this document declares."}
+    return {code: {"model": ErrorBody, "description": said[code]} for code in (*codes, 401, 422)}
 WEB = Path(__file__).parent / "web"  # the page's assets ship inside the package
 
 
@@ -96,22 +125,29 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
-        status = 404 if isinstance(exc, CollectionNotFound) else 400
+        status = 404 if isinstance(exc, (CollectionNotFound, NotFound)) else 400
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
-    @app.get("/api/health", dependencies=secured)
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("query", "path"))
+        return JSONResponse({"detail": f"{where}: {first.get('msg')}" if where else str(first.get("msg"))},
+                            status_code=422)
+
+    @app.get("/api/health", dependencies=secured, responses=_errors())
     def health() -> dict[str, Any]:
         with service.lock:
             return {"status": "ok", "version": __version__, "collections": len(store.collections())}
 
-    @app.get("/api/index", dependencies=secured)
+    @app.get("/api/index", dependencies=secured, responses=_errors(404))
     def index_status() -> dict[str, Any]:
         """Progress of the server's indexing job: phase, files, structures, rate, ETA; then the last run."""
         if job is None:
             raise HTTPException(404, "this server runs no indexing job: start it with `semsearch serve --index DIR`")
         return job.status()
 
-    @app.get("/api/collections", dependencies=secured)
+    @app.get("/api/collections", dependencies=secured, responses=_errors())
     def collections() -> list[dict[str, Any]]:
         out = []
         with service.lock:
@@ -126,20 +162,22 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                 })
         return out
 
-    @app.get("/api/search", dependencies=secured)
+    @app.get("/api/search", dependencies=secured, responses=_errors(400, 404))
     def search(
-        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY, description="The query.")],
-        collection: str = default_collection,
-        mode: str | None = None,
+        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY, pattern=r"\S", description="The query.")],
+        collection: CollectionParam = default_collection,
+        mode: Annotated[Literal[tuple(ALL_MODES)] | None, Query(  # type: ignore[valid-type]
+            description="Code: hybrid, text, code, lexical, both; records: hybrid, neural, fulltext. The other "
+                        "kind's modes mean the nearest: neural = dense only, fulltext = words only.")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
-        group_by: str | None = None,
+        group_by: Annotated[str | None, Query(pattern=FIELD, max_length=200, description="Payload field.")] = None,
         group_size: Annotated[int, Query(ge=1, le=20)] = 1,
-        filter: Annotated[list[str] | None, Query(description="FIELD:VALUE, repeatable.")] = None,
+        filter: Annotated[list[str] | None, Query(description="FIELD:VALUE, repeatable.",
+                                                  json_schema_extra={"items": {"pattern": FILTER}})] = None,
         neural: bool | None = None,
-        content: Annotated[str, Query(description="Code collections: code, docs, config or all (default).")] = "all",
+        content: Annotated[Literal["code", "docs", "config", "all"], Query(
+            description="Code collections: code, docs, config or all (default).")] = "all",
     ) -> dict[str, Any]:
-        if not q.strip():
-            raise HTTPException(422, "empty query")
         started = time.perf_counter()
         partial = None
         with service.lock:
@@ -148,11 +186,13 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                 if isinstance(searcher, RecordSearcher):
                     if mode is None and neural is not None:
                         mode = "neural" if neural else "fulltext"
-                    mode = mode or "hybrid"
+                    mode = RECORD_MODE_FOR.get(mode or "hybrid", mode or "hybrid")
                     flt = searcher.filters(parse_pairs(filter or []))
                     result = [h.to_json() for h in searcher.search(q, mode=mode, limit=limit, filter=flt)]
                 else:
-                    mode = mode or "hybrid"
+                    if mode is None and neural is not None:
+                        mode = "neural" if neural else "fulltext"
+                    mode = CODE_MODE_FOR.get(mode or "hybrid", mode or "hybrid")
                     filters = filter or []  # FIELD:VALUE, as the core's FIELD=VALUE
                     if group_by:
                         groups = searcher.search_groups(q, group_by=group_by, group_size=group_size, mode=mode,
@@ -162,39 +202,51 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                         hits = searcher.search(q, mode=mode, limit=limit, filters=filters, content=content)
                         result = [h.to_json() for h in hits]
                     partial = searcher.partial()
+            except (NotFound, RecordNotFound) as exc:
+                raise HTTPException(404, str(exc)) from None
             except (QueryError, RecordQueryError) as exc:
                 raise HTTPException(400, str(exc)) from None
         return {"result": result, "mode": mode, "collection": collection,
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2),
                 **({"partial": partial} if partial else {})}
 
-    @app.get("/api/related", dependencies=secured)
-    def related(path: Annotated[str, Query(min_length=1, max_length=4096)], line: Annotated[int, Query(ge=1)],
-                collection: str = default_collection, limit: Annotated[int, Query(ge=1, le=100)] = 5,
-                content: str = "code") -> dict[str, Any]:
+    @app.get("/api/related", dependencies=secured, responses=_errors(400, 404))
+    def related(path: Annotated[str, Query(min_length=1, max_length=4096, description="A file of the tree.")],
+                line: Annotated[int, Query(ge=1, le=MAX_LINE)],
+                collection: CollectionParam = default_collection, limit: Annotated[int, Query(ge=1, le=100)] = 5,
+                content: Literal["code", "docs", "config", "all"] = "code") -> dict[str, Any]:
         """Code like the structure at path:line, elsewhere in the tree, by its stored vectors."""
         with service.lock:
             try:
                 hits = service.code(collection).related(path, line, limit=limit, content=content)
+            except NotFound as exc:
+                raise HTTPException(404, str(exc)) from None
             except QueryError as exc:
                 raise HTTPException(400, str(exc)) from None
         return {"result": [h.to_json() for h in hits], "path": path, "line": line}
 
-    @app.get("/api/similar", dependencies=secured)
-    def similar(collection: str, id: str, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+    @app.get("/api/similar", dependencies=secured, responses=_errors(404))
+    def similar(id: Annotated[UUID, Query(description="A point id, as in search results.")],
+                collection: CollectionParam = default_collection,
+                limit: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+        """Records like a stored record; in a code collection, structures like a stored structure."""
         with service.lock:
             searcher = service.searcher(collection)
-            if not isinstance(searcher, RecordSearcher):
-                raise HTTPException(400, f"collection {collection!r} holds code; similar works on records")
             try:
-                hits = searcher.similar(id, limit=limit)
-            except RecordQueryError as exc:
+                if isinstance(searcher, RecordSearcher):
+                    hits: list[Any] = searcher.similar(str(id), limit=limit)
+                else:
+                    hits = searcher.searcher().related(str(id), limit=limit)
+            except (RecordQueryError, QueryError) as exc:
                 raise HTTPException(404, str(exc)) from None
-        return {"result": [h.to_json() for h in hits], "like": id}
+        return {"result": [h.to_json() for h in hits], "like": str(id)}
 
-    @app.get("/api/file", dependencies=secured)
-    def file(path: str, start: Annotated[int, Query(ge=1)] = 1, end: int | None = None,
-             collection: str = default_collection) -> dict[str, Any]:
+    @app.get("/api/file", dependencies=secured, responses=_errors(400, 404))
+    def file(path: Annotated[str, Query(min_length=1, max_length=4096, description="A file of the tree.")],
+             start: Annotated[int, Query(ge=1, le=MAX_LINE)] = 1,
+             end: Annotated[int | None, Query(ge=1, le=MAX_LINE)] = None,
+             collection: CollectionParam = default_collection) -> dict[str, Any]:
+        """Lines of an indexed file (at most 400), never outside the indexed tree."""
         try:
             got = service.code(collection).read(path, start, end if end is None or end >= start else start)
         except QueryError:

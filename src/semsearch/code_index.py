@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
-from semsearch.search import DEFAULT_MODE, Group, QueryError, SearchHit, Searcher, field_path, parse_filters
+from semsearch.search import (DEFAULT_MODE, Group, NotFound, QueryError, SearchHit, Searcher, field_path,
+                              parse_filters)
 from semsearch.store import STORE_DIR, Filter, HasVector, Match, Store, StoreError, find_store_dir, open_store
 from semsearch.store.shared import SharedStore
 
@@ -191,10 +192,10 @@ class CodeIndex:
         hits = list(self.store.scroll(self.collection, ["name", "code_type", "line_from", "line_to", "context.file_path"],
                                       Filter(must=[Match(field_path("path"), path)])))
         if not hits:
-            raise QueryError(f"{path} is not in the index")
+            raise NotFound(f"{path} is not in the index")
         covering = [h for h in hits if h.payload.get("line_from", 0) <= line <= h.payload.get("line_to", 0)]
         if not covering:
-            raise QueryError(f"no indexed structure covers {path}:{line}")
+            raise NotFound(f"no indexed structure covers {path}:{line}")
         best = min(covering, key=lambda h: (h.payload.get("code_type") == "Block",
                                             h.payload["line_to"] - h.payload["line_from"]))
         return SearchHit(best.id, 0.0, best.payload)
@@ -209,7 +210,7 @@ class CodeIndex:
             indexed = self.store.count(self.collection, Filter(must=[Match(field_path("path"), path)])) > 0
         target = _inside(root, path)
         if target is None or not indexed:
-            raise QueryError(f"{path} is not an indexed file of {root}")
+            raise NotFound(f"{path} is not an indexed file of {root}")
         lines = target.read_text(encoding="utf-8", errors="replace").split("\n")
         if lines and lines[-1] == "":
             lines.pop()
@@ -314,14 +315,14 @@ def _is_store(path: Path) -> bool:
 def _clean(path: str) -> str:
     """A tree-relative path as the index spells it, or a QueryError."""
     if not isinstance(path, str) or not path.strip() or len(path) > 4096 or "\0" in path:
-        raise QueryError("give a file path relative to the indexed tree")
+        raise NotFound("give a file path relative to the indexed tree")
     cleaned = path.strip()
     if "\\" in cleaned:
-        raise QueryError(f"{path!r}: write paths with '/', relative to the indexed tree")
+        raise NotFound(f"{path[:200]!r} is not in the index: write paths with '/', relative to the indexed tree")
     while cleaned.startswith("./"):
         cleaned = cleaned[2:]
     if cleaned.startswith("/") or any(part == ".." for part in cleaned.split("/")):
-        raise QueryError(f"{path!r} is outside the indexed tree: give a path relative to it, without '..'")
+        raise NotFound(f"{path[:200]!r} is outside the indexed tree: give a path relative to it, without '..'")
     return cleaned
 
 

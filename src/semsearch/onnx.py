@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semsearch.embedding import MINILM, cache_dir
+from semsearch.sentence_models import MINILM, TorchEncoder, cache_dir
 
 MAX_TOKENS = 256  # the model's limit (sentence-transformers' max_seq_length for MiniLM)
 # Padded tokens per forward pass. Small batches keep activations in cache: on aiohttp's
@@ -69,7 +69,6 @@ def export(name: str, quantized: bool = False) -> Path:
 def _export_fp32(name: str, target: Path) -> None:
     import torch
 
-    from semsearch.embedding import TorchEncoder
 
     model = TorchEncoder(name)._model
     bert = model[0].auto_model.eval()

@@ -15,6 +15,8 @@ In every mode but text/lexical alone, `overlap` marks the lines the code model a
 from __future__ import annotations
 
 import math
+import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +50,17 @@ FIELD_ALIASES = {
 
 
 class QueryError(StoreError):
-    """A query the user can fix: bad mode, filter or limit."""
+    """A request the user can fix: bad mode, filter, field, limit, path or line range."""
+
+
+class NotFound(QueryError):
+    """What the request names is not in the index (a file, a line, a point)."""
+
+
+# A payload path as users write one: `language`, `context.module`, `released`.
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*$")
+MAX_FIELD = 200
+MAX_VALUE = 1000
 
 
 @dataclass
@@ -93,6 +105,10 @@ class Group:
 
 
 def field_path(name: str) -> str:
+    """The payload path a field name means (aliases resolved), or a QueryError for what cannot be one."""
+    if not isinstance(name, str) or len(name) > MAX_FIELD or not _FIELD.match(name):
+        raise QueryError(f"bad field {str(name)[:80]!r}: a field is a payload path such as language, path, "
+                         f"module or context.struct_name")
     return FIELD_ALIASES.get(name, name)
 
 
@@ -112,7 +128,10 @@ def parse_pairs(items: list[str], separators: str = "=:") -> list[tuple[str, str
         cut = min((i for i in (item.find(s) for s in separators) if i > 0), default=-1)
         key, value = (item[:cut].strip(), item[cut + 1:].strip()) if cut > 0 else ("", "")
         if not key or not value:
-            raise QueryError(f"bad filter {item!r}: expected FIELD=VALUE, e.g. language=python")
+            raise QueryError(f"bad filter {item[:80]!r}: expected FIELD=VALUE, e.g. language=python")
+        if len(value) > MAX_VALUE or "\0" in value:
+            raise QueryError(f"bad filter value for {key[:80]!r}: at most {MAX_VALUE} characters, no NUL")
+        field_path(key)  # checks the name
         pairs.append((key, value))
     return pairs
 
@@ -183,6 +202,14 @@ def group_hits(hits: list[SearchHit], field: str, limit: int, group_size: int) -
     return list(groups.values())
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
 def named_in(query: str) -> list[str]:
     """Names whose structures join the candidates: the identifier a query is, or those written in it."""
     symbol = identifier_query(query)
@@ -216,7 +243,7 @@ class Searcher:
                 if value not in self._languages:
                     known = ", ".join(sorted(self._languages)) or "none"
                     what = "unknown language" if value not in ALL_LANGUAGES else "no structures in language"
-                    raise QueryError(f"{what} {value!r} (this collection has: {known})")
+                    raise NotFound(f"{what} {value!r} (this collection has: {known})")
 
     def search(self, query: str, *, mode: str = DEFAULT_MODE, limit: int = 10, filters: list[Match] | None = None,
                scope: list[Match] | None = None, exclude: list[Match] | None = None) -> list[SearchHit]:
@@ -326,9 +353,10 @@ class Searcher:
                       exclude: list[Match] | None = None) -> list[Group]:
         if group_size < 1:
             raise QueryError("group size must be at least 1")
+        path = field_path(group_by)
         fetch = min(MAX_LIMIT, max(limit * group_size * 5, 50))
         hits = self.search(query, mode=mode, limit=fetch, filters=filters, scope=scope, exclude=exclude)
-        return group_hits(hits, field_path(group_by), limit, group_size)
+        return group_hits(hits, path, limit, group_size)
 
     def related(self, point_id: str, *, limit: int = 5, flt: Filter | None = None) -> list[SearchHit]:
         """Structures like a stored one, by its own stored vectors (nothing is embedded).
@@ -336,9 +364,9 @@ class Searcher:
         The same fusion as a hybrid query without the lexical term: cos(text) + 0.5 cos(code),
         a point missing from one list counting that list's lowest score.
         """
-        stored = self.store.retrieve(self.collection, [point_id], with_vectors=True)
-        if not stored:
-            raise QueryError(f"no point {point_id!r} in {self.collection!r}")
+        stored = self.store.retrieve(self.collection, [point_id], with_vectors=True) if _is_uuid(point_id) else []
+        if not stored or "text" not in stored[0].vectors:
+            raise NotFound(f"no structure {point_id[:80]!r} with vectors in {self.collection!r}")
         vectors = stored[0].vectors
         fetch = max(CANDIDATES // 2, limit)
         exclude = Filter(must=list(flt.must) if flt else [], must_not=list(flt.must_not) if flt else [],

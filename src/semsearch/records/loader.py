@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -56,6 +57,34 @@ class LoadProgress:
 def record_text(record: dict[str, Any], text_fields: list[str]) -> str:
     parts = [str(record[f]).strip() for f in text_fields if record.get(f) not in (None, "")]
     return "\n".join(p for p in parts if p)
+
+
+MAX_DEPTH = 32  # nesting kept as structure; deeper parts are stored as JSON text
+_I64 = (-2**63, 2**63 - 1)
+
+
+def storable(value: Any, depth: int = 0) -> Any:
+    """The value as a payload the store can hold: 64-bit integers, finite floats, valid UTF-8,
+    bounded nesting. What falls outside becomes text (a huge number) or null (NaN), so one
+    odd record is stored as faithfully as it can be and never costs its batch."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if _I64[0] <= value <= _I64[1] else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if depth >= MAX_DEPTH:
+        try:
+            return json.dumps(value, default=str)[:10_000]
+        except (RecursionError, ValueError):
+            return "(nested too deeply to store)"
+    if isinstance(value, dict):
+        return {storable(str(k)): storable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(v, depth + 1) for v in value]
+    return storable(str(value))
 
 
 def point_id(record: dict[str, Any], id_field: str | None) -> str | None:
@@ -114,6 +143,7 @@ class RecordLoader:
                     if len(summary.errors) < 20:
                         summary.errors.append(item)
                     continue
+                item = storable(item)
                 text = record_text(item, fields)
                 if not text:
                     summary.skipped_no_text += 1

@@ -70,6 +70,9 @@ class RecordFile:
                 except json.JSONDecodeError as exc:
                     yield number, RecordError(number, f"not JSON ({exc.msg})")
                     continue
+                except RecursionError:
+                    yield number, RecordError(number, "nested too deeply to read")
+                    continue
                 if not isinstance(value, dict):
                     yield number, RecordError(number, f"expected a JSON object, got {type(value).__name__}")
                     continue

@@ -8,6 +8,7 @@ hybrid    both, fused by Qdrant (reciprocal rank fusion)
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class RecordQueryError(StoreError):
-    pass
+    """A request on records the user can fix."""
+
+
+class RecordNotFound(RecordQueryError):
+    """What the request names is not there: a record, an indexed field, a value a number field can hold."""
 
 
 @dataclass
@@ -73,12 +78,15 @@ class RecordSearcher:
         for key, value in items:
             if key not in self.indexed:
                 known = ", ".join(sorted(self.indexed)) or "none (load with --index-field)"
-                raise RecordQueryError(f"cannot filter on {key!r}: indexed fields are {known}")
+                raise RecordNotFound(f"cannot filter on {key[:80]!r}: indexed fields are {known}")
             if key in self.integer_fields:
                 try:
-                    values.setdefault(key, []).append(int(value))
+                    number = int(value)
                 except ValueError:
-                    raise RecordQueryError(f"{key} is a number field; {value!r} is not a number") from None
+                    raise RecordNotFound(f"{key} is a number field; {value[:80]!r} is not a number") from None
+                if not -2**63 <= number < 2**63:
+                    raise RecordNotFound(f"{key} holds 64-bit integers; {value[:80]} is out of their range")
+                values.setdefault(key, []).append(number)
             else:
                 values.setdefault(key, []).append(value)
         if not values:
@@ -106,9 +114,9 @@ class RecordSearcher:
 
     def similar(self, record_id: str, *, limit: int = 10, filter: Filter | None = None) -> list[RecordHit]:
         """Records nearest to a stored one (the page's "find similar"), itself excluded."""
-        found = self.store.retrieve(self.collection, [record_id], with_vectors=True)
+        found = self.store.retrieve(self.collection, [record_id], with_vectors=True) if _is_uuid(record_id) else []
         if not found or "text" not in found[0].vectors:
-            raise RecordQueryError(f"no record {record_id!r} in collection {self.collection!r}")
+            raise RecordNotFound(f"no record {record_id[:80]!r} in collection {self.collection!r}")
         base = filter or Filter()
         flt = Filter(must=list(base.must), must_not=list(base.must_not), exclude_ids=[record_id])
         (hits,) = self.store.search(self.collection, [Search("text", found[0].vectors["text"], limit, flt)])
@@ -124,3 +132,11 @@ class RecordSearcher:
                     if spans:
                         marks[name] = spans
         return RecordHit(id, score, payload, marks)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
