@@ -61,6 +61,7 @@ def _small_records(path: Path) -> Path:
 def generated(base: str, examples: int) -> collections.Counter[str]:
     schema = schemathesis.openapi.from_url(base + "/openapi.json")
     outcome: collections.Counter[str] = collections.Counter()
+    shown: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
 
@@ -74,10 +75,14 @@ def generated(base: str, examples: int) -> collections.Counter[str]:
             except BaseException as exc:  # noqa: BLE001 - counted, then shown
                 for failure in getattr(exc, "exceptions", [exc]):
                     outcome[f"check failed: {operation.label}: {str(failure).splitlines()[0][:120]}"] += 1
+                    if len(shown) < 5:
+                        shown.append(f"{operation.label} {case.query}: {str(failure)[:300]}")
                 return
             _tally(outcome, response.status_code, response.text)
 
         run()
+    for example in shown:
+        print("failed check:", example.replace("\n", " | "))
     return outcome
 
 
@@ -113,7 +118,7 @@ def _tally(outcome: collections.Counter[str], status: int, body: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--examples", type=int, default=1200, help="Generated requests per operation at most.")
+    parser.add_argument("--examples", type=int, default=2500, help="Generated requests per operation at most.")
     parser.add_argument("--port", type=int, default=18777)
     args = parser.parse_args()
     store = WORK / "fuzz-store"

@@ -173,7 +173,7 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
         group_by: Annotated[str | None, Query(pattern=FIELD, max_length=200, description="Payload field.")] = None,
         group_size: Annotated[int, Query(ge=1, le=20)] = 1,
         filter: Annotated[list[str] | None, Query(description="FIELD:VALUE, repeatable.",
-                                                  json_schema_extra={"items": {"pattern": FILTER}})] = None,
+                                                  json_schema_extra={"items": {"pattern": FILTER, "maxLength": 2000}})] = None,
         neural: bool | None = None,
         content: Annotated[Literal["code", "docs", "config", "all"], Query(
             description="Code collections: code, docs, config or all (default).")] = "all",

@@ -192,10 +192,10 @@ class CodeIndex:
         hits = list(self.store.scroll(self.collection, ["name", "code_type", "line_from", "line_to", "context.file_path"],
                                       Filter(must=[Match(field_path("path"), path)])))
         if not hits:
-            raise NotFound(f"{path} is not in the index")
+            raise NotFound(f"{path[:200]!r} is not in the index")
         covering = [h for h in hits if h.payload.get("line_from", 0) <= line <= h.payload.get("line_to", 0)]
         if not covering:
-            raise NotFound(f"no indexed structure covers {path}:{line}")
+            raise NotFound(f"no indexed structure covers {path[:200]!r} line {line}")
         best = min(covering, key=lambda h: (h.payload.get("code_type") == "Block",
                                             h.payload["line_to"] - h.payload["line_from"]))
         return SearchHit(best.id, 0.0, best.payload)
@@ -210,7 +210,7 @@ class CodeIndex:
             indexed = self.store.count(self.collection, Filter(must=[Match(field_path("path"), path)])) > 0
         target = _inside(root, path)
         if target is None or not indexed:
-            raise NotFound(f"{path} is not an indexed file of {root}")
+            raise NotFound(f"{path[:200]!r} is not an indexed file of {root}")
         lines = target.read_text(encoding="utf-8", errors="replace").split("\n")
         if lines and lines[-1] == "":
             lines.pop()

@@ -59,7 +59,7 @@ class NotFound(QueryError):
 
 # A payload path as users write one: `language`, `context.module`, `released`.
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*$")
-MAX_FIELD = 200
+MAX_FIELD = 2000
 MAX_VALUE = 1000
 
 
