@@ -26,7 +26,7 @@ from typing import Any
 
 from code_search import K, Target, ndcg_at_k
 from csn import MAX_PAIRS, SOURCES, mrr_at_10, pairs_for, store_for
-from offline import Corpus, QueryScores, embed_queries, pool, read_corpus, scores
+from offline import Corpus, QueryScores, embed_queries, lexical_pool, pool, read_corpus, scores
 from sources import DEFAULT_DATA, WORK, benchmark_root, manifest, prefix, tasks
 
 from semsearch.ranking import Candidate, Ranking, rerank, with_options
@@ -95,6 +95,12 @@ def product(ranking: Ranking | None = None, **pool_options: Any) -> Variant:
     return run
 
 
+def lexical_only() -> Variant:
+    def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
+        return rerank(qs.query, lexical_pool(corpus, qs), with_options())
+    return run
+
+
 def session3() -> Variant:
     """Session 3's product ranking, read from git (b79831a), over the pool it had."""
     import sys
@@ -158,6 +164,7 @@ def variants() -> dict[str, Variant]:
     rows["  product, lexical weight 0.3"] = product(with_options(), weights=(1.0, 0.5, 0.3))
     rows["  product, code weight 1.0"] = product(with_options(), weights=(1.0, 1.0, 0.15))
     rows["  product, 200 candidates per vector"] = product(with_options(), fetch=200)
+    rows["  lexical only (--lexical-only, or before the dense pass): BM25 + names + the ranking"] = lexical_only()
     rows["  product, lexical 0.3 for identifier queries and queries naming one"] = product(
         with_options(), weights=lambda q: (1.0, 0.5, 0.3 if named_in(q) else 0.15))
     return rows

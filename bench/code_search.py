@@ -7,6 +7,7 @@ NDCG@10, per category, index time, structures, query p50, then the mean per lang
 the macro average over repositories.
 
     .venv/bin/python bench/code_search.py [--mode both|text|code] [--repos fastapi,serde] [--backend onnx-int8]
+    .venv/bin/python bench/code_search.py --lexical-only   # no model: the index before its dense pass
 """
 
 from __future__ import annotations
@@ -65,12 +66,13 @@ def ndcg_at_k(results: list[tuple[str, int, int]], targets: list[Target],
     return dcg / ideal
 
 
-def run_repo(entry: dict[str, Any], data: Path, mode: str, reindex: bool, backend: str | None = None) -> dict[str, Any]:
+def run_repo(entry: dict[str, Any], data: Path, mode: str, reindex: bool, backend: str | None = None,
+             lexical_only: bool = False) -> dict[str, Any]:
     root = benchmark_root(entry, data)
     head = prefix(entry)
-    store_dir = WORK / "stores" / entry["name"]
+    store_dir = WORK / ("stores-lexical" if lexical_only else "stores") / entry["name"]
     with EdgeStore(store_dir) as store:
-        summary = Indexer(store, "code", backend=backend).index_tree(root, recreate=reindex)
+        summary = Indexer(store, "code", backend=backend).index_tree(root, recreate=reindex, lexical_only=lexical_only)
         indexed = [(head + h.payload["context"]["file_path"], h.payload["line_from"], h.payload["line_to"])
                    for h in store.scroll("code", ["context", "line_from", "line_to"])]
         searcher = Searcher(store, "code")
@@ -111,16 +113,18 @@ def main() -> None:
     parser.add_argument("--repos", default="")
     parser.add_argument("--reuse", action="store_true", help="Reuse existing indexes (incremental update).")
     parser.add_argument("--backend", help="onnx (default), onnx-int8 or torch; time with SEMSEARCH_VECTOR_CACHE=off.")
+    parser.add_argument("--lexical-only", action="store_true",
+                        help="Index without dense vectors (what searches see before the dense pass).")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()
     wanted = {r for r in args.repos.split(",") if r}
     rows = []
     for entry in manifest(args.data, wanted):
-        rows.append(run_repo(entry, args.data, args.mode, not args.reuse, args.backend))
+        rows.append(run_repo(entry, args.data, args.mode, not args.reuse, args.backend, args.lexical_only))
         print(f"{entry['name']}: {rows[-1]['ndcg']:.3f}", flush=True)
     categories = sorted({c for r in rows for c in r["categories"]})
     header = ["repo", "language", "NDCG@10", *categories, "files", "structures", "index s", "query p50 ms"]
-    print(f"mode: {args.mode}, backend: {args.backend or 'default'}")
+    print(f"mode: {args.mode}, backend: {args.backend or 'default'}" + (", lexical only" if args.lexical_only else ""))
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for r in rows:

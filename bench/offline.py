@@ -184,12 +184,24 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_W
     wanted: set[str] = set()
     if names:
         wanted = set(named_in(qs.query)) if embedded_names else {symbol} if symbol else set()
-    if wanted:
-        seen = {c.id for c in out}
-        named = [n for n, p in enumerate(corpus.payloads) if p["name"] in wanted]
-        named.sort(key=lambda n: -qs.text[n])
-        out += [candidate(corpus, qs, n, 0.0, {}) for n in named[:NAME_HITS] if corpus.ids[n] not in seen]
-    return out
+    return out + named(corpus, qs, wanted, {c.id for c in out}, qs.text)
+
+
+def named(corpus: Corpus, qs: QueryScores, names: set[str], seen: set[str], order: np.ndarray) -> list[Candidate]:
+    """The product's name search: up to NAME_HITS structures of these names, best `order` first, score 0."""
+    if not names:
+        return []
+    found = sorted((n for n, p in enumerate(corpus.payloads) if p["name"] in names), key=lambda n: -order[n])
+    return [candidate(corpus, qs, n, 0.0, {}) for n in found[:NAME_HITS] if corpus.ids[n] not in seen]
+
+
+def lexical_pool(corpus: Corpus, qs: QueryScores, fetch: int = CANDIDATES) -> list[Candidate]:
+    """What `Searcher._lexical_ranked` hands to `rerank` (an index without dense vectors): BM25
+    scaled to the best hit, plus the structures named as the query's identifiers."""
+    found = top(qs.lex, fetch, positive=True)
+    best = float(qs.lex[found[0]]) if len(found) else 1.0
+    out = [candidate(corpus, qs, n, float(qs.lex[n]) / best, {"lex": r}) for r, n in enumerate(found.tolist(), 1)]
+    return out + named(corpus, qs, set(named_in(qs.query)), {c.id for c in out}, qs.lex)
 
 
 def candidate(corpus: Corpus, qs: QueryScores, n: int, score: float, ranks: dict[str, int]) -> Candidate:

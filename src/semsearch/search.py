@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,7 @@ from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
 from semsearch.models import LEXICAL, resolve_models
 from semsearch.ranking import Candidate, embedded_identifiers, identifier_query, rerank
-from semsearch.store import Filter, Fused, HasVector, Match, Query, Search, Store, StoreError
+from semsearch.store import Filter, Fused, HasVector, Match, Query, Search, Store, StoreError, is_point_id
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
 DEFAULT_MODE = "hybrid"
@@ -202,14 +201,6 @@ def group_hits(hits: list[SearchHit], field: str, limit: int, group_size: int) -
     return list(groups.values())
 
 
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True
-
-
 def named_in(query: str) -> list[str]:
     """Names whose structures join the candidates: the identifier a query is, or those written in it."""
     symbol = identifier_query(query)
@@ -364,7 +355,7 @@ class Searcher:
         The same fusion as a hybrid query without the lexical term: cos(text) + 0.5 cos(code),
         a point missing from one list counting that list's lowest score.
         """
-        stored = self.store.retrieve(self.collection, [point_id], with_vectors=True) if _is_uuid(point_id) else []
+        stored = self.store.retrieve(self.collection, [point_id], with_vectors=True) if is_point_id(point_id) else []
         if not stored or "text" not in stored[0].vectors:
             raise NotFound(f"no structure {point_id[:80]!r} with vectors in {self.collection!r}")
         vectors = stored[0].vectors

@@ -8,7 +8,6 @@ hybrid    both, fused by Qdrant (reciprocal rank fusion)
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,7 @@ from semsearch.embedding import canonical, query_encoder
 from semsearch.lexical import WORDS
 from semsearch.models import LEXICAL, recorded_precision
 from semsearch.records.loader import RECORDS
-from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError
+from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError, is_point_id
 
 RECORD_MODES = ("hybrid", "neural", "fulltext")
 CANDIDATES = 50
@@ -114,7 +113,7 @@ class RecordSearcher:
 
     def similar(self, record_id: str, *, limit: int = 10, filter: Filter | None = None) -> list[RecordHit]:
         """Records nearest to a stored one (the page's "find similar"), itself excluded."""
-        found = self.store.retrieve(self.collection, [record_id], with_vectors=True) if _is_uuid(record_id) else []
+        found = self.store.retrieve(self.collection, [record_id], with_vectors=True) if is_point_id(record_id) else []
         if not found or "text" not in found[0].vectors:
             raise RecordNotFound(f"no record {record_id[:80]!r} in collection {self.collection!r}")
         base = filter or Filter()
@@ -133,10 +132,3 @@ class RecordSearcher:
                         marks[name] = spans
         return RecordHit(id, score, payload, marks)
 
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True

@@ -23,13 +23,14 @@ from semsearch.store.base import (
     Store,
     StoreError,
     StoreLocked,
+    is_point_id,
 )
 
 STORE_DIR = ".semsearch"
 
 __all__ = [
     "CollectionNotFound", "CollectionSpec", "DenseVector", "Filter", "Fused", "HasVector", "Hit", "Match", "MatchText", "Point",
-    "Query", "Search", "SparseVector", "Store", "StoreError", "StoreLocked", "STORE_DIR", "open_store", "find_store_dir",
+    "Query", "Search", "SparseVector", "Store", "StoreError", "StoreLocked", "STORE_DIR", "is_point_id", "open_store", "find_store_dir",
 ]
 
 

@@ -7,6 +7,7 @@ embedded engine (Qdrant Edge) and a Qdrant server or cluster are interchangeable
 from __future__ import annotations
 
 import re
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -157,6 +158,17 @@ class Hit:
     id: str
     score: float
     payload: dict[str, Any]
+
+
+def is_point_id(value: object) -> bool:
+    """Point ids are UUIDs; anything else names no point (and must not reach a backend)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def check_name(name: str) -> str:
