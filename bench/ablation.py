@@ -101,6 +101,28 @@ def lexical_only() -> Variant:
     return run
 
 
+def fused_rankings(k: float = 60.0, lexical: float = 1.0, by: str = "rank") -> Variant:
+    """The product's final list and the lexical-only one, fused: by reciprocal rank (k) or by
+    final score, each scaled to its best; an identifier's definition tier still comes first."""
+    from semsearch.ranking import _name_tier, identifier_query
+
+    def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
+        ranking = with_options()
+        lists = [rerank(qs.query, pool(corpus, qs), ranking), rerank(qs.query, lexical_pool(corpus, qs), ranking)]
+        fused: dict[str, float] = {}
+        first: dict[str, Candidate] = {}
+        for weight, found in zip((1.0, lexical), lists):
+            best = max((c.score for c in found), default=1.0) or 1.0
+            for rank, c in enumerate(found, 1):
+                first.setdefault(c.id, c)
+                gain = 1 / (k + rank) if by == "rank" else max(c.score, 0.0) / best
+                fused[c.id] = fused.get(c.id, 0.0) + weight * gain
+        symbol = identifier_query(qs.query)
+        tier = {i: _name_tier(symbol, c, True) if symbol else 0 for i, c in first.items()}
+        return sorted(first.values(), key=lambda c: (-tier[c.id], -fused[c.id]))
+    return run
+
+
 def session3() -> Variant:
     """Session 3's product ranking, read from git (b79831a), over the pool it had."""
     import sys
@@ -119,7 +141,8 @@ def session3() -> Variant:
 def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
     off = {"definition_first": False, "named_file": False, "embedded": 0.0, "stem": 0.0, "folder": 0.0,
-           "file_evidence": 0.0, "file_decay": 1.0, "factors": {k: 1.0 for k in with_options().factors}}
+           "file_evidence": 0.0, "question_sharpness": with_options().evidence_sharpness, "file_decay": 1.0,
+           "factors": {k: 1.0 for k in with_options().factors}}
     steps: list[tuple[str, dict[str, Any]]] = [
         ("+ identifier's definition first", {"definition_first": True}),
         ("+ soft file diversity", {"file_decay": with_options().file_decay}),
@@ -129,6 +152,7 @@ def variants() -> dict[str, Variant]:
         ("+ file evidence lifts a file's best hit", {"file_evidence": with_options().file_evidence}),
         ("+ the definition in the file named after it", {"named_file": True}),
         ("+ identifiers inside prose queries", {"embedded": with_options().embedded}),
+        ("+ questions: weaker hits count as file evidence", {"question_sharpness": with_options().question_sharpness}),
     ]
     rows: dict[str, Variant] = {"session 3 product (its ranking, from git)": session3(),
                                 "0 score fusion, no re-ranking": product(None)}
@@ -136,14 +160,17 @@ def variants() -> dict[str, Variant]:
     for n, (name, change) in enumerate(steps, start=1):
         options = {**options, **change}
         rows[f"{n} {name}"] = product(with_options(**options))
-    rows["  = product (session 4)"] = product(with_options())
+    rows["  = product"] = product(with_options())
     one = {
         "no definition tier": {"definition_first": False},
         "no file evidence": {"file_evidence": 0.0},
         "file evidence 0.15": {"file_evidence": 0.15},
         "file evidence 0.5": {"file_evidence": 0.5},
-        "evidence sharpness 0.1": {"evidence_sharpness": 0.1},
-        "evidence sharpness 0.02": {"evidence_sharpness": 0.02},
+        "evidence sharpness 0.1 (other queries)": {"evidence_sharpness": 0.1},
+        "evidence sharpness 0.02 (other queries)": {"evidence_sharpness": 0.02},
+        "evidence sharpness 0.1 for every query": {"evidence_sharpness": 0.1, "question_sharpness": 0.1},
+        "question sharpness 0.1": {"question_sharpness": 0.1},
+        "question sharpness 0.3": {"question_sharpness": 0.3},
         "no stem words": {"stem": 0.0},
         "stem words 0.6": {"stem": 0.6},
         "stem share / words (not / sqrt(words))": {"share_power": 1.0},
@@ -165,6 +192,9 @@ def variants() -> dict[str, Variant]:
     rows["  product, code weight 1.0"] = product(with_options(), weights=(1.0, 1.0, 0.15))
     rows["  product, 200 candidates per vector"] = product(with_options(), fetch=200)
     rows["  lexical only (--lexical-only, or before the dense pass): BM25 + names + the ranking"] = lexical_only()
+    rows["  product, lexical weight 0.5"] = product(with_options(), weights=(1.0, 0.5, 0.5))
+    rows["  product and lexical-only lists fused, RRF k=60"] = fused_rankings(60, 1.0)
+    rows["  product + 0.25 x lexical-only final score"] = fused_rankings(lexical=0.25, by="score")
     rows["  product, lexical 0.3 for identifier queries and queries naming one"] = product(
         with_options(), weights=lambda q: (1.0, 0.5, 0.3 if named_in(q) else 0.15))
     return rows

@@ -99,6 +99,14 @@ def test_a_file_with_several_matches_lifts_its_best_hit() -> None:
     assert [c.id for c in rerank("x y", items)][0] == "b1"
 
 
+def test_a_question_counts_weaker_hits_of_a_file_as_evidence() -> None:
+    # one strong stray match against a file of four that all match a little less well
+    items = [cand("lone", "a.py", score=1.0), *(cand(f"b{i}", "b.py", score=0.9 - 0.02 * i) for i in range(4))]
+    assert [c.id for c in rerank("x and y handled", items)][0] == "lone"
+    assert [c.id for c in rerank("how are x and y handled", items)][0] == "b0"
+    assert [c.id for c in rerank("Where are x and y handled?", items)][0] == "b0"
+
+
 def hit(path: str, a: int, b: int, name: str = "x") -> SearchHit:
     return SearchHit(f"{path}:{a}", 1.0, {"name": name, "line_from": a, "line_to": b,
                                             "context": {"file_path": path, "module": path.split("/")[0]}})

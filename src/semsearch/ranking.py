@@ -8,7 +8,9 @@ Retrieval finds plausible code; these signals, each measured across six language
 - file and folder names say what code is about: query words in a hit's file stem and
   folder lift it, by the share of the query's words they cover;
 - a file whose several structures match is a better answer than one stray match, so
-  each file's best hit is lifted by the evidence of the whole file;
+  each file's best hit is lifted by the evidence of the whole file; a question ("how does
+  … work", "where is …") asks for a mechanism, which lives in a file rather than in one
+  function, so there weaker hits count as evidence too;
 - tests, examples, benchmarks, compat shims, re-export files, type stubs, generated code
   and prose mention everything and define little, so they come after the code, unless the
   query asks for them;
@@ -66,6 +68,9 @@ _ASKS_FOR = {
     "stub": re.compile(r"\b(stubs?|declarations?|typings?|\.d\.ts|\.pyi)\b", re.IGNORECASE),
 }
 
+# A question asks how something works or where it lives: an answer spread over a file's structures.
+_QUESTION = re.compile(r"^\W*(how|where|what|which|why|when)\b", re.IGNORECASE)
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _STOP = frozenset("""a an the and or of in on to by at as is are be been was were it its this that these those
@@ -87,6 +92,7 @@ class Ranking:
     share_power: float = 0.5  # ... divided by (the query's words) ** this
     file_evidence: float = 0.3  # best hit of a file + this x top score x (file's evidence / best file's)
     evidence_sharpness: float = 0.05  # a hit's evidence is exp((score - top) / this): strong hits count
+    question_sharpness: float = 0.15  # ... and this for a question ("how does … work"): more hits count
     file_decay: float = 0.8  # each better hit from the same file multiplies a hit's score by this
     factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
 
@@ -282,7 +288,8 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
         tier = _name_tier(symbol, c, ranking.named_file) if symbol is not None else 0
         scored.append((tier, score, position, c))
     if ranking.file_evidence:
-        scored = _lift_files(scored, ranking)
+        sharpness = ranking.question_sharpness if _QUESTION.match(query) else ranking.evidence_sharpness
+        scored = _lift_files(scored, ranking.file_evidence, sharpness)
     scored.sort(key=lambda k: (-k[0], -k[1], k[2]))
     out = []
     seen: dict[str, int] = {}
@@ -298,8 +305,8 @@ def _is_definition_or_member(c: Candidate) -> bool:
     return c.payload.get("code_type") != "Block"
 
 
-def _lift_files(scored: list[tuple[int, float, int, Candidate]],
-                ranking: Ranking) -> list[tuple[int, float, int, Candidate]]:
+def _lift_files(scored: list[tuple[int, float, int, Candidate]], lift: float,
+                sharpness: float) -> list[tuple[int, float, int, Candidate]]:
     """Lift each file's best hit by the evidence of all its hits, relative to the best file's.
 
     A hit's evidence is exp((score - top) / sharpness): hits near the top count almost 1, weak
@@ -309,14 +316,14 @@ def _lift_files(scored: list[tuple[int, float, int, Candidate]],
     evidence: dict[str, float] = {}
     best: dict[str, int] = {}
     for i, (_, score, _, c) in enumerate(scored):
-        evidence[c.path] = evidence.get(c.path, 0.0) + math.exp((score - top) / ranking.evidence_sharpness)
+        evidence[c.path] = evidence.get(c.path, 0.0) + math.exp((score - top) / sharpness)
         if c.path not in best or score > scored[best[c.path]][1]:
             best[c.path] = i
     most = max(evidence.values())
     out = list(scored)
     for path, i in best.items():
         tier, score, position, c = out[i]
-        out[i] = (tier, score + ranking.file_evidence * top * evidence[path] / most, position, c)
+        out[i] = (tier, score + lift * top * evidence[path] / most, position, c)
     return out
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,9 @@ CANDIDATES = 100  # per vector, fused and re-ranked in hybrid mode
 # Qdrant's RRF and DBSF by the development benchmark (bench/README.md, the ablation table).
 TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT = 1.0, 0.5, 0.15
 NAME_HITS = 20  # structures named as the query's identifiers, added to the candidates
+# How long a complete index is taken to stay complete: counting the points without dense
+# vectors is an exact scan (~10 ms at 100k points), too dear for every query.
+COVERAGE_TTL = 5.0
 # What re-ranking reads of a candidate; the whole payload (snippets) is fetched for the final hits only.
 RANKING_FIELDS = ["name", "code_type", "language", "line_from", "line_to", "context.file_path",
                   "context.struct_name", "generated", "reexport"]
@@ -220,6 +224,7 @@ class Searcher:
         self.models = resolve_models(metadata, text_model, code_model)
         self.has_lexical = LEXICAL in metadata.get("sparse", {})
         self.device = device
+        self._complete: tuple[float, int] | None = None  # (when, points) the last count found nothing missing
         self._languages: set[str] | None = None
         self._embedded: dict[tuple[str, str], list[float]] = {}
 
@@ -274,9 +279,16 @@ class Searcher:
         return merge_overlapping(text_hits, code_hits)[:limit]
 
     def coverage(self) -> tuple[int, int]:
-        """(points with dense vectors, all points): they differ while the dense pass fills them in."""
+        """(points with dense vectors, all points): they differ while the dense pass fills them in.
+
+        Counted on every query while points are missing vectors; once none is, the answer is kept
+        for COVERAGE_TTL seconds (an edit re-embedded meanwhile only goes without its "partial" note).
+        """
+        if self._complete is not None and time.monotonic() - self._complete[0] < COVERAGE_TTL:
+            return self._complete[1], self._complete[1]
         total = self.store.count(self.collection)
         missing = self.store.count(self.collection, Filter(must_not=[HasVector("text")])) if total else 0
+        self._complete = (time.monotonic(), total) if total and not missing else None
         return total - missing, total
 
     def _hybrid(self, query: str, limit: int, flt: Filter | None, dense: bool = True) -> list[SearchHit]:
