@@ -25,7 +25,7 @@ from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
 from semsearch.models import LEXICAL, resolve_models
 from semsearch.ranking import Candidate, embedded_identifiers, identifier_query, rerank
-from semsearch.store import Filter, Fused, HasVector, Match, Query, Search, Store, StoreError, is_point_id
+from semsearch.store import Filter, HasVector, Hit, Match, Query, Search, Store, StoreError, is_point_id
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
 DEFAULT_MODE = "hybrid"
@@ -205,6 +205,18 @@ def group_hits(hits: list[SearchHit], field: str, limit: int, group_size: int) -
     return list(groups.values())
 
 
+def fuse_sum(lists: list[list[Hit]], weights: list[float], floors: list[float]) -> list[tuple[str, float]]:
+    """Every point any list found, scored sum(weight x its score in each list), a list that did not
+    find it counting its floor; best first (ties by first appearance)."""
+    found: dict[str, list[float]] = {}
+    for n, hits in enumerate(lists):
+        for h in hits:
+            found.setdefault(h.id, list(floors))[n] = h.score
+    scored = [(i, sum(w * s for w, s in zip(weights, values))) for i, values in found.items()]
+    scored.sort(key=lambda item: -item[1])
+    return scored
+
+
 def named_in(query: str) -> list[str]:
     """Names whose structures join the candidates: the identifier a query is, or those written in it."""
     symbol = identifier_query(query)
@@ -292,11 +304,12 @@ class Searcher:
         return total - missing, total
 
     def _hybrid(self, query: str, limit: int, flt: Filter | None, dense: bool = True) -> list[SearchHit]:
-        """Two batched calls: the scales of this query's scores, then the fused query itself.
+        """One batched call for the three lists (and the structures the query names), fused here.
 
-        The formula needs per-query constants — the best BM25 score (so lexical counts
-        relative to the best match) and each dense list's lowest score (what a candidate
-        missing from that list counts) — so a first, payload-free pass measures them.
+        The fusion needs per-query constants — the best BM25 score (so lexical counts relative
+        to the best match) and each dense list's lowest score (what a candidate missing from
+        that list counts) — that only these lists give, so they are fused in Python
+        (`fuse_sum`) rather than by a second, fused query that would search all three again.
         Points still without dense vectors take part through the lexical list and count the
         dense floors; with no dense vectors at all, the query is lexical and re-ranked, and no
         model is loaded.
@@ -305,29 +318,26 @@ class Searcher:
             return self._lexical_ranked(query, limit, flt)
         text_vector, code_vector = self._embed("text", query), self._embed("code", query)
         fetch = max(CANDIDATES, limit)
-        prefetch = [Search("text", text_vector, fetch, flt, with_payload=False),
+        searches = [Search("text", text_vector, fetch, flt, with_payload=False),
                     # the code list's locations also serve to mark where the code model agrees
                     Search("code", code_vector, fetch, flt, with_payload=["context.file_path", "line_from", "line_to"]),
                     Search(LEXICAL, lexical.embed_query(query), fetch, flt, with_payload=False)]
-        text_list, code_list, lexical_list = self.store.search(self.collection, prefetch)
-        best_lexical = max((h.score for h in lexical_list), default=0.0)
-        weights = [TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT / best_lexical if best_lexical > 0 else 0.0]
-        floors = [min((h.score for h in text_list), default=0.0), min((h.score for h in code_list), default=0.0), 0.0]
-        queries: list[Query] = [
-            Fused(prefetch, limit=fetch, method="sum", weights=weights, defaults=floors, with_payload=RANKING_FIELDS)]
         names = named_in(query)
         if names:
             named = Filter(must=[*(flt.must if flt else []), Match("name", names[0] if len(names) == 1 else names)],
                            must_not=list(flt.must_not) if flt else [])
-            queries.append(Search("text", text_vector, NAME_HITS, named, with_payload=RANKING_FIELDS))
-        fused, *named_hits = self.store.search(self.collection, queries)
-        candidates = [Candidate(h.id, h.payload, score=h.score) for h in fused]
-        seen = {c.id for c in candidates}
-        for hits in named_hits:
-            candidates += [Candidate(h.id, h.payload) for h in hits if h.id not in seen]
-        ranked = rerank(query, candidates)[:limit]
-        payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [c.id for c in ranked])}
-        hits = [SearchHit(c.id, c.score, payloads.get(c.id, c.payload), found_by="hybrid") for c in ranked]
+            searches.append(Search("text", text_vector, NAME_HITS, named, with_payload=False))
+        text_list, code_list, lexical_list, *named_hits = self.store.search(self.collection, searches)
+        best_lexical = max((h.score for h in lexical_list), default=0.0)
+        weights = [TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT / best_lexical if best_lexical > 0 else 0.0]
+        floors = [min((h.score for h in text_list), default=0.0), min((h.score for h in code_list), default=0.0), 0.0]
+        fused = fuse_sum([text_list, code_list, lexical_list], weights, floors)[:fetch]
+        seen = {i for i, _ in fused}
+        extra = list(dict.fromkeys(h.id for hits in named_hits for h in hits if h.id not in seen))
+        payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [i for i, _ in fused] + extra)}
+        candidates = [Candidate(i, payloads[i], score=score) for i, score in fused if i in payloads]
+        candidates += [Candidate(i, payloads[i]) for i in extra if i in payloads]
+        hits = [SearchHit(c.id, c.score, c.payload, found_by="hybrid") for c in rerank(query, candidates)[:limit]]
         mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_list[:max(20, 2 * limit)]])
         return hits
 
@@ -377,14 +387,9 @@ class Searcher:
         lists = self.store.search(self.collection, [
             Search(name, vectors[name], fetch, exclude, with_payload=False) for name in ("text", "code")])
         floors = [min((h.score for h in hits), default=0.0) for hits in lists]
-        fused: dict[str, float] = {}
-        for weight, floor, hits in zip((TEXT_WEIGHT, CODE_WEIGHT), floors, lists):
-            scores = {h.id: h.score for h in hits}
-            for point in {h.id for hits_ in lists for h in hits_}:
-                fused[point] = fused.get(point, 0.0) + weight * scores.get(point, floor)
-        best = sorted(fused, key=lambda i: -fused[i])[:limit]
-        payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, best)}
-        return [SearchHit(i, fused[i], payloads[i], found_by="related") for i in best if i in payloads]
+        best = fuse_sum(lists, [TEXT_WEIGHT, CODE_WEIGHT], floors)[:limit]
+        payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [i for i, _ in best])}
+        return [SearchHit(i, score, payloads[i], found_by="related") for i, score in best if i in payloads]
 
     def _embed(self, vector: str, query: str) -> list[float]:
         """The query's vector for a named vector; one model call when text and code share a model."""
