@@ -29,7 +29,7 @@ from csn import MAX_PAIRS, SOURCES, mrr_at_10, pairs_for, store_for
 from offline import Corpus, QueryScores, embed_queries, lexical_pool, pool, read_corpus, scores
 from sources import DEFAULT_DATA, WORK, benchmark_root, manifest, prefix, tasks
 
-from semsearch.ranking import Candidate, Ranking, rerank, with_options
+from semsearch.ranking import LEXICAL_ONLY, Candidate, Ranking, rerank, with_options
 from semsearch.search import named_in
 
 OFFLINE = WORK / "offline"
@@ -95,9 +95,9 @@ def product(ranking: Ranking | None = None, **pool_options: Any) -> Variant:
     return run
 
 
-def lexical_only() -> Variant:
+def lexical_only(ranking: Ranking = LEXICAL_ONLY) -> Variant:
     def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
-        return rerank(qs.query, lexical_pool(corpus, qs), with_options())
+        return rerank(qs.query, lexical_pool(corpus, qs), ranking)
     return run
 
 
@@ -192,6 +192,9 @@ def variants() -> dict[str, Variant]:
     rows["  product, code weight 1.0"] = product(with_options(), weights=(1.0, 1.0, 0.15))
     rows["  product, 200 candidates per vector"] = product(with_options(), fetch=200)
     rows["  lexical only (--lexical-only, or before the dense pass): BM25 + names + the ranking"] = lexical_only()
+    rows["  lexical only, with the hybrid's evidence sharpness (0.05, questions 0.15)"] = lexical_only(with_options())
+    rows["  lexical only, evidence sharpness 0.3, questions 0.9"] = lexical_only(
+        with_options(evidence_sharpness=0.3, question_sharpness=0.9))
     rows["  product, lexical weight 0.5"] = product(with_options(), weights=(1.0, 0.5, 0.5))
     rows["  product and lexical-only lists fused, RRF k=60"] = fused_rankings(60, 1.0)
     rows["  product + 0.25 x lexical-only final score"] = fused_rankings(lexical=0.25, by="score")

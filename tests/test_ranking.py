@@ -107,6 +107,14 @@ def test_a_question_counts_weaker_hits_of_a_file_as_evidence() -> None:
     assert [c.id for c in rerank("Where are x and y handled?", items)][0] == "b0"
 
 
+def test_an_identifier_without_a_definition_still_names_its_file() -> None:
+    items = [cand("other", "model.py", name="tokenize", score=1.0),
+             cand("own", "tokenizer/tokenizer.py", name="turn_tokens_into_ids", score=0.95)]
+    assert [c.id for c in rerank("Tokenizer", items, with_options(file_evidence=0.0))][0] == "own"
+    defined = [*items, cand("def", "api.py", name="Tokenizer", code_type="Class", score=0.5)]
+    assert [c.id for c in rerank("Tokenizer", defined)][0] == "def"  # a definition keeps its tier
+
+
 def hit(path: str, a: int, b: int, name: str = "x") -> SearchHit:
     return SearchHit(f"{path}:{a}", 1.0, {"name": name, "line_from": a, "line_to": b,
                                             "context": {"file_path": path, "module": path.split("/")[0]}})

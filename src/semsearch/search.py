@@ -24,7 +24,7 @@ from semsearch import lexical
 from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
 from semsearch.models import LEXICAL, resolve_models
-from semsearch.ranking import Candidate, embedded_identifiers, identifier_query, rerank
+from semsearch.ranking import LEXICAL_ONLY, Candidate, embedded_identifiers, identifier_query, rerank
 from semsearch.store import Filter, HasVector, Hit, Match, Query, Search, Store, StoreError, is_point_id
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
@@ -357,7 +357,7 @@ class Searcher:
         seen = {c.id for c in candidates}
         for hits in named_hits:
             candidates += [Candidate(h.id, h.payload) for h in hits if h.id not in seen]
-        ranked = rerank(query, candidates)[:limit]
+        ranked = rerank(query, candidates, LEXICAL_ONLY)[:limit]
         payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [c.id for c in ranked])}
         return [SearchHit(c.id, c.score, payloads.get(c.id, c.payload), found_by="lexical") for c in ranked]
 
