@@ -13,6 +13,8 @@ tree      the whole standard library (~2,300 files, a copy under bench/.work): a
           with the default backend in a child process (wall, peak RSS), then a no-op
           re-index and a one-file edit, each the median of 5 whole `semsearch index` runs.
 search    a whole `semsearch search "…"` process on that index, median of 10.
+first     seconds from the start of a cold index to the first answer, from another process and
+          from `serve --index` (the stdlib copy, or `--tree DIR`); then the cold run's wall.
 """
 
 from __future__ import annotations
@@ -191,12 +193,12 @@ def tree_runs() -> Path:
     return store
 
 
-def first_answer(port: int = 18799) -> None:
+def first_answer(tree: Path | None = None, port: int = 18799) -> None:
     """Seconds from the start of a cold index of the stdlib copy to the first answer: from a separate
     `semsearch search` process, and from /api/search under `serve --index`; then the cold run's whole wall."""
     import httpx
 
-    tree = _stdlib_copy()
+    tree = tree or _stdlib_copy()
     query = "read a json file"
     for how in ("search process", "serve --index"):
         store = WORK / f"first-{how.split()[0]}-store"
@@ -249,6 +251,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["ceiling", "backends", "tree", "search", "first"])
     parser.add_argument("--backends", default="torch,onnx,onnx-int8")
+    parser.add_argument("--tree", type=Path, help="For --only first: another tree than the stdlib copy.")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     rate, detail = gflops()
@@ -259,7 +262,7 @@ def main() -> None:
     if args.only in (None, "backends"):
         backends(rate, args.backends.split(","))
     if args.only in (None, "first"):
-        first_answer()
+        first_answer(args.tree)
     if args.only in (None, "tree", "search"):
         store = tree_runs() if args.only != "search" else WORK / "stdlib-store"
         if args.only in (None, "search"):
