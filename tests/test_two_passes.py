@@ -128,3 +128,27 @@ def test_a_long_lived_searcher_sees_new_points_without_vectors_once_its_count_ex
         assert searcher.coverage() == (first.points, first.points)  # a complete index is not counted per query
         monkeypatch.setattr("semsearch.search.COVERAGE_TTL", 0.0)
         assert searcher.coverage() == (first.points, added.points)
+
+
+def test_gitattributes_generated_files_are_flagged_and_a_change_there_reindexes_them(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "api").mkdir(parents=True)
+    (tree / "api" / "client.py").write_text("def fetch_user_record(user_id):\n    return user_id\n")
+    (tree / "api" / "client_pb2.py").write_text("def fetch_user(user_id):\n    return user_id\n")
+    with EdgeStore(tmp_path / "store") as store:
+        indexer = Indexer(store, "code", cache=VectorCache(None))
+
+        def flags() -> dict[str, bool]:
+            return {h.payload["context"]["file_path"]: bool(h.payload.get("generated"))
+                    for h in store.scroll("code", ["context", "generated"])}
+
+        indexer.index_tree(tree, lexical_only=True)
+        assert flags() == {"api/client.py": False, "api/client_pb2.py": False}
+        hits = Searcher(store, "code").search("fetch user", limit=2)
+        assert [h.path for h in hits] == ["api/client_pb2.py", "api/client.py"]  # the closer match
+        (tree / ".gitattributes").write_text("*_pb2.py linguist-generated\n")
+        again = indexer.index_tree(tree, lexical_only=True)
+        assert again.files_indexed == 1  # only the file whose attribute changed
+        assert flags() == {"api/client.py": False, "api/client_pb2.py": True}
+        hits = Searcher(store, "code").search("fetch user", limit=2)
+        assert [h.path for h in hits] == ["api/client.py", "api/client_pb2.py"]  # now generated: after the code

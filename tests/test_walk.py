@@ -134,3 +134,18 @@ def test_paths_are_relative_with_forward_slashes(tmp_path: Path) -> None:
     write(tmp_path, "a/b/c.go", "package b\n")
     (file,) = walk(tmp_path)
     assert file.path == "a/b/c.go" and file.abspath == tmp_path / "a/b/c.go"
+
+
+def test_linguist_attributes_mark_generated_and_vendored_files(tmp_path: Path) -> None:
+    write(tmp_path, ".gitattributes", "# GitHub linguist\napi/*.pb.go linguist-generated\n"
+                                      "deps/** linguist-vendored=true\n*.snap linguist-generated -diff\n")
+    write(tmp_path, "api/user.pb.go", "package api\n")
+    write(tmp_path, "api/user.go", "package api\n")
+    write(tmp_path, "deps/lib.js", "x()\n")
+    write(tmp_path, "web/page.snap", "x\n")
+    write(tmp_path, "web/.gitattributes", "*.snap -linguist-generated\n")  # the deeper file wins
+    write(tmp_path, "web/other/a.snap", "x\n")
+    write(tmp_path, "root.snap", "x\n")
+    generated = {f.path: f.generated for f in walk(tmp_path)}
+    assert generated == {"api/user.go": False, "api/user.pb.go": True, "root.snap": True,
+                         "deps/lib.js": True, "web/other/a.snap": False, "web/page.snap": False}

@@ -37,7 +37,8 @@ def test_watch_follows_edits_additions_and_deletions(tmp_path: Path) -> None:
     store_dir = tmp_path / "store"
     updates: list[Update] = []
     stop = threading.Event()
-    thread = threading.Thread(target=watch, args=(tree, lambda: EdgeStore(store_dir), "code"),
+    # the watcher waits for the store as `semsearch watch` does: names_in below holds it now and then
+    thread = threading.Thread(target=watch, args=(tree, lambda: EdgeStore(store_dir, wait=30), "code"),
                               kwargs={"on_update": updates.append, "debounce_ms": 200, "stop": stop}, daemon=True)
     thread.start()
     try:

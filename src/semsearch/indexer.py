@@ -124,8 +124,9 @@ def folders(path: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def file_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8", errors="replace")).hexdigest()
+def file_hash(text: str, generated: bool = False) -> str:
+    """The file's content, and whether .gitattributes marks it generated (a change there re-indexes it)."""
+    return hashlib.sha1(text.encode("utf-8", errors="replace") + (b"\0generated" if generated else b"")).hexdigest()
 
 
 class Indexer:
@@ -152,7 +153,7 @@ class Indexer:
         seen: set[str] = set()
         for source in walk(root, max_bytes=max_bytes, summary=summary.walk, hidden=hidden):
             seen.add(source.path)
-            digest = file_hash(source.text)
+            digest = file_hash(source.text, source.generated)
             self.progress.files += 1
             if known.get(source.path) == (digest, True):
                 summary.files_unchanged += 1
@@ -229,6 +230,9 @@ class Indexer:
     def _parse(self, source: SourceFile, digest: str, summary: IndexSummary) -> tuple[str, str, list[Structure]] | None:
         try:
             structures = chunk_source(source.path, source.text)
+            if source.generated:
+                for structure in structures:
+                    structure.extra["generated"] = True
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
             summary.walk.skip("parse error", source.path)
             summary.errors.append(f"{source.path}: {exc}")

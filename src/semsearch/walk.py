@@ -51,6 +51,13 @@ class SourceFile:
     abspath: Path
     text: str
     invalid_utf8: bool
+    generated: bool = False  # marked linguist-generated or linguist-vendored in a .gitattributes
+
+
+# GitHub's linguist attributes for files nobody here wrote by hand: kept, but after the code.
+ATTRIBUTES_FILE = ".gitattributes"
+GENERATED_ATTRIBUTES = frozenset({"linguist-generated", "linguist-vendored"})
+Attributes = list[tuple[str, pathspec.PathSpec, bool]]  # (folder, pattern, generated?) in file order
 
 
 @dataclass
@@ -77,6 +84,36 @@ def _load_spec(directory: Path) -> pathspec.PathSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
 
+def _load_attributes(directory: Path, rel: str) -> Attributes:
+    """The lines of directory/.gitattributes that set or unset a linguist generated/vendored attribute."""
+    try:
+        lines = (directory / ATTRIBUTES_FILE).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    rules: Attributes = []
+    for line in lines:
+        pattern, *attributes = line.split() or [""]
+        if not pattern or pattern.startswith("#"):
+            continue
+        value = None
+        for attribute in attributes:
+            name, _, setting = attribute.lstrip("-!").partition("=")
+            if name in GENERATED_ATTRIBUTES:
+                value = attribute[0] not in "-!" and setting.lower() not in ("false", "0")
+        if value is not None:
+            rules.append((rel, pathspec.GitIgnoreSpec.from_lines([pattern]), value))
+    return rules
+
+
+def _generated(attributes: Attributes, rel: str) -> bool:
+    """What the last matching rule says (deeper .gitattributes files come later and win)."""
+    generated = False
+    for base, spec, value in attributes:
+        if spec.match_file(rel[len(base) + 1:] if base else rel):
+            generated = value
+    return generated
+
+
 def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel: str, is_dir: bool) -> bool:
     """True if the nearest deciding ignore file excludes rel (later, deeper files win)."""
     ignored = False
@@ -99,14 +136,15 @@ def walk(root: Path, max_bytes: int = DEFAULT_MAX_BYTES, summary: WalkSummary | 
     """
     summary = summary if summary is not None else WalkSummary()
     root = root.resolve()
-    yield from _walk_dir(root, "", [], max_bytes, summary, root, hidden)
+    yield from _walk_dir(root, "", [], [], max_bytes, summary, root, hidden)
 
 
-def _walk_dir(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpec]],
+def _walk_dir(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpec]], attributes: Attributes,
               max_bytes: int, summary: WalkSummary, root: Path, hidden: bool) -> Iterator[SourceFile]:
     spec = _load_spec(directory)
     if spec is not None:
         specs = [*specs, (rel, spec)]
+    attributes = [*attributes, *_load_attributes(directory, rel)]
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
@@ -131,7 +169,7 @@ def _walk_dir(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpe
             elif _ignored(specs, child_rel, True):
                 summary.skip("ignored", child_rel + "/")
             else:
-                yield from _walk_dir(Path(entry.path), child_rel, specs, max_bytes, summary, root, hidden)
+                yield from _walk_dir(Path(entry.path), child_rel, specs, attributes, max_bytes, summary, root, hidden)
             continue
         if is_link:
             # Symlinked folders could loop or leave the tree; symlinked files are read
@@ -151,6 +189,7 @@ def _walk_dir(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpe
             continue
         source = _read(entry, child_rel, specs, max_bytes, summary)
         if source is not None:
+            source.generated = bool(attributes) and _generated(attributes, child_rel)
             summary.files += 1
             summary.invalid_utf8 += source.invalid_utf8
             yield source

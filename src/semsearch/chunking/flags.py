@@ -2,7 +2,8 @@
 
 Both are recorded on every structure of the file (payload `generated` / `reexport`), so the
 ranking can put them after the code they come from or point to without reading snippets.
-The path alone says the rest (tests, examples, stubs: ranking.role).
+The path alone says the rest (tests, examples, stubs: ranking.role); a `.gitattributes` can
+mark a file generated too (walk.py, linguist-generated / linguist-vendored).
 """
 
 from __future__ import annotations
