@@ -60,6 +60,8 @@ def test_record_search_with_filters_and_the_seed_alias(client) -> None:
 
 @pytest.mark.parametrize("params, status, message", [
     ({"q": ""}, 422, None),
+    ({"q": "\x1f"}, 422, "q: String should match pattern"),  # blank to Python (str.isspace), not to JSON Schema
+    ({"q": " \ufeff "}, 422, "q: String should match pattern"),  # blank to JSON Schema, not to str.strip
     ({"q": "x" * 1001}, 422, None),
     ({"q": "x", "limit": 0}, 422, None),
     ({"q": "x", "limit": 101}, 422, None),

@@ -33,7 +33,7 @@ from semsearch import __version__
 from semsearch.code_index import CodeIndex
 from semsearch.index_job import IndexJob
 from semsearch.records.search import RECORD_MODES, RecordNotFound, RecordQueryError, RecordSearcher
-from semsearch.search import MODES, NotFound, QueryError, parse_pairs
+from semsearch.search import BLANK, MODES, NotFound, QueryError, parse_pairs
 from semsearch.store import CollectionNotFound, Store, StoreError
 from semsearch.store.shared import SharedStore
 
@@ -164,7 +164,7 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
 
     @app.get("/api/search", dependencies=secured, responses=_errors(400, 404))
     def search(
-        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY, pattern=r"\S", description="The query.")],
+        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY, pattern=f"[^{BLANK}]", description="The query.")],
         collection: CollectionParam = default_collection,
         mode: Annotated[Literal[tuple(ALL_MODES)] | None, Query(  # type: ignore[valid-type]
             description="Code: hybrid, text, code, lexical, both; records: hybrid, neural, fulltext. The other "

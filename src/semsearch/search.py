@@ -28,6 +28,11 @@ from semsearch.ranking import LEXICAL_ONLY, Candidate, embedded_identifiers, ide
 from semsearch.store import Filter, HasVector, Hit, Match, Query, Search, Store, StoreError, is_point_id
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
+# What counts as blank in a query: Python's whitespace (which includes the ASCII separators
+# \x1c-\x1f and NEL) and JavaScript's (which includes the BOM), so that the API's pattern
+# means the same in its OpenAPI document as here.
+BLANK = r"\s\x1c-\x1f\x85\ufeff"
+_BLANK_QUERY = re.compile(f"[{BLANK}]*")
 DEFAULT_MODE = "hybrid"
 MAX_LIMIT = 1000
 CANDIDATES = 100  # per vector, fused and re-ranked in hybrid mode
@@ -205,6 +210,10 @@ def group_hits(hits: list[SearchHit], field: str, limit: int, group_size: int) -
     return list(groups.values())
 
 
+def is_blank(query: str) -> bool:
+    return _BLANK_QUERY.fullmatch(query) is not None
+
+
 def fuse_sum(lists: list[list[Hit]], weights: list[float], floors: list[float]) -> list[tuple[str, float]]:
     """Every point any list found, scored sum(weight x its score in each list), a list that did not
     find it counting its floor; best first (ties by first appearance)."""
@@ -261,7 +270,7 @@ class Searcher:
             raise QueryError(f"unknown mode {mode!r}: choose one of {', '.join(MODES)}")
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
-        if not query.strip():
+        if is_blank(query):
             raise QueryError("empty query")
         filters = filters or []
         self.check_filters(filters)

@@ -15,6 +15,7 @@ from semsearch.embedding import canonical, query_encoder
 from semsearch.lexical import WORDS
 from semsearch.models import LEXICAL, recorded_precision
 from semsearch.records.loader import RECORDS
+from semsearch.search import is_blank
 from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError, is_point_id
 
 RECORD_MODES = ("hybrid", "neural", "fulltext")
@@ -95,7 +96,7 @@ class RecordSearcher:
     def search(self, query: str, *, mode: str = "hybrid", limit: int = 10, filter: Filter | None = None) -> list[RecordHit]:
         if mode not in RECORD_MODES:
             raise RecordQueryError(f"unknown mode {mode!r} for records: choose one of {', '.join(RECORD_MODES)}")
-        if not query.strip():
+        if is_blank(query):
             raise RecordQueryError("empty query")
         dense = Search("text", query_encoder(self.model, self.precision, self.device).encode_one(query), limit, filter)
         words = Search(LEXICAL, WORDS.query(query), limit, filter)
