@@ -33,14 +33,13 @@ from semsearch import __version__
 from semsearch.code_index import CodeIndex
 from semsearch.index_job import IndexJob
 from semsearch.records.search import RECORD_MODES, RecordNotFound, RecordQueryError, RecordSearcher
-from semsearch.search import BLANK, MODES, NotFound, QueryError, parse_pairs
-from semsearch.store import CollectionNotFound, Store, StoreError
+from semsearch.search import BLANK, FIELD_PATH, MODES, NotFound, QueryError, parse_pairs
+from semsearch.store import COLLECTION_NAME, CollectionNotFound, Store, StoreError
 from semsearch.store.shared import SharedStore
 
 MAX_QUERY = 1000
-COLLECTION = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # store.base.check_name's rule
-FIELD = r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$"  # search.field_path's rule
-FILTER = r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*[:=]\s*[^\s\x00][^\x00]{0,998}$"
+FIELD = f"^{FIELD_PATH}$"
+FILTER = f"^{FIELD_PATH}" + r"[:=]\s*[^\s\x00][^\x00]{0,998}$"
 # The other kind's modes mean the nearest thing: dense only, words only.
 CODE_MODE_FOR = {"neural": "text", "fulltext": "lexical"}
 RECORD_MODE_FOR = {"text": "neural", "code": "neural", "both": "neural", "lexical": "fulltext"}
@@ -48,7 +47,7 @@ ALL_MODES = sorted({*MODES, *RECORD_MODES})
 MAX_LINE = 10_000_000
 
 
-CollectionParam = Annotated[str, Query(pattern=COLLECTION, description="Collection name.")]
+CollectionParam = Annotated[str, Query(pattern=COLLECTION_NAME, description="Collection name.")]
 
 
 class ErrorBody(BaseModel):

@@ -43,7 +43,8 @@ NAME_HITS = 20  # structures named as the query's identifiers, added to the cand
 # How long a complete index is taken to stay complete: counting the points without dense
 # vectors is an exact scan (~10 ms at 100k points), too dear for every query.
 COVERAGE_TTL = 5.0
-# What re-ranking reads of a candidate; the whole payload (snippets) is fetched for the final hits only.
+# What re-ranking reads of a candidate in a lexical-only search, whose whole payloads (snippets) are
+# fetched for the final hits only; a hybrid search reads its candidates' whole payloads in one retrieve.
 RANKING_FIELDS = ["name", "code_type", "language", "line_from", "line_to", "context.file_path",
                   "context.struct_name", "generated", "reexport"]
 
@@ -66,7 +67,8 @@ class NotFound(QueryError):
 
 
 # A payload path as users write one: `language`, `context.module`, `released`.
-_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*$")
+FIELD_PATH = r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*"  # also in the API's declared patterns
+_FIELD = re.compile(f"^{FIELD_PATH}$")
 MAX_FIELD = 2000
 MAX_VALUE = 1000
 
@@ -226,6 +228,12 @@ def fuse_sum(lists: list[list[Hit]], weights: list[float], floors: list[float]) 
     return scored
 
 
+def _named(names: list[str], flt: Filter | None) -> Filter:
+    """The query's filter, narrowed to structures with one of these names (the name search)."""
+    return Filter(must=[*(flt.must if flt else []), Match("name", names[0] if len(names) == 1 else names)],
+                  must_not=list(flt.must_not) if flt else [])
+
+
 def named_in(query: str) -> list[str]:
     """Names whose structures join the candidates: the identifier a query is, or those written in it."""
     symbol = identifier_query(query)
@@ -333,9 +341,7 @@ class Searcher:
                     Search(LEXICAL, lexical.embed_query(query), fetch, flt, with_payload=False)]
         names = named_in(query)
         if names:
-            named = Filter(must=[*(flt.must if flt else []), Match("name", names[0] if len(names) == 1 else names)],
-                           must_not=list(flt.must_not) if flt else [])
-            searches.append(Search("text", text_vector, NAME_HITS, named, with_payload=False))
+            searches.append(Search("text", text_vector, NAME_HITS, _named(names, flt), with_payload=False))
         text_list, code_list, lexical_list, *named_hits = self.store.search(self.collection, searches)
         best_lexical = max((h.score for h in lexical_list), default=0.0)
         weights = [TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT / best_lexical if best_lexical > 0 else 0.0]
@@ -356,9 +362,7 @@ class Searcher:
         queries: list[Query] = [Search(LEXICAL, lexical.embed_query(query), fetch, flt, with_payload=RANKING_FIELDS)]
         names = named_in(query)
         if names:
-            named = Filter(must=[*(flt.must if flt else []), Match("name", names[0] if len(names) == 1 else names)],
-                           must_not=list(flt.must_not) if flt else [])
-            queries.append(Search(LEXICAL, lexical.embed_query(" ".join(names)), NAME_HITS, named,
+            queries.append(Search(LEXICAL, lexical.embed_query(" ".join(names)), NAME_HITS, _named(names, flt),
                                   with_payload=RANKING_FIELDS))
         found, *named_hits = self.store.search(self.collection, queries)
         best = max((h.score for h in found), default=0.0) or 1.0

@@ -132,4 +132,3 @@ class RecordSearcher:
                     if spans:
                         marks[name] = spans
         return RecordHit(id, score, payload, marks)
-

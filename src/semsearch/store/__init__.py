@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from semsearch.store.base import (
+    COLLECTION_NAME,
     CollectionNotFound,
     CollectionSpec,
     DenseVector,
@@ -29,7 +30,7 @@ from semsearch.store.base import (
 STORE_DIR = ".semsearch"
 
 __all__ = [
-    "CollectionNotFound", "CollectionSpec", "DenseVector", "Filter", "Fused", "HasVector", "Hit", "Match", "MatchText", "Point",
+    "COLLECTION_NAME", "CollectionNotFound", "CollectionSpec", "DenseVector", "Filter", "Fused", "HasVector", "Hit", "Match", "MatchText", "Point",
     "Query", "Search", "SparseVector", "Store", "StoreError", "StoreLocked", "STORE_DIR", "is_point_id", "open_store", "find_store_dir",
 ]
 
