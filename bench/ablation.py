@@ -141,7 +141,7 @@ def session3() -> Variant:
 def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
     off = {"definition_first": False, "named_file": False, "embedded": 0.0, "stem": 0.0, "folder": 0.0,
-           "file_evidence": 0.0, "question_sharpness": with_options().evidence_sharpness, "file_decay": 1.0,
+           "file_evidence": 0.0, "versions": False, "question_sharpness": with_options().evidence_sharpness, "file_decay": 1.0,
            "factors": {k: 1.0 for k in with_options().factors}}
     steps: list[tuple[str, dict[str, Any]]] = [
         ("+ identifier's definition first", {"definition_first": True}),
@@ -153,6 +153,7 @@ def variants() -> dict[str, Variant]:
         ("+ the definition in the file named after it", {"named_file": True}),
         ("+ identifiers inside prose queries", {"embedded": with_options().embedded}),
         ("+ questions: weaker hits count as file evidence", {"question_sharpness": with_options().question_sharpness}),
+        ("+ an older versioned tree (v3/ beside v4/) counts as compat", {"versions": True}),
     ]
     rows: dict[str, Variant] = {"session 3 product (its ranking, from git)": session3(),
                                 "0 score fusion, no re-ranking": product(None)}
@@ -184,6 +185,7 @@ def variants() -> dict[str, Variant]:
         "tests etc. x0.8": {"factors": {"test": 0.8, "example": 0.8, "bench": 0.8}},
         "tests etc. x0.3": {"factors": {"test": 0.3, "example": 0.3, "bench": 0.3}},
         "no embedded identifiers": {"embedded": 0.0},
+        "no version rule": {"versions": False},
         "embedded identifiers 0.6": {"embedded": 0.6},
     }
     for name, change in one.items():

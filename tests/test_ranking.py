@@ -1,7 +1,7 @@
 """Ranking signals and result merging, on hand-made candidates."""
 
-from semsearch.ranking import (Candidate, embedded_identifiers, identifier_query, is_test_path, query_words,
-                               related, rerank, role, with_options)
+from semsearch.ranking import (Candidate, embedded_identifiers, identifier_query, is_test_path, older_versions,
+                               query_words, related, rerank, role, with_options)
 from semsearch.search import SearchHit, group_hits, merge_overlapping, parse_filters
 
 
@@ -80,6 +80,22 @@ def test_tests_and_prose_yield_to_code_unless_asked_for() -> None:
              cand("code", "a.py", score=0.85)]
     assert rerank("parse a header", items)[0].id == "code"
     assert rerank("tests for parsing a header", items)[0].id == "t"
+
+
+def test_older_versioned_trees_are_superseded_by_their_newer_sibling() -> None:
+    paths = {"v3/types.ts", "v4/core/schemas.ts", "api/v1/user.go", "api/v2/user.go", "api/v10/user.go",
+             "lib/v2/only.go", "main.go"}
+    assert older_versions(paths) == {"v3/types.ts", "api/v1/user.go", "api/v2/user.go"}
+    assert older_versions({"v2/client.go", "client.go"}) == set()  # a Go module's v2 beside v1 at the root
+
+
+def test_the_current_version_comes_before_an_older_copy_unless_a_version_is_asked_for() -> None:
+    old = cand("old", "v3/types.ts", name="ZodType", code_type="Class", score=1.0)
+    new = cand("new", "v4/core/schemas.ts", name="ZodType", code_type="Interface", score=0.8)
+    assert [c.id for c in rerank("how the base type parses input", [old, new])] == ["new", "old"]
+    assert [c.id for c in rerank("how the v3 base type parses input", [old, new])] == ["old", "new"]
+    assert [c.id for c in rerank("how the base type parses input", [old, new], with_options(versions=False))] \
+        == ["old", "new"]
 
 
 def test_soft_file_diversity() -> None:

@@ -13,7 +13,8 @@ Retrieval finds plausible code; these signals, each measured across six language
   function, so there weaker hits count as evidence too;
 - tests, examples, benchmarks, compat shims, re-export files, type stubs, generated code
   and prose mention everything and define little, so they come after the code, unless the
-  query asks for them;
+  query asks for them; so does an older copy of a versioned tree (`v3/` beside `v4/`): the
+  answer is the current code unless the query names a version;
 - ten hits from one file hide the other files a question touches, so each further hit
   from a file counts less than the one before it.
 """
@@ -60,11 +61,12 @@ _BENCH_DIR = re.compile(r"(^|/)_?(bench|benches|benchmarks?)(/|$)|(^|/)[^/]*_ben
 _COMPAT_DIR = re.compile(r"(^|/)_?(compat|legacy|deprecated)(/|$)")
 _REEXPORT_FILE = re.compile(r"(^|/)(__init__\.py|index\.(ts|tsx|js|jsx|mjs|cjs)|package-info\.java)$")
 _STUB_FILE = re.compile(r"\.d\.ts$|\.pyi$")
+_VERSION_DIR = re.compile(r"(?:^|/)v(\d+)(?=/)")
 _ASKS_FOR = {
     "test": re.compile(r"\b(tests?|testing|unit ?tests?|specs?|fixtures?|mocks?|asserts?)\b", re.IGNORECASE),
     "example": re.compile(r"\b(examples?|samples?|demos?|tutorials?|docs?|documentation|usage)\b", re.IGNORECASE),
     "bench": re.compile(r"\b(bench(mark)?s?|benchmarking|performance tests?)\b", re.IGNORECASE),
-    "compat": re.compile(r"\b(compat(ibility)?|legacy|deprecated|old)\b", re.IGNORECASE),
+    "compat": re.compile(r"\b(compat(ibility)?|legacy|deprecated|old|older|v\d+)\b", re.IGNORECASE),
     "stub": re.compile(r"\b(stubs?|declarations?|typings?|\.d\.ts|\.pyi)\b", re.IGNORECASE),
 }
 
@@ -94,6 +96,7 @@ class Ranking:
     evidence_sharpness: float = 0.05  # a hit's evidence is exp((score - top) / this): strong hits count
     question_sharpness: float = 0.15  # ... and this for a question ("how does … work"): more hits count
     file_decay: float = 0.8  # each better hit from the same file multiplies a hit's score by this
+    versions: bool = True  # an older versioned tree (`v3/` beside `v4/`) counts as compat
     factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
 
 
@@ -180,6 +183,23 @@ def _path_role(path: str) -> str | None:
     if _REEXPORT_FILE.search(path):
         return "reexport"
     return None
+
+
+def older_versions(paths: set[str]) -> set[str]:
+    """Paths inside a folder `vN` whose parent also holds a `vM` with M > N among these paths.
+
+    zod's `v3/` beside `v4/`, an API's `presenter/v1/` beside `v2/`: both copies define the same
+    names, and the query means the current one unless it names a version. Only sibling
+    folders count: a Go module's `v2/` beside v1 code at its root is not a pair of folders.
+    """
+    latest: dict[str, int] = {}
+    found: list[tuple[str, str, int]] = []
+    for path in paths:
+        for match in _VERSION_DIR.finditer(path):
+            parent, version = path[:match.start()], int(match.group(1))
+            latest[parent] = max(latest.get(parent, 0), version)
+            found.append((path, parent, version))
+    return {path for path, parent, version in found if version < latest[parent]}
 
 
 def is_test_path(path: str) -> bool:
@@ -279,11 +299,15 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
     embedded = set(embedded_identifiers(query)) if ranking.embedded else set()
     words = query_words(query)  # an identifier names files too: `Tokenizer` → tokenizer.py
     lifted = {name for name, asks in _ASKS_FOR.items() if asks.search(query)}
-    path_lift = _path_lifts(words, {c.path for c in candidates}, ranking) if words else {}
+    paths = {c.path for c in candidates}
+    path_lift = _path_lifts(words, paths, ranking) if words else {}
+    superseded = older_versions(paths) if ranking.versions else set()
     scored: list[tuple[int, float, int, Candidate]] = []
     for position, c in enumerate(candidates):
         score = c.score
         kind = role(c.path, c.payload)
+        if kind is None and c.path in superseded:
+            kind = "compat"
         if kind is not None and kind not in lifted:
             score *= ranking.factors.get(kind, 1.0)
         score *= path_lift.get(c.path, 1.0)
