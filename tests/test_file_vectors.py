@@ -9,7 +9,7 @@ import numpy as np
 from semsearch.indexer import STALE_FILE_VECTORS, Indexer
 from semsearch.models import FILE
 from semsearch.ranking import Candidate
-from semsearch.search import FILE_WEIGHT, Searcher
+from semsearch.search import FILE_WEIGHT, Searcher, add_file_scores
 from semsearch.store.edge import EdgeStore
 from semsearch.vector_cache import VectorCache
 
@@ -89,6 +89,10 @@ def test_lexical_only_points_get_their_file_vector_with_the_dense_pass(tmp_path:
         check_means(file_vectors(store))
 
 
+def cosines(vector: list[float], points: list) -> dict[str, float]:
+    return {p.id: float(np.dot(vector, p.vectors[FILE])) for p in points}
+
+
 def test_a_hybrid_candidate_is_lifted_by_its_files_closeness_to_the_query(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     tree.mkdir()
@@ -102,10 +106,14 @@ def test_a_hybrid_candidate_is_lifted_by_its_files_closeness_to_the_query(tmp_pa
         vector = searcher._embed("text", query)
         points = store.retrieve("code", [hit.id for hit in store.scroll("code", [])], with_vectors=True)
         candidates = [Candidate(p.id, p.payload, score=1.0) for p in points]
-        searcher._add_file_scores(vector, candidates)
+        add_file_scores(candidates, cosines(vector, points))
         for point, c in zip(points, candidates):
             expected = 1.0 + FILE_WEIGHT * float(np.dot(vector, point.vectors[FILE]))
             assert abs(c.score - expected) < 1e-4
         by_file = {c.path: c.score for c in candidates}
         assert by_file["headers.py"] > by_file["colours.py"]
         assert searcher.search(query, limit=1)[0].path == "headers.py"
+        unknown = Candidate("new", {}, score=1.0)  # written after the last file-vector step: the floor
+        add_file_scores([unknown, *candidates], cosines(vector, points))
+        floor = min(float(np.dot(vector, p.vectors[FILE])) for p in points)
+        assert abs(unknown.score - (1.0 + FILE_WEIGHT * floor)) < 1e-4

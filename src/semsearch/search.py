@@ -231,6 +231,17 @@ def fuse_sum(lists: list[list[Hit]], weights: list[float], floors: list[float]) 
     return scored
 
 
+def add_file_scores(candidates: list[Candidate], file_scores: dict[str, float]) -> None:
+    """score += FILE_WEIGHT x cos(query, the candidate's file vector).
+
+    A point whose file vector is not written yet (the dense pass is still running) counts the
+    lowest file score among the others, as a dense list's floor.
+    """
+    floor = min(file_scores.values(), default=0.0)
+    for c in candidates:
+        c.score += FILE_WEIGHT * file_scores.get(c.id, floor)
+
+
 def _named(names: list[str], flt: Filter | None) -> Filter:
     """The query's filter, narrowed to structures with one of these names (the name search)."""
     return Filter(must=[*(flt.must if flt else []), Match("name", names[0] if len(names) == 1 else names)],
@@ -357,24 +368,14 @@ class Searcher:
         candidates = [Candidate(i, payloads[i], score=score) for i, score in fused if i in payloads]
         candidates += [Candidate(i, payloads[i]) for i in extra if i in payloads]
         if self.has_file and candidates:
-            self._add_file_scores(text_vector, candidates)
+            # the file vectors' cosines for exactly these points: cheaper than reading the vectors back
+            (found,) = self.store.search(self.collection, [Search(FILE, text_vector, len(candidates),
+                                                                  Filter(ids=[c.id for c in candidates]),
+                                                                  with_payload=False)])
+            add_file_scores(candidates, {h.id: h.score for h in found})
         hits = [SearchHit(c.id, c.score, c.payload, found_by="hybrid") for c in rerank(query, candidates)[:limit]]
         mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_list[:max(20, 2 * limit)]])
         return hits
-
-    def _add_file_scores(self, text_vector: list[float], candidates: list[Candidate]) -> None:
-        """score += FILE_WEIGHT x cos(query, the candidate's file vector); one search over the candidates' ids.
-
-        A point whose file vector is not written yet (the dense pass is still running) counts
-        the lowest file score found, as a dense list's floor.
-        """
-        (found,) = self.store.search(self.collection, [Search(FILE, text_vector, len(candidates),
-                                                              Filter(ids=[c.id for c in candidates]),
-                                                              with_payload=False)])
-        scores = {h.id: h.score for h in found}
-        floor = min(scores.values(), default=0.0)
-        for c in candidates:
-            c.score += FILE_WEIGHT * scores.get(c.id, floor)
 
     def _lexical_ranked(self, query: str, limit: int, flt: Filter | None) -> list[SearchHit]:
         """BM25 scaled to the query's best hit, names added, then the same re-ranking: no model at all."""
