@@ -2,10 +2,9 @@
 
 Builds (once) a collection of 100,000 structures — the development repositories' real
 structures repeated under distinct paths, with real lexical vectors and random unit dense
-vectors (latency depends on the count and the index, not on what the vectors mean; each
-file's points share one random file vector) — starts `semsearch serve` on loopback and
-sends the benchmark's queries one at a time, query embedding included. Prints p50/p99
-per mode, then the in-process hybrid p50 with and without the file-vector step.
+vectors (latency depends on the count and the index, not on what the vectors mean) —
+starts `semsearch serve` on loopback and sends the benchmark's queries one at a time,
+query embedding included. Prints p50/p99 per mode.
 
     .venv/bin/python bench/http_latency.py [--points 100000] [--requests 500]
 """
@@ -26,16 +25,15 @@ from semsearch import lexical
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM
 from semsearch.indexer import KEYWORD_FIELDS, folders
-from semsearch.models import FILE, LEXICAL
+from semsearch.models import LEXICAL
 from semsearch.store import CollectionSpec, DenseVector, Point
-from semsearch.search import Searcher
 from semsearch.store.edge import EdgeStore
 from semsearch.walk import walk
 
 
 def build(path: Path, points: int) -> None:
     with EdgeStore(path) as store:
-        if store.exists("code") and store.count("code") == points and FILE in store.metadata("code")["vectors"]:
+        if store.exists("code") and store.count("code") == points:
             return
         if store.exists("code"):
             store.drop("code")
@@ -43,15 +41,13 @@ def build(path: Path, points: int) -> None:
         for entry in manifest():
             root = benchmark_root(entry)
             structures += [s for f in walk(root) for s in chunk_source(f"{entry['name']}/{f.path}", f.text)]
-        spec = CollectionSpec(vectors={"text": DenseVector(384, MINILM), "code": DenseVector(384, MINILM),
-                                       FILE: DenseVector(384, MINILM)},
+        spec = CollectionSpec(vectors={"text": DenseVector(384, MINILM), "code": DenseVector(384, MINILM)},
                               sparse={LEXICAL: lexical.NAME}, keyword_fields=KEYWORD_FIELDS,
                               metadata={"kind": "code", "root": None})
         store.create("code", spec)
         rng = np.random.default_rng(0)
         lex = [lexical.embed_document(lexical.lexical_text(s)) for s in structures]
         batch: list[Point] = []
-        file_vectors: dict[str, list[float]] = {}
         for i in range(points):
             s = structures[i % len(structures)]
             copy = i // len(structures)
@@ -60,12 +56,8 @@ def build(path: Path, points: int) -> None:
             payload["context"] = {**payload["context"], "file_path": path_}
             vectors = rng.normal(size=(2, 384)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            if path_ not in file_vectors:
-                mean = rng.normal(size=384).astype(np.float32)
-                file_vectors[path_] = (mean / np.linalg.norm(mean)).tolist()
             batch.append(Point(f"{i:08x}-0000-4000-8000-000000000000", {"text": vectors[0].tolist(),
-                               "code": vectors[1].tolist(), FILE: file_vectors[path_],
-                               LEXICAL: lex[i % len(structures)]}, payload))
+                               "code": vectors[1].tolist(), LEXICAL: lex[i % len(structures)]}, payload))
             if len(batch) == 2000:
                 store.upsert("code", batch)
                 batch = []
@@ -102,19 +94,6 @@ def main() -> None:
             times.sort()
             print(f"| {mode} | {args.requests} | {errors} | {statistics.median(times):.1f} | "
                   f"{times[int(len(times) * 0.99) - 1]:.1f} | {statistics.median(inside):.1f} |", flush=True)
-    with EdgeStore(store) as opened:
-        searcher = Searcher(opened, "code")
-        for q in queries[:10]:
-            searcher.search(q)
-        for has_file in (True, False, True, False):
-            searcher.has_file = has_file
-            times = []
-            for q in queries[:200]:
-                started = time.perf_counter()
-                searcher.search(q)
-                times.append((time.perf_counter() - started) * 1000)
-            print(f"in process, hybrid, file vector step {'on' if has_file else 'off'}: p50 "
-                  f"{statistics.median(times):.1f} ms", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,10 @@
 A corpus is one collection the product built (a development repository indexed by
 code_search.py, a CSN-style language imported by csn.py), read back once: every point's
 payload, its two dense vectors and its BM25 document vector. A query's scores against
-every point are then four products (cosine = dot on unit vectors; BM25 = the query's
-terms x Qdrant's IDF x the document's values; the file vector, each file's mean text
-vector as the indexer writes it), and the product's candidate pool (top 100 of each
-vector, fused by the score formula, plus the structures named as an identifier query,
-each lifted by its file score) is rebuilt from them in plain numpy. `pool()` equals what `Searcher._hybrid` hands
+every point are then three products (cosine = dot on unit vectors; BM25 = the query's
+terms x Qdrant's IDF x the document's values), and the product's candidate pool (top 100
+of each vector, fused by the score formula, plus the structures named as an identifier
+query) is rebuilt from them in plain numpy. `pool()` equals what `Searcher._hybrid` hands
 to `rerank` (checked by ablation.py's product row reproducing code_search.py).
 """
 
@@ -26,7 +25,7 @@ from semsearch import lexical
 from semsearch.embedding import MINILM, query_encoder
 from semsearch.models import LEXICAL
 from semsearch.ranking import Candidate, identifier_query
-from semsearch.search import CANDIDATES, CODE_WEIGHT, FILE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
+from semsearch.search import CANDIDATES, CODE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
 from semsearch.store import SparseVector
 from semsearch.store.edge import EdgeStore
 
@@ -46,7 +45,10 @@ class Corpus:
     columns: dict[int, int]  # term hash -> column
     idf: np.ndarray
     position: dict[str, int] = field(default_factory=dict)
-    file: np.ndarray = field(init=False)  # per point, its file's mean text vector (unit length)
+    # Per point, its file's mean text vector (unit length) and its file's structure count: the
+    # "file vector" rows of the ablation (tried, not in the product).
+    file: np.ndarray = field(init=False)
+    file_size: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.position = {i: n for n, i in enumerate(self.ids)}
@@ -54,9 +56,11 @@ class Corpus:
         for n, payload in enumerate(self.payloads):
             files.setdefault(payload["context"]["file_path"], []).append(n)
         self.file = np.zeros_like(self.text)
+        self.file_size = np.zeros(len(self.ids), dtype=np.int64)
         for rows in files.values():
             mean = self.text[rows].mean(axis=0)
             self.file[rows] = mean / (np.linalg.norm(mean) or 1.0)
+            self.file_size[rows] = len(rows)
 
     def bm25(self, query: SparseVector) -> np.ndarray:
         """Qdrant's sparse score with the IDF modifier: sum of q x idf x d over shared terms."""
@@ -137,7 +141,7 @@ class QueryScores:
     text: np.ndarray
     code: np.ndarray
     lex: np.ndarray
-    file: np.ndarray
+    file: np.ndarray | None = None  # cosine with each point's file vector
 
 
 def embed_queries(queries: list[str], cache: Path) -> dict[str, np.ndarray]:
@@ -167,10 +171,12 @@ def top(values: np.ndarray, k: int, positive: bool = False) -> np.ndarray:
     return np.argsort(-values, kind="stable")[:k]
 
 
-def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT),
-         fetch: int = CANDIDATES, names: bool = True, embedded_names: bool = True,
-         file_weight: float = FILE_WEIGHT) -> list[Candidate]:
+def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT), fetch: int = CANDIDATES, names: bool = True,
+         embedded_names: bool = True, file_weight: float = 0.0, file_min: int = 1) -> list[Candidate]:
     """The product's fused candidates (best first), as `Searcher._hybrid` builds them.
+
+    `file_weight` > 0 (not the product): + that x cos(query, the file vector) for each
+    candidate whose file has at least `file_min` structures.
 
     Each candidate's `scores` holds its exact text/code/lex scores (whether or not it was in
     that vector's list) and `ranks` its rank in each list it was in.
@@ -197,8 +203,11 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_W
     if names:
         wanted = set(named_in(qs.query)) if embedded_names else {symbol} if symbol else set()
     out += named(corpus, qs, wanted, {c.id for c in out}, qs.text)
-    for c in out:
-        c.score += file_weight * float(qs.file[corpus.position[c.id]])
+    if file_weight and qs.file is not None:
+        for c in out:
+            n = corpus.position[c.id]
+            if corpus.file_size[n] >= file_min:
+                c.score += file_weight * float(qs.file[n])
     return out
 
 
