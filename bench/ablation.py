@@ -140,8 +140,8 @@ def session3() -> Variant:
 
 def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
-    off = {"definition_first": False, "named_file": False, "embedded": 0.0, "stem": 0.0, "folder": 0.0,
-           "file_evidence": 0.0, "versions": False, "question_sharpness": with_options().evidence_sharpness, "file_decay": 1.0,
+    off = {"definition_first": False, "named_file": False, "embedded": 0.0, "compared": 1.0, "stem": 0.0,
+           "folder": 0.0, "file_evidence": 0.0, "versions": False, "question_own_evidence": 1.0, "question_sharpness": with_options().evidence_sharpness, "file_decay": 1.0,
            "factors": {k: 1.0 for k in with_options().factors}}
     steps: list[tuple[str, dict[str, Any]]] = [
         ("+ identifier's definition first", {"definition_first": True}),
@@ -154,6 +154,10 @@ def variants() -> dict[str, Variant]:
         ("+ identifiers inside prose queries", {"embedded": with_options().embedded}),
         ("+ questions: weaker hits count as file evidence", {"question_sharpness": with_options().question_sharpness}),
         ("+ an older versioned tree (v3/ beside v4/) counts as compat", {"versions": True}),
+        ("+ questions: only a file's other hits lift its best hit",
+         {"question_own_evidence": with_options().question_own_evidence}),
+        ("+ the definition of an identifier the query compares against after the rest",
+         {"compared": with_options().compared}),
     ]
     rows: dict[str, Variant] = {"session 3 product (its ranking, from git)": session3(),
                                 "0 score fusion, no re-ranking": product(None)}
@@ -186,6 +190,14 @@ def variants() -> dict[str, Variant]:
         "tests etc. x0.3": {"factors": {"test": 0.3, "example": 0.3, "bench": 0.3}},
         "no embedded identifiers": {"embedded": 0.0},
         "no version rule": {"versions": False},
+        "questions count the best hit's own evidence too": {"question_own_evidence": 1.0},
+        "every query: only a file's other hits lift it": {"own_evidence": 0.0},
+        "every query: only other hits, evidence sharpness 0.03": {"own_evidence": 0.0, "evidence_sharpness": 0.03},
+        "other queries: half the best hit's own evidence, sharpness 0.03": {"own_evidence": 0.5,
+                                                                             "evidence_sharpness": 0.03},
+        "no compared-identifier demotion": {"compared": 1.0},
+        "compared identifier x0.5": {"compared": 0.5},
+        "compared identifier x0.85": {"compared": 0.85},
         "embedded identifiers 0.6": {"embedded": 0.6},
     }
     for name, change in one.items():

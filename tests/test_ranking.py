@@ -1,7 +1,7 @@
 """Ranking signals and result merging, on hand-made candidates."""
 
-from semsearch.ranking import (Candidate, embedded_identifiers, identifier_query, is_test_path, older_versions,
-                               query_words, related, rerank, role, with_options)
+from semsearch.ranking import (Candidate, compared_identifiers, embedded_identifiers, identifier_query, is_test_path,
+                               older_versions, query_words, related, rerank, role, with_options)
 from semsearch.search import SearchHit, group_hits, merge_overlapping, parse_filters
 
 
@@ -25,6 +25,23 @@ def test_identifiers_written_inside_prose() -> None:
     assert embedded_identifiers("z.transform and z.pipe for chaining") == ["transform", "pipe"]
     assert embedded_identifiers("how are routes registered") == []
     assert embedded_identifiers("HTTPException") == []  # the whole query is one: identifier_query's case
+
+
+def test_identifiers_a_query_compares_against() -> None:
+    uniq = "This method is like `_.uniqBy` except that it's designed and optimized for sorted arrays."
+    assert compared_identifiers(uniq) == ["uniqBy"] and embedded_identifiers(uniq) == []
+    assert compared_identifiers("The base implementation of `_.toNumber` which doesn't coerce") == ["toNumber"]
+    assert compared_identifiers("like `forEach` or `forEachRight` but from the right") == ["forEach", "forEachRight"]
+    assert compared_identifiers("how safeParse returns a result") == []
+    # named once to compare and once as the subject: the subject wins
+    assert compared_identifiers("parseInput: like `parseInput` but async") == []
+
+
+def test_the_definition_a_query_compares_against_comes_after_the_rest() -> None:
+    items = [cand("compared", "a.js", name="uniqBy", score=1.0), cand("wanted", "b.js", name="sortedUniqBy", score=0.8)]
+    query = "This method is like `_.uniqBy` except that it's optimized for sorted arrays."
+    assert [c.id for c in rerank(query, items)][0] == "wanted"
+    assert [c.id for c in rerank(query, items, with_options(compared=1.0))][0] == "compared"
 
 
 def test_paths_by_role() -> None:
@@ -121,6 +138,14 @@ def test_a_question_counts_weaker_hits_of_a_file_as_evidence() -> None:
     assert [c.id for c in rerank("x and y handled", items)][0] == "lone"
     assert [c.id for c in rerank("how are x and y handled", items)][0] == "b0"
     assert [c.id for c in rerank("Where are x and y handled?", items)][0] == "b0"
+
+
+def test_a_question_lifts_a_file_by_its_other_hits_not_by_its_best_hits_own_lead() -> None:
+    # a lone hit that leads by a little against a file whose second hit also matches
+    items = [cand("lone", "a.py", score=1.0), cand("b1", "b.py", score=0.96), cand("b2", "b.py", score=0.75)]
+    assert [c.id for c in rerank("how is x handled", items)][0] == "b1"
+    assert [c.id for c in rerank("how is x handled", items, with_options(question_own_evidence=1.0))][0] == "lone"
+    assert [c.id for c in rerank("x handled", items)][0] == "lone"  # other queries keep the leader's own evidence
 
 
 def test_an_identifier_without_a_definition_still_names_its_file() -> None:

@@ -10,7 +10,11 @@ Retrieval finds plausible code; these signals, each measured across six language
 - a file whose several structures match is a better answer than one stray match, so
   each file's best hit is lifted by the evidence of the whole file; a question ("how does
   … work", "where is …") asks for a mechanism, which lives in a file rather than in one
-  function, so there weaker hits count as evidence too;
+  function, so there weaker hits count as evidence too, and only a file's other hits do:
+  the best hit's own score already counts once;
+- an identifier the query compares against ("like `_.uniqBy` but …", "the base
+  implementation of `toNumber`") names what the answer is not, so its definition comes
+  after the code the query describes;
 - tests, examples, benchmarks, compat shims, re-export files, type stubs, generated code
   and prose mention everything and define little, so they come after the code, unless the
   query asks for them; so does an older copy of a versioned tree (`v3/` beside `v4/`): the
@@ -88,6 +92,7 @@ class Ranking:
     definition_first: bool = True  # identifier queries: definitions of that name in a tier above the rest
     named_file: bool = True  # ... and among them the one whose file is named after it first
     embedded: float = 0.3  # score x (1 + this) for a definition of an identifier written inside a prose query
+    compared: float = 0.7  # score x this for a definition of an identifier the query compares against
     stem: float = 0.2  # score x (1 + this x share of query words in the file stem)
     folder: float = 0.2  # score x (1 + this x share of query words in the folder name)
     spread: float = 0.0  # a path word counts 1 / (candidate files holding it) ** this
@@ -95,6 +100,8 @@ class Ranking:
     file_evidence: float = 0.3  # best hit of a file + this x top score x (file's evidence / best file's)
     evidence_sharpness: float = 0.05  # a hit's evidence is exp((score - top) / this): strong hits count
     question_sharpness: float = 0.15  # ... and this for a question ("how does … work"): more hits count
+    own_evidence: float = 1.0  # a file's best hit counts this share of its own evidence
+    question_own_evidence: float = 0.0  # ... and this for a question: only its other hits lift it
     file_decay: float = 0.8  # each better hit from the same file multiplies a hit's score by this
     versions: bool = True  # an older versioned tree (`v3/` beside `v4/`) counts as compat
     factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
@@ -133,20 +140,33 @@ def identifier_query(query: str) -> str | None:
 
 def embedded_identifiers(query: str) -> list[str]:
     """Identifiers written inside a prose query: `safeParse`, `ZodType`, `z.object` → object."""
+    return _identifiers_in(query)[0]
+
+
+def compared_identifiers(query: str) -> list[str]:
+    """Identifiers a prose query compares against: "like `_.uniqBy`", "the base implementation of `toNumber`"."""
+    return _identifiers_in(query)[1]
+
+
+def _identifiers_in(query: str) -> tuple[list[str], list[str]]:
+    """The identifiers inside a prose query: (those it asks about, those it compares against)."""
     if identifier_query(query) is not None:
-        return []
-    found = []
+        return [], []
+    found: list[str] = []
+    compared: list[str] = []
     compared_until = -1  # where the last compared identifier ended: "like `a` and `b`" compares both
     for match in _EMBEDDED.finditer(query):
         name = re.split(r"\.|::|#", match.group(0).removesuffix("()"))[-1]
         before = query[:match.start()].rstrip("`'\"(_.$ ")
         if _COMPARED.search(before) or (compared_until >= 0 and _LISTED.match(query, compared_until, match.start())):
             compared_until = match.end()
+            if len(name) > 2 and name not in compared:
+                compared.append(name)
             continue
         compared_until = -1
         if len(name) > 2 and name not in found:
             found.append(name)
-    return found
+    return found, [name for name in compared if name not in found]
 
 
 def role(path: str, payload: dict[str, Any] | None = None) -> str | None:
@@ -297,6 +317,7 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
         return []
     symbol = identifier_query(query) if ranking.definition_first else None
     embedded = set(embedded_identifiers(query)) if ranking.embedded else set()
+    compared = set(compared_identifiers(query)) if ranking.compared != 1 else set()
     words = query_words(query)  # an identifier names files too: `Tokenizer` → tokenizer.py
     lifted = {name for name, asks in _ASKS_FOR.items() if asks.search(query)}
     paths = {c.path for c in candidates}
@@ -313,11 +334,15 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
         score *= path_lift.get(c.path, 1.0)
         if embedded and c.payload.get("name") in embedded and _is_definition_or_member(c):
             score *= 1 + ranking.embedded
+        if compared and c.payload.get("name") in compared and _is_definition_or_member(c):
+            score *= ranking.compared
         tier = _name_tier(symbol, c, ranking.named_file) if symbol is not None else 0
         scored.append((tier, score, position, c))
     if ranking.file_evidence:
-        sharpness = ranking.question_sharpness if _QUESTION.match(query) else ranking.evidence_sharpness
-        scored = _lift_files(scored, ranking.file_evidence, sharpness)
+        if _QUESTION.match(query):
+            scored = _lift_files(scored, ranking.file_evidence, ranking.question_sharpness, ranking.question_own_evidence)
+        else:
+            scored = _lift_files(scored, ranking.file_evidence, ranking.evidence_sharpness, ranking.own_evidence)
     scored.sort(key=lambda k: (-k[0], -k[1], k[2]))
     out = []
     seen: dict[str, int] = {}
@@ -333,12 +358,15 @@ def _is_definition_or_member(c: Candidate) -> bool:
     return c.payload.get("code_type") != "Block"
 
 
-def _lift_files(scored: list[tuple[int, float, int, Candidate]], lift: float,
-                sharpness: float) -> list[tuple[int, float, int, Candidate]]:
-    """Lift each file's best hit by the evidence of all its hits, relative to the best file's.
+def _lift_files(scored: list[tuple[int, float, int, Candidate]], lift: float, sharpness: float,
+                own: float) -> list[tuple[int, float, int, Candidate]]:
+    """Lift each file's best hit by the evidence of its hits (its own counting `own`), relative
+    to the best file's.
 
     A hit's evidence is exp((score - top) / sharpness): hits near the top count almost 1, weak
-    ones almost nothing, so a file is not lifted for being long.
+    ones almost nothing, so a file is not lifted for being long. Counting the best hit's own
+    evidence rewards the leading hit for leading; counting only the others rewards a file for
+    what its other structures add.
     """
     top = max(s for _, s, _, _ in scored)
     evidence: dict[str, float] = {}
@@ -351,7 +379,8 @@ def _lift_files(scored: list[tuple[int, float, int, Candidate]], lift: float,
     out = list(scored)
     for path, i in best.items():
         tier, score, position, c = out[i]
-        out[i] = (tier, score + lift * top * evidence[path] / most, position, c)
+        found = evidence[path] - (1 - own) * math.exp((score - top) / sharpness)
+        out[i] = (tier, score + lift * top * found / most, position, c)
     return out
 
 
