@@ -142,6 +142,37 @@ EXPECTED = {
         ('Function', 'Button', 4, 6, None, 'Shows a button.'),
         ('Function', 'Card', 8, 10, None, None),
     ],
+    # Elixir defines with calls; the @doc above a def (past its @spec) is its docstring.
+    "sample.ex": [
+        ('Module', 'Router', 1, 22, None, 'Routes requests to plugs.'),
+        ('Function', 'match', 11, 13, None, 'Matches a path against the routes.'),
+        ('Function', 'helper', 15, 15, None, None),
+        ('Function', 'guarded', 17, 17, None, None),
+        ('Macro', 'route', 19, 21, None, None),
+        ('Protocol', 'Size', 24, 27, None, None),
+        ('Method', 'size', 26, 26, 'Size', 'The size.'),
+        ('Impl', 'Size', 29, 31, None, None),
+        ('Method', 'size', 30, 30, 'Size', None),
+    ],
+    # Plain constants (`const std = @import("std")`, `const x = 5`) and tests stay windows.
+    "sample.zig": [
+        ('Struct', 'Router', 4, 11, None, 'A router.'),
+        ('Method', 'match', 8, 10, 'Router', 'Match a path.'),
+        ('Enum', 'Kind', 13, 13, None, None),
+        ('Function', 'main', 15, 17, None, None),
+    ],
+    # A function's type signature and all its equations are one structure.
+    "Sample.hs": [
+        ('Type', 'Router', 4, 4, None, 'A router.'),
+        ('Type', 'Path', 6, 6, None, None),
+        ('Function', 'findRoute', 9, 11, None, 'Find the route.'),
+        ('Function', 'main', 13, 13, None, None),
+        ('Class', 'MonadRoute', 15, 17, None, None),
+        ('Method', 'route', 16, 17, 'MonadRoute', None),
+        ('Impl', 'Router', 19, 20, None, None),
+        ('Method', 'show', 20, 20, 'Router', None),
+        ('Type', 'Handler', 22, 22, None, None),
+    ],
 }
 
 
@@ -158,7 +189,7 @@ def test_structures(file_name: str) -> None:
 
 def test_every_required_language_has_a_fixture() -> None:
     required = {"python", "rust", "go", "javascript", "typescript", "tsx", "java", "c", "cpp",
-                "csharp", "ruby", "php", "kotlin", "scala", "swift", "lua", "bash"}
+                "csharp", "ruby", "php", "kotlin", "scala", "swift", "lua", "bash", "elixir", "zig", "haskell"}
     covered = {detect_language(name, "") for name in EXPECTED}
     assert required <= covered <= set(SPECS)
 
@@ -174,6 +205,15 @@ def test_record_shape_and_paths() -> None:
     assert record["context"]["file_name"] == "sample.rs"
     assert record["context"]["snippet"].splitlines()[0].strip().startswith("pub fn await_ready_for_timeout")
     assert record["context"]["snippet"].splitlines()[-1].strip() == "}"
+
+
+def test_signatures_say_what_a_caller_sees() -> None:
+    signatures = {(f, s.name): s.signature for f in ("sample.ex", "sample.zig", "Sample.hs")
+                  for s in chunk_source(f, (FIXTURES / f).read_text()) if s.code_type != "Block"}
+    assert signatures[("Sample.hs", "findRoute")] == "findRoute :: Router -> Path -> Maybe Route"
+    assert signatures[("sample.ex", "match")] == "def match(conn, path)"
+    assert signatures[("sample.ex", "guarded")] == "def guarded(x) when x > 0, do: x"
+    assert signatures[("sample.zig", "match")] == "fn match(self: *Router, path: []const u8) ?Route"
 
 
 def test_code_outside_structures_becomes_windows() -> None:

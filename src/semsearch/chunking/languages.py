@@ -112,6 +112,16 @@ SPECS: dict[str, LanguageSpec] = {
                      line_comments=("--",), block_comments=(("--[[", "]]"),)),
         LanguageSpec("bash", {"function_definition": "Function"},
                      line_comments=_HASH, block_comments=()),
+        # Elixir's definitions are all calls (`defmodule`, `def`, …): treesitter.py reads the callee.
+        LanguageSpec("elixir", {"call": "Function"}, line_comments=_HASH, block_comments=()),
+        # Zig's `Decl` holds a function or a `const X = struct {…}`: treesitter.py decides which.
+        LanguageSpec("zig", {"Decl": "Function"}),
+        # A Haskell function is one node per equation and its type signature another: the first
+        # equation stands for all of them (treesitter.py).
+        LanguageSpec("haskell", {
+            "function": "Function", "bind": "Function", "data_type": "Type", "newtype": "Type",
+            "type_synomym": "Type", "class": "Class", "instance": "Impl",
+        }, line_comments=("--",), block_comments=(("{-", "-}"),)),
     ]
 }
 
@@ -129,12 +139,12 @@ EXTENSIONS: dict[str, str] = {
     ".cs": "csharp", ".rb": "ruby", ".rake": "ruby", ".php": "php",
     ".kt": "kotlin", ".kts": "kotlin", ".scala": "scala", ".sc": "scala",
     ".swift": "swift", ".lua": "lua", ".sh": "bash", ".bash": "bash",
+    ".ex": "elixir", ".exs": "elixir", ".zig": "zig", ".hs": "haskell",
     # Indexed as line windows: no structures, but still searchable.
     ".md": "markdown", ".rst": "rst", ".txt": "text", ".toml": "toml", ".yaml": "yaml",
     ".yml": "yaml", ".json": "json", ".html": "html", ".css": "css", ".scss": "css",
     ".sql": "sql", ".cfg": "ini", ".ini": "ini", ".xml": "xml", ".proto": "protobuf",
-    ".dockerfile": "dockerfile", ".zig": "zig", ".dart": "dart", ".ex": "elixir",
-    ".exs": "elixir", ".erl": "erlang", ".hs": "haskell", ".ml": "ocaml", ".r": "r",
+    ".dockerfile": "dockerfile", ".dart": "dart", ".erl": "erlang", ".ml": "ocaml", ".r": "r",
     ".jl": "julia", ".pl": "perl", ".pm": "perl", ".vue": "vue", ".svelte": "svelte",
     ".pyx": "cython", ".pxd": "cython", ".m": "objc", ".mm": "objc", ".tf": "hcl",
 }

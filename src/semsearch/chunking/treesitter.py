@@ -21,8 +21,16 @@ _BODY_TYPES = frozenset({
     "block", "body_statement", "compound_statement", "declaration_list", "field_declaration_list",
     "class_body", "function_body", "template_body", "enum_class_body", "protocol_body",
     "statement_block", "enumerator_list", "enum_body", "interface_body", "enum_member_declaration_list",
-    "constructor_body", "object_type", "do_group",
+    "constructor_body", "object_type", "do_group", "do_block", "Block", "class_declarations",
+    "instance_declarations",
 })
+# Elixir defines with calls: the callee says what (`defstruct`, `use`, `plug` … define nothing here).
+_ELIXIR_DEFINITIONS = {"defmodule": "Module", "defprotocol": "Protocol", "defimpl": "Impl",
+                       "def": "Function", "defp": "Function", "defdelegate": "Function",
+                       "defguard": "Function", "defguardp": "Function",
+                       "defmacro": "Macro", "defmacrop": "Macro"}
+_ZIG_CONTAINERS = {"struct": "Struct", "enum": "Enum", "union": "Struct", "opaque": "Struct"}
+_HASKELL_EQUATIONS = ("function", "bind")
 _NAME_TYPES = frozenset({"identifier", "simple_identifier", "type_identifier", "constant",
                          "name", "field_identifier", "word", "property_identifier"})
 
@@ -103,14 +111,21 @@ def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
     start, end = outer.start_point.row, node.end_point.row
     if node.end_point.column == 0 and end > start:
         end -= 1
+    type_signature = None
+    if node.type in _HASKELL_EQUATIONS:
+        type_signature, start, end = _haskell_extent(node, name, start, end)
     start = _attributes_above(lines, start, spec)
     doc_start, comment_doc = _doc_comment_above(lines, start, spec)
     body = _body(node)
     body_row = body.start_point.row if body is not None else None
     docstring = _python_docstring(body) if spec.name == "python" else None
+    if node.type == "call":
+        docstring, doc_start = _elixir_doc(node, code_type, doc_start)
     docstring = docstring or comment_doc
     if docstring and spec.name == "csharp":
         docstring = re.sub(r"<[^>]+>", " ", docstring).strip() or None
+    if docstring and spec.name == "haskell":
+        docstring = docstring.removeprefix("|").strip() or None  # Haddock's `-- |`
     return Found(
         code_type=code_type,
         name=name,
@@ -120,7 +135,8 @@ def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
         doc_start=doc_start,
         name_row=(name_node or node).start_point.row,
         body_row=body_row,
-        signature=_signature(outer if node.type in ("variable_declarator", "type_spec") else node, body, spec),
+        signature=type_signature or _signature(outer if node.type in ("variable_declarator", "type_spec") else node,
+                                               body, spec),
         docstring=docstring,
     )
 
@@ -128,6 +144,31 @@ def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
 def _code_type(node: Node, kind: str) -> str | None:
     """Decide the code type where one node type covers several kinds, or is not a definition."""
     t = node.type
+    if t == "call":
+        # Elixir: `defmodule A do … end`, `def f(x) do … end`: the callee says what is defined.
+        return _ELIXIR_DEFINITIONS.get(_text(node.child_by_field_name("target")))
+    if t == "Decl":
+        # Zig: a function, or a constant whose value is a struct/enum/union; other constants are not.
+        inner = node.named_children[0] if node.named_children else None
+        if inner is not None and inner.type == "FnProto":
+            return kind
+        value = inner.named_children[-1] if inner is not None and inner.named_children else None
+        while value is not None and value.type in ("ErrorUnionExpr", "SuffixExpr") and value.named_children:
+            value = value.named_children[0]  # `struct {…}` is the value itself, not inside a call
+        if value is None or value.type != "ContainerDecl":
+            return None
+        head = next((c for c in value.named_children if c.type == "ContainerDeclType"), None)
+        return _ZIG_CONTAINERS.get(_text(head).split("(")[0].strip())
+    if t in _HASKELL_EQUATIONS:
+        # Haskell: a function's later equations belong to its first; a `function` without a name
+        # is a function type (`a -> b`) inside a signature.
+        if node.child_by_field_name("name") is None:
+            return None
+        previous = node.prev_named_sibling
+        name = _text(node.child_by_field_name("name"))
+        if previous is not None and previous.type in _HASKELL_EQUATIONS and \
+                _text(previous.child_by_field_name("name")) == name:
+            return None
     if t == "variable_declarator":
         value = node.child_by_field_name("value")
         return kind if value is not None and value.type in _FUNCTION_VALUES else None
@@ -156,6 +197,17 @@ def _name(node: Node) -> tuple[Node | None, str, str | None]:
     """(name node, name, qualifier) — the qualifier is the type in `Type::method`, `M.add`."""
     if node.type == "init_declaration":
         return node, "init", None
+    if node.type == "call":
+        return _elixir_name(node)
+    if node.type == "Decl":
+        inner = node.named_children[0]
+        name_node = inner.child_by_field_name("function") or inner.child_by_field_name("variable_type_function")
+        return name_node, _text(name_node), None
+    if node.type == "instance":
+        # Haskell `instance Show Router`: named for the type, as a Rust `impl Show for Router`.
+        patterns = node.child_by_field_name("patterns")
+        target = next((n for n in _descendants(patterns) if n.type == "name"), None) if patterns else None
+        return target, _text(target), None
     if node.type == "impl_item":
         target = node.child_by_field_name("type")
         return target, _text(target), None
@@ -184,6 +236,56 @@ def _name(node: Node) -> tuple[Node | None, str, str | None]:
         inner = name_node.child_by_field_name("name")
         return inner, _text(inner), _text(scope) or None
     return name_node, _text(name_node), None
+
+
+def _elixir_name(node: Node) -> tuple[Node | None, str, str | None]:
+    """`defmodule Plug.Conn` → Conn (`Plug` is a namespace, not an enclosing type: the signature
+    keeps it); `def call(conn, opts) when …` → call."""
+    arguments = next((c for c in node.named_children if c.type == "arguments"), None)
+    head = arguments.named_children[0] if arguments is not None and arguments.named_children else None
+    if head is not None and head.type == "binary_operator":  # a guard: `def f(x) when x > 0`
+        head = head.child_by_field_name("left")
+    if head is not None and head.type == "call":
+        head = head.child_by_field_name("target")
+    if head is None or head.type not in ("alias", "identifier"):
+        return None, "", None
+    return head, _text(head).rpartition(".")[2], None
+
+
+def _elixir_doc(node: Node, code_type: str, doc_start: int) -> tuple[str | None, int]:
+    """The `@moduledoc` inside a module, or the `@doc` above a function (past its `@spec`s), and
+    the row the doc starts on."""
+    attributes: list[Node] = []
+    if code_type == "Module":
+        body = next((c for c in node.named_children if c.type == "do_block"), None)
+        attributes = [c for c in body.named_children if c.type == "unary_operator"] if body is not None else []
+    else:
+        previous = node.prev_named_sibling
+        while previous is not None and previous.type == "unary_operator":
+            attributes.append(previous)
+            previous = previous.prev_named_sibling
+    for attribute in attributes:
+        operand = attribute.child_by_field_name("operand")
+        if operand is None or _text(operand.child_by_field_name("target")) not in ("doc", "moduledoc"):
+            continue
+        strings = [n for n in _descendants(operand) if n.type == "quoted_content"]
+        text = inspect.cleandoc("".join(_text(n) for n in strings)) if strings else ""
+        start = attribute.start_point.row if code_type != "Module" else doc_start
+        return text or None, min(start, doc_start)
+    return None, doc_start
+
+
+def _haskell_extent(node: Node, name: str, start: int, end: int) -> tuple[str | None, int, int]:
+    """A Haskell function's type signature, and its rows from that signature to its last equation."""
+    following = node.next_named_sibling
+    while following is not None and following.type in _HASKELL_EQUATIONS and \
+            _text(following.child_by_field_name("name")) == name:
+        end = following.end_point.row
+        following = following.next_named_sibling
+    previous = node.prev_named_sibling
+    if previous is None or previous.type != "signature" or _text(previous.child_by_field_name("name")) != name:
+        return None, start, end
+    return " ".join(_text(previous).split())[:400], previous.start_point.row, end
 
 
 def _receiver(node: Node) -> str | None:
