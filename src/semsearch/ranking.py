@@ -16,7 +16,7 @@ Retrieval finds plausible code; these signals, each measured across six language
   implementation of `toNumber`") names what the answer is not, so its definition comes
   after the code the query describes;
 - tests, examples, benchmarks, compat shims, re-export files, type stubs, generated code
-  and prose mention everything and define little, so they come after the code, unless the
+  (amalgamated single-header copies too) and prose mention everything and define little, so they come after the code, unless the
   query asks for them; so does an older copy of a versioned tree (`v3/` beside `v4/`): the
   answer is the current code unless the query names a version;
 - ten hits from one file hide the other files a question touches, so each further hit
@@ -65,6 +65,10 @@ _BENCH_DIR = re.compile(r"(^|/)_?(bench|benches|benchmarks?)(/|$)|(^|/)[^/]*_ben
 _COMPAT_DIR = re.compile(r"(^|/)_?(compat|legacy|deprecated)(/|$)")
 _REEXPORT_FILE = re.compile(r"(^|/)(__init__\.py|index\.(ts|tsx|js|jsx|mjs|cjs)|package-info\.java)$")
 _STUB_FILE = re.compile(r"\.d\.ts$|\.pyi$")
+# An amalgamated single-header copy (`single_include/nlohmann/json.hpp`) repeats every definition of
+# the sources it is built from: generated code, found by its folder (flags.py reads its marker).
+_AMALGAMATED = re.compile(r"(^|/)(single_include|single_header|single-header|amalgamat[a-z]*)(/|$)"
+                          r"|(^|/)[^/]*amalgamat[^/]*$", re.IGNORECASE)
 _VERSION_DIR = re.compile(r"(?:^|/)v(\d+)(?=/)")
 _ASKS_FOR = {
     "test": re.compile(r"\b(tests?|testing|unit ?tests?|specs?|fixtures?|mocks?|asserts?)\b", re.IGNORECASE),
@@ -200,6 +204,8 @@ def _path_role(path: str) -> str | None:
         return "compat"
     if _STUB_FILE.search(path):
         return "stub"
+    if _AMALGAMATED.search(path):
+        return "generated"
     if _REEXPORT_FILE.search(path):
         return "reexport"
     return None

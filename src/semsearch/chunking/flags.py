@@ -13,7 +13,8 @@ import re
 # The markers code generators write near the top of what they produce.
 _GENERATED = re.compile(
     r"@generated\b|\bCode generated\b.*\bDO NOT EDIT\b|\b(auto-?generated|automatically generated)\b"
-    r".{0,80}\b(do not (edit|modify)|changes .{0,40} lost)|\bDO NOT EDIT\b.{0,80}\bgenerated\b",
+    r".{0,80}\b(do not (edit|modify)|changes .{0,40} lost)|\bDO NOT EDIT\b.{0,80}\bgenerated\b"
+    r"|\bthis file is an amalgamation\b",  # SQLite's and others' single-file builds
     re.IGNORECASE)
 HEAD_CHARS = 2000
 
