@@ -216,6 +216,34 @@ def test_signatures_say_what_a_caller_sees() -> None:
     assert signatures[("sample.zig", "match")] == "fn match(self: *Router, path: []const u8) ?Route"
 
 
+def test_cpp_macros_and_headers_named_dot_h() -> None:
+    text = ("NLOHMANN_JSON_NAMESPACE_BEGIN\n"
+            "template<typename T>\n"
+            "class box : public T\n"
+            "{\n"
+            "  public:\n"
+            "    void set(int x) noexcept\n"
+            "    {\n"
+            "        v = x;\n"
+            "    }\n"
+            "  private:\n"
+            "    int v;\n"
+            "};\n"
+            "NLOHMANN_JSON_NAMESPACE_END\n"
+            "class SPDLOG_API logger {\n"
+            "  public:\n"
+            "    void flush() { sink_->flush(); }\n"
+            "};\n")
+    found = [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to)
+             for s in chunk_source("include/box.h", text) if s.code_type != "Block"]
+    assert found == [("Class", "box", None, 2, 12), ("Method", "set", "box", 6, 9),
+                     ("Class", "logger", None, 14, 17), ("Method", "flush", "logger", 16, 16)]
+    snippet = next(s for s in chunk_source("include/box.h", text) if s.name == "set").context.snippet
+    assert "void set(int x) noexcept" in snippet  # snippets are the file's own text
+    assert detect_language("include/box.h", text) == "cpp"
+    assert detect_language("src/list.h", "struct node { int v; struct node *next; };\nint len(struct node *n);\n") == "c"
+
+
 def test_code_outside_structures_becomes_windows() -> None:
     text = (FIXTURES / "sample.py").read_text()
     blocks = [(s.line_from, s.line_to) for s in chunk_source("sample.py", text) if s.code_type == "Block"]

@@ -7,6 +7,7 @@ C declarators) are handled there by node type, not by language.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -159,6 +160,12 @@ CONFIG_LANGUAGES = frozenset({"json", "yaml", "toml", "ini", "xml", "html", "css
 
 ALL_LANGUAGES = frozenset(SPECS) | frozenset(EXTENSIONS.values()) | frozenset(FILE_NAMES.values())
 
+# A `.h` that is C++ (spdlog, Qt and many others name their C++ headers so): a namespace, a
+# template, an access label, a class or `std::` says so. Parsed as C, a namespace reads as a
+# function and every class is lost.
+_CPP_HEADER = re.compile(r"^\s*(namespace\s+\w+\s*\{|template\s*<|(public|private|protected)\s*:|class\s+\w+)"
+                         r"|\bstd::", re.MULTILINE)
+
 
 def detect_language(path: str, text: str) -> str:
     """Name the language of a file from its name, else its shebang; 'text' otherwise."""
@@ -166,6 +173,8 @@ def detect_language(path: str, text: str) -> str:
     if pure.name in FILE_NAMES:
         return FILE_NAMES[pure.name]
     language = EXTENSIONS.get(pure.suffix.lower())
+    if language == "c" and pure.suffix.lower() == ".h" and _CPP_HEADER.search(text):
+        return "cpp"
     if language:
         return language
     if text.startswith("#!"):

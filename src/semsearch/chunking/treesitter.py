@@ -63,10 +63,17 @@ def parser_for(language: str) -> Parser:
     return get_parser(language)  # type: ignore[arg-type]
 
 
+# C and C++ macros the parser cannot expand: a line that is only a macro (`NLOHMANN_JSON_NAMESPACE_BEGIN`,
+# `Q_OBJECT`, `FMT_BEGIN_NAMESPACE`) and an export macro before a class name (`class SPDLOG_API logger`).
+_MACRO_LINE = re.compile(r"^[ \t]*[A-Z][A-Z0-9_]{2,}(?:[ \t]*\([^;{}\n]*\))?[ \t]*$", re.MULTILINE)
+_EXPORT_MACRO = re.compile(r"\b(?:class|struct)[ \t]+([A-Z][A-Z0-9_]{2,})[ \t]+\w+[ \t]*(?:final\b[ \t]*)?(?:\{|:(?!:)|$)",
+                           re.MULTILINE)
+
+
 def find_structures(text: str, language: str) -> list[Found]:
     """Top-level structures of a source text, each with its nested members as children."""
     spec = SPECS[language]
-    source = text.encode("utf-8", errors="replace")
+    source = (_without_macros(text) if language in ("c", "cpp") else text).encode("utf-8", errors="replace")
     tree = parser_for(language).parse(source)
     lines = text.split("\n")
     top: list[Found] = []
@@ -87,6 +94,18 @@ def find_structures(text: str, language: str) -> list[Found]:
                               found.code_type if in_type else container_kind, found.children))
     _sort(top)
     return top
+
+
+def _without_macros(text: str) -> str:
+    """The text with unexpandable macros blanked out, every other character where it was (rows and
+    columns stay those of the file: snippets and lines come from the original)."""
+    def blank(match: re.Match[str], group: int = 0) -> str:
+        whole = match.group(0)
+        a, b = match.start(group) - match.start(), match.end(group) - match.start()
+        return whole[:a] + " " * (b - a) + whole[b:]
+
+    text = _MACRO_LINE.sub(blank, text)
+    return _EXPORT_MACRO.sub(lambda m: blank(m, 1), text)
 
 
 def _sort(found: list[Found]) -> None:
