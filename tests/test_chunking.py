@@ -244,6 +244,19 @@ def test_cpp_macros_and_headers_named_dot_h() -> None:
     assert detect_language("src/list.h", "struct node { int v; struct node *next; };\nint len(struct node *n);\n") == "c"
 
 
+def test_functions_assigned_at_the_top_of_a_javascript_module() -> None:
+    text = ("/**\n * Send a response.\n */\n"
+            "res.send = function send(body) {\n  return this;\n};\n\n"
+            "exports.compile = function (fn) {\n  return fn;\n};\n\n"
+            "Router.prototype.route = function route(path) {\n  return new Route(path);\n};\n\n"
+            "export const ZodType = $constructor('ZodType', (inst, def) => {\n  inst.parse = (data) => data;\n});\n")
+    found = [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to, s.docstring)
+             for s in chunk_source("lib/response.js", text) if s.code_type != "Block"]
+    assert found == [("Method", "send", "res", 4, 6, "Send a response."),
+                     ("Function", "compile", None, 8, 10, None),
+                     ("Method", "route", "Router", 12, 14, None)]  # not a callback's own assignments
+
+
 def test_code_outside_structures_becomes_windows() -> None:
     text = (FIXTURES / "sample.py").read_text()
     blocks = [(s.line_from, s.line_to) for s in chunk_source("sample.py", text) if s.code_type == "Block"]

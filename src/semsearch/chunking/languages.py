@@ -31,6 +31,7 @@ _JS_DEFS = {
     "class_declaration": "Class",
     "method_definition": "Method",
     "variable_declarator": "Function",  # only when its value is a function (see extract)
+    "assignment_expression": "Function",  # `res.send = function send(body) {…}`: the same
 }
 _TS_DEFS = {
     **_JS_DEFS,

@@ -191,6 +191,17 @@ def _code_type(node: Node, kind: str) -> str | None:
     if t == "variable_declarator":
         value = node.child_by_field_name("value")
         return kind if value is not None and value.type in _FUNCTION_VALUES else None
+    if t == "assignment_expression":
+        # `exports.compile = function …`, `Router.prototype.route = …`: a function given a name at the
+        # top of a module. Inside a function (`inst.parse = …` in a constructor callback) it is that
+        # function's business.
+        value, target = node.child_by_field_name("right"), node.child_by_field_name("left")
+        statement = node.parent
+        if value is None or value.type not in _FUNCTION_VALUES or target is None or statement is None \
+                or statement.type != "expression_statement" or statement.parent is None \
+                or statement.parent.type != "program":
+            return None
+        return kind if target.type in ("identifier", "member_expression") else None
     if t in ("struct_specifier", "union_specifier", "enum_specifier", "class_specifier",
              "mod_item", "namespace_definition", "namespace_declaration", "internal_module"):
         # A C type reference (`struct point *p`) or `mod foo;` has no body: not a definition.
@@ -222,6 +233,14 @@ def _name(node: Node) -> tuple[Node | None, str, str | None]:
         inner = node.named_children[0]
         name_node = inner.child_by_field_name("function") or inner.child_by_field_name("variable_type_function")
         return name_node, _text(name_node), None
+    if node.type == "assignment_expression":
+        # `res.send = …` → send on res; `Router.prototype.route` → route on Router; exports hold no type.
+        target = node.child_by_field_name("left")
+        if target is not None and target.type == "member_expression":
+            owner = _text(target.child_by_field_name("object")).removesuffix(".prototype")
+            member = target.child_by_field_name("property")
+            return member, _text(member), None if owner in ("exports", "module.exports", "module", "this") else owner
+        return target, _text(target), None
     if node.type == "instance":
         # Haskell `instance Show Router`: named for the type, as a Rust `impl Show for Router`.
         patterns = node.child_by_field_name("patterns")
@@ -337,8 +356,8 @@ def _outermost(node: Node, spec: LanguageSpec) -> Node:
 
 
 def _body(node: Node) -> Node | None:
-    if node.type == "variable_declarator":
-        value = node.child_by_field_name("value")
+    if node.type in ("variable_declarator", "assignment_expression"):
+        value = node.child_by_field_name("value") or node.child_by_field_name("right")
         return value.child_by_field_name("body") if value is not None else None
     body = node.child_by_field_name("body")
     if body is not None:
