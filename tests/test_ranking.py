@@ -17,6 +17,16 @@ def test_identifier_queries() -> None:
     assert identifier_query("Client.get") == "get" and identifier_query("std::mem::swap") == "swap"
     assert identifier_query("how are routes registered") is None
     assert identifier_query("a-b") is None
+    assert identifier_query("empty?") == "empty?" and identifier_query("Rack::Request#params!") == "params!"
+
+
+def test_a_predicate_or_bang_method_is_an_identifier_too() -> None:
+    items = [cand("prose", "lib/util.rb", name="blank_lines", score=1.0),
+             cand("def", "lib/string.rb", name="blank?", code_type="Function", score=0.5, language="ruby")]
+    assert [c.id for c in rerank("blank?", items)][0] == "def"
+    macro = [cand("other", "src/lib.rs", name="vector", score=1.0),
+             cand("def", "src/macros.rs", name="vec", code_type="Macro", score=0.5, language="rust")]
+    assert [c.id for c in rerank("vec!", macro)][0] == "def"
 
 
 def test_identifiers_written_inside_prose() -> None:

@@ -35,7 +35,8 @@ from typing import Any
 
 from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
 
-_IDENTIFIER_QUERY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:(?:\.|::|#)[A-Za-z_$][A-Za-z0-9_$]*)*$")
+# A trailing ? or ! belongs to the name in Ruby and Elixir (`empty?`, `save!`); `vec!` calls Rust's `vec`.
+_IDENTIFIER_QUERY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:(?:\.|::|#)[A-Za-z_$][A-Za-z0-9_$]*)*[?!]?$")
 # Identifiers inside prose: an inner capital (camelCase, PascalCase), an inner underscore
 # (snake_case) or a member access (`z.object`, `.refine`, `Vec::new`).
 _EMBEDDED = re.compile(
@@ -135,11 +136,16 @@ class Candidate:
 
 
 def identifier_query(query: str) -> str | None:
-    """The identifier a query names (`HTTPException`, `Client.get`, `Vec::new`), or None for prose."""
+    """The identifier a query names (`HTTPException`, `Client.get`, `Vec::new`, `empty?`), or None for prose."""
     query = query.strip().strip("`").removesuffix("()")
     if not _IDENTIFIER_QUERY.match(query):
         return None
     return re.split(r"\.|::|#", query)[-1]
+
+
+def spellings(symbol: str) -> list[str]:
+    """The names a definition of this identifier can carry: `save!` is Ruby's `save!` or Rust's macro `save`."""
+    return [symbol, symbol[:-1]] if symbol.endswith("!") else [symbol]
 
 
 def embedded_identifiers(query: str) -> list[str]:
@@ -395,7 +401,7 @@ def _name_tier(symbol: str, c: Candidate, named_file: bool) -> int:
     1: a member of it or another thing of that name; 0: the rest."""
     name = str(c.payload.get("name", ""))
     struct = c.payload.get("context", {}).get("struct_name") or ""
-    if name == symbol or name.lstrip("$") == symbol:
+    if name in spellings(symbol) or name.lstrip("$") == symbol:
         if _is_definition(c) and role(c.path) not in ("test", "example", "bench"):
             return 3 if named_file and _named_after(c.path, symbol) else 2
         return 1

@@ -24,7 +24,7 @@ from semsearch import lexical
 from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
 from semsearch.models import LEXICAL, resolve_models
-from semsearch.ranking import LEXICAL_ONLY, Candidate, embedded_identifiers, identifier_query, rerank
+from semsearch.ranking import LEXICAL_ONLY, Candidate, embedded_identifiers, identifier_query, rerank, spellings
 from semsearch.store import Filter, HasVector, Hit, Match, Query, Search, Store, StoreError, is_point_id
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
@@ -237,7 +237,7 @@ def _named(names: list[str], flt: Filter | None) -> Filter:
 def named_in(query: str) -> list[str]:
     """Names whose structures join the candidates: the identifier a query is, or those written in it."""
     symbol = identifier_query(query)
-    return [symbol] if symbol is not None else embedded_identifiers(query)
+    return spellings(symbol) if symbol is not None else embedded_identifiers(query)
 
 
 class Searcher:
