@@ -257,6 +257,16 @@ def test_functions_assigned_at_the_top_of_a_javascript_module() -> None:
                      ("Method", "route", "Router", 12, 14, None)]  # not a callback's own assignments
 
 
+def test_a_function_held_by_a_class_field_is_a_method() -> None:
+    ts = ("class Form {\n  private count = 1;\n  /** Submits it. */\n  submit = async (e: Event): Promise<void> => {\n"
+          "    send(e);\n  };\n}\n")
+    found = [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to, s.docstring)
+             for s in chunk_source("src/form.ts", ts) if s.code_type != "Block"]
+    assert found == [("Class", "Form", None, 1, 7, None), ("Method", "submit", "Form", 4, 6, "Submits it.")]
+    js = "class Form {\n  count = 1;\n  submit = (e) => {\n    send(e);\n  };\n}\n"
+    assert [(s.code_type, s.name) for s in chunk_source("src/form.js", js)] == [("Class", "Form"), ("Method", "submit")]
+
+
 def test_code_outside_structures_becomes_windows() -> None:
     text = (FIXTURES / "sample.py").read_text()
     blocks = [(s.line_from, s.line_to) for s in chunk_source("sample.py", text) if s.code_type == "Block"]

@@ -32,9 +32,11 @@ _JS_DEFS = {
     "method_definition": "Method",
     "variable_declarator": "Function",  # only when its value is a function (see extract)
     "assignment_expression": "Function",  # `res.send = function send(body) {…}`: the same
+    "field_definition": "Method",  # `handle = (e) => {…}` in a class body: the same
 }
 _TS_DEFS = {
     **_JS_DEFS,
+    "public_field_definition": "Method",
     "abstract_class_declaration": "Class",
     "interface_declaration": "Interface",
     "enum_declaration": "Enum",

@@ -188,7 +188,7 @@ def _code_type(node: Node, kind: str) -> str | None:
         if previous is not None and previous.type in _HASKELL_EQUATIONS and \
                 _text(previous.child_by_field_name("name")) == name:
             return None
-    if t == "variable_declarator":
+    if t in ("variable_declarator", "field_definition", "public_field_definition"):
         value = node.child_by_field_name("value")
         return kind if value is not None and value.type in _FUNCTION_VALUES else None
     if t == "assignment_expression":
@@ -356,7 +356,7 @@ def _outermost(node: Node, spec: LanguageSpec) -> Node:
 
 
 def _body(node: Node) -> Node | None:
-    if node.type in ("variable_declarator", "assignment_expression"):
+    if node.type in ("variable_declarator", "assignment_expression", "field_definition", "public_field_definition"):
         value = node.child_by_field_name("value") or node.child_by_field_name("right")
         return value.child_by_field_name("body") if value is not None else None
     body = node.child_by_field_name("body")
