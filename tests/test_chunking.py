@@ -267,6 +267,15 @@ def test_a_function_held_by_a_class_field_is_a_method() -> None:
     assert [(s.code_type, s.name) for s in chunk_source("src/form.js", js)] == [("Class", "Form"), ("Method", "submit")]
 
 
+def test_tests_inside_a_source_file_are_marked() -> None:
+    text = ("/// Parses.\npub fn parse(s: &str) -> u8 { 0 }\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n"
+            "    #[test]\n    fn parses_empty() {\n        assert_eq!(parse(\"\"), 0);\n    }\n\n    fn helper() {}\n}\n\n"
+            "#[tokio::test]\nasync fn runs() {}\n\n#[test_case(1)]\nfn not_marked(x: u8) {}\n")
+    marked = {s.name: s.to_dict().get("test", False) for s in chunk_source("src/lib.rs", text) if s.code_type != "Block"}
+    assert marked == {"parse": False, "tests": True, "parses_empty": True, "helper": True, "runs": True,
+                      "not_marked": False}
+
+
 def test_code_outside_structures_becomes_windows() -> None:
     text = (FIXTURES / "sample.py").read_text()
     blocks = [(s.line_from, s.line_to) for s in chunk_source("sample.py", text) if s.code_type == "Block"]

@@ -64,6 +64,7 @@ def test_paths_by_role() -> None:
     assert role("pkg/__init__.py") == role("src/index.ts") == role("com/x/package-info.java") == "reexport"
     assert role("types/index.d.ts") == "stub"
     assert role("pkg/gen.py", {"generated": True}) == "generated"
+    assert role("src/parse.rs", {"test": True}) == "test"  # inside `#[cfg(test)] mod tests`
     assert role("single_include/nlohmann/json.hpp") == role("dist/amalgamation/sqlite3.c") == "generated"
     assert role("src/json_amalgamated.hpp") == "generated" and role("include/nlohmann/json.hpp") is None
     assert role("README.md", {"language": "markdown"}) == "prose"

@@ -185,6 +185,8 @@ def role(path: str, payload: dict[str, Any] | None = None) -> str | None:
     payload = payload or {}
     if payload.get("generated"):
         return "generated"
+    if payload.get("test"):
+        return "test"  # a test module or #[test] function inside a source file (chunking marks it)
     by_path = _path_role(path)
     if by_path is not None:
         return by_path

@@ -112,12 +112,15 @@ class _ContextMaker:
     def _record(self, found: Found, start: int, end: int, snippet: str,
                 part: int | None = None, parts: int | None = None) -> Structure:
         first_part = part in (None, 1)
-        return self.record(
+        record = self.record(
             name=found.name, signature=found.signature, code_type=found.code_type,
             docstring=found.docstring, line=(found.name_row if first_part else start) + 1,
             line_from=start + 1, line_to=end + 1, struct_name=found.struct_name,
             snippet=snippet, part=part, parts=parts,
         )
+        if found.test:
+            record.extra["test"] = True
+        return record
 
     def windows(self, covered: list[tuple[int, int]], defines: list[str]) -> list[Structure]:
         """Line windows over every run of lines that no structure covers.

@@ -31,6 +31,9 @@ _ELIXIR_DEFINITIONS = {"defmodule": "Module", "defprotocol": "Protocol", "defimp
                        "defmacro": "Macro", "defmacrop": "Macro"}
 _ZIG_CONTAINERS = {"struct": "Struct", "enum": "Enum", "union": "Struct", "opaque": "Struct"}
 _HASKELL_EQUATIONS = ("function", "bind")
+# Attributes that make a definition a test in its source file (Rust's `#[test]`, `#[tokio::test]`,
+# `#[cfg(test)]`).
+_TEST_ATTRIBUTE = re.compile(r"#\[(\w+::)*test\b|#\[cfg\(test\)\]")
 _NAME_TYPES = frozenset({"identifier", "simple_identifier", "type_identifier", "constant",
                          "name", "field_identifier", "word", "property_identifier"})
 
@@ -50,6 +53,7 @@ class Found:
     signature: str
     docstring: str | None
     children: list[Found] = field(default_factory=list)
+    test: bool = False  # a test inside a source file: `#[test]`, `#[cfg(test)] mod tests`, and what they hold
 
     @property
     def is_container(self) -> bool:
@@ -93,7 +97,15 @@ def find_structures(text: str, language: str) -> list[Found]:
                 stack.append((child, found.name if in_type else container,
                               found.code_type if in_type else container_kind, found.children))
     _sort(top)
+    _mark_tests(top, False)
     return top
+
+
+def _mark_tests(found: list[Found], inside: bool) -> None:
+    """What a test module holds is test code too."""
+    for f in found:
+        f.test = f.test or inside
+        _mark_tests(f.children, f.test)
 
 
 def _without_macros(text: str) -> str:
@@ -133,7 +145,10 @@ def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
     type_signature = None
     if node.type in _HASKELL_EQUATIONS:
         type_signature, start, end = _haskell_extent(node, name, start, end)
-    start = _attributes_above(lines, start, spec)
+    attributes_start = _attributes_above(lines, start, spec)
+    test = (code_type == "Module" and name in ("test", "tests")) or \
+        any(_TEST_ATTRIBUTE.match(line.strip()) for line in lines[attributes_start:start])
+    start = attributes_start
     doc_start, comment_doc = _doc_comment_above(lines, start, spec)
     body = _body(node)
     body_row = body.start_point.row if body is not None else None
@@ -157,6 +172,7 @@ def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
         signature=type_signature or _signature(outer if node.type in ("variable_declarator", "type_spec") else node,
                                                body, spec),
         docstring=docstring,
+        test=test,
     )
 
 
