@@ -154,12 +154,13 @@ EXPECTED = {
         ('Impl', 'Size', 29, 31, None, None),
         ('Method', 'size', 30, 30, 'Size', None),
     ],
-    # Plain constants (`const std = @import("std")`, `const x = 5`) and tests stay windows.
+    # Plain constants (`const std = @import("std")`, `const x = 5`) stay windows; a test is marked one.
     "sample.zig": [
         ('Struct', 'Router', 4, 11, None, 'A router.'),
         ('Method', 'match', 8, 10, 'Router', 'Match a path.'),
         ('Enum', 'Kind', 13, 13, None, None),
         ('Function', 'main', 15, 17, None, None),
+        ('Function', 'router matches', 21, 23, None, None),
     ],
     # A function's type signature and all its equations are one structure.
     "Sample.hs": [
@@ -271,6 +272,9 @@ def test_tests_inside_a_source_file_are_marked() -> None:
     text = ("/// Parses.\npub fn parse(s: &str) -> u8 { 0 }\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n"
             "    #[test]\n    fn parses_empty() {\n        assert_eq!(parse(\"\"), 0);\n    }\n\n    fn helper() {}\n}\n\n"
             "#[tokio::test]\nasync fn runs() {}\n\n#[test_case(1)]\nfn not_marked(x: u8) {}\n")
+    zig = {s.name: s.to_dict().get("test", False) for s in chunk_source("x.zig", (FIXTURES / "sample.zig").read_text())
+           if s.code_type != "Block"}
+    assert zig["router matches"] is True and zig["main"] is False
     marked = {s.name: s.to_dict().get("test", False) for s in chunk_source("src/lib.rs", text) if s.code_type != "Block"}
     assert marked == {"parse": False, "tests": True, "parses_empty": True, "helper": True, "runs": True,
                       "not_marked": False}

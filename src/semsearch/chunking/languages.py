@@ -119,7 +119,7 @@ SPECS: dict[str, LanguageSpec] = {
         # Elixir's definitions are all calls (`defmodule`, `def`, …): treesitter.py reads the callee.
         LanguageSpec("elixir", {"call": "Function"}, line_comments=_HASH, block_comments=()),
         # Zig's `Decl` holds a function or a `const X = struct {…}`: treesitter.py decides which.
-        LanguageSpec("zig", {"Decl": "Function"}),
+        LanguageSpec("zig", {"Decl": "Function", "TestDecl": "Function"}),
         # A Haskell function is one node per equation and its type signature another: the first
         # equation stands for all of them (treesitter.py).
         LanguageSpec("haskell", {

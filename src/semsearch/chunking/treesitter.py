@@ -146,7 +146,7 @@ def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
     if node.type in _HASKELL_EQUATIONS:
         type_signature, start, end = _haskell_extent(node, name, start, end)
     attributes_start = _attributes_above(lines, start, spec)
-    test = (code_type == "Module" and name in ("test", "tests")) or \
+    test = (code_type == "Module" and name in ("test", "tests")) or node.type == "TestDecl" or \
         any(_TEST_ATTRIBUTE.match(line.strip()) for line in lines[attributes_start:start])
     start = attributes_start
     doc_start, comment_doc = _doc_comment_above(lines, start, spec)
@@ -257,6 +257,9 @@ def _name(node: Node) -> tuple[Node | None, str, str | None]:
             member = target.child_by_field_name("property")
             return member, _text(member), None if owner in ("exports", "module.exports", "module", "this") else owner
         return target, _text(target), None
+    if node.type == "TestDecl":  # Zig: `test "router matches" { … }` is named by its string
+        label = next((c for c in node.named_children if c.type != "Block"), None)
+        return label, _text(label).strip('"'), None
     if node.type == "instance":
         # Haskell `instance Show Router`: named for the type, as a Rust `impl Show for Router`.
         patterns = node.child_by_field_name("patterns")
