@@ -123,13 +123,13 @@ def fused_rankings(k: float = 60.0, lexical: float = 1.0, by: str = "rank") -> V
     return run
 
 
-def without_test_marks() -> Variant:
-    """The product, with tests known by their path only (not the chunker's in-file marks)."""
+def without_marks(*keys: str) -> Variant:
+    """The product without some of the chunker's per-structure marks (`test`, `deprecated`)."""
     def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
         found = pool(corpus, qs)
         for c in found:
-            if c.payload.get("test"):
-                c.payload = {k: v for k, v in c.payload.items() if k != "test"}
+            if any(c.payload.get(k) for k in keys):
+                c.payload = {k: v for k, v in c.payload.items() if k not in keys}
         return rerank(qs.query, found, with_options())
     return run
 
@@ -213,7 +213,7 @@ def variants() -> dict[str, Variant]:
     }
     for name, change in one.items():
         rows[f"  product, {name}"] = product(with_options(**change))
-    rows["  product, tests known by their path only (no #[cfg(test)] / #[test] marks)"] = without_test_marks()
+    rows["  product, tests known by their path only (no #[cfg(test)] / #[test] marks)"] = without_marks("test")
     for name, file_min in (("", 1), (", files of 5+ structures only", 5), (", files of 10+ structures only", 10)):
         rows[f"  product + 0.3 cos(file vector){name}"] = product(with_options(), file_weight=0.3, file_min=file_min)
     rows["  product + 0.2 cos(file vector)"] = product(with_options(), file_weight=0.2)
