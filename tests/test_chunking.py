@@ -271,13 +271,14 @@ def test_a_function_held_by_a_class_field_is_a_method() -> None:
 def test_tests_inside_a_source_file_are_marked() -> None:
     text = ("/// Parses.\npub fn parse(s: &str) -> u8 { 0 }\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n"
             "    #[test]\n    fn parses_empty() {\n        assert_eq!(parse(\"\"), 0);\n    }\n\n    fn helper() {}\n}\n\n"
-            "#[tokio::test]\nasync fn runs() {}\n\n#[test_case(1)]\nfn not_marked(x: u8) {}\n")
+            "#[tokio::test]\nasync fn runs() {}\n\n#[test_case(1)]\nfn cased(x: u8) {}\n\n#[bench]\nfn speed(b: &mut Bencher) {}\n\n"
+            "#[inline]\nfn fast() {}\n")
     zig = {s.name: s.to_dict().get("test", False) for s in chunk_source("x.zig", (FIXTURES / "sample.zig").read_text())
            if s.code_type != "Block"}
     assert zig["router matches"] is True and zig["main"] is False
     marked = {s.name: s.to_dict().get("test", False) for s in chunk_source("src/lib.rs", text) if s.code_type != "Block"}
     assert marked == {"parse": False, "tests": True, "parses_empty": True, "helper": True, "runs": True,
-                      "not_marked": False}
+                      "cased": True, "speed": True, "fast": False}
 
 
 def test_code_outside_structures_becomes_windows() -> None:

@@ -57,7 +57,7 @@ def test_the_definition_a_query_compares_against_comes_after_the_rest() -> None:
 def test_paths_by_role() -> None:
     for path in ("tests/test_x.py", "pkg/test_x.py", "src/foo_test.go", "web/app.spec.ts", "a/__tests__/b.js",
                  "src/test/java/com/x/FooTest.java", "spec/rack/etag_spec.rb", "pkg/conftest.py",
-                 "Tests/AppTests/Helpers.swift", "src/Acme.Core.Tests/Fakes/Clock.cs"):
+                 "Tests/AppTests/Helpers.swift", "src/Acme.Core.Tests/Fakes/Clock.cs", "fuzz/fuzz_targets/parse.rs"):
         assert role(path) == "test", path
     assert role("examples/demo.py") == role("_examples/rest/main.go") == role("docs/conf.py") == "example"
     assert role("benches/parse.rs") == role("pkg/benchmarks/run.py") == "bench"

@@ -57,7 +57,7 @@ DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "
                               "Object", "Protocol", "Module", "Macro"})
 
 # Paths by role. Each names what it is, so a query that asks for it can lift it.
-_TEST_DIR = re.compile(r"(^|/)(tests?|Tests?|testing|spec|specs|__tests__|__mocks__|testdata|fixtures?"
+_TEST_DIR = re.compile(r"(^|/)(tests?|Tests?|testing|spec|specs|__tests__|__mocks__|testdata|fixtures?|fuzz"
                        r"|[\w.-]+\.(Tests?|UnitTests|IntegrationTests|Specs))(/|$)")  # Swift's Tests/, C#'s Foo.Tests/
 _TEST_FILE = re.compile(
     r"(^|/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*[._-](test|spec)\.[a-z]+x?|[^/]*_spec\.[a-z]+|conftest\.py"

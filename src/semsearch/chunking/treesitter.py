@@ -32,8 +32,9 @@ _ELIXIR_DEFINITIONS = {"defmodule": "Module", "defprotocol": "Protocol", "defimp
 _ZIG_CONTAINERS = {"struct": "Struct", "enum": "Enum", "union": "Struct", "opaque": "Struct"}
 _HASKELL_EQUATIONS = ("function", "bind")
 # Attributes that make a definition a test in its source file (Rust's `#[test]`, `#[tokio::test]`,
-# `#[cfg(test)]`).
-_TEST_ATTRIBUTE = re.compile(r"#\[(\w+::)*test\b|#\[cfg\(test\)\]")
+# `#[test_case(…)]`, `#[rstest]`, `#[cfg(test)]`, and `#[bench]`: code that exercises the library
+# rather than being it).
+_TEST_ATTRIBUTE = re.compile(r"#\[(\w+::)*(test\w*|rstest|quickcheck|bench)\b|#\[cfg\(test\)\]")
 _NAME_TYPES = frozenset({"identifier", "simple_identifier", "type_identifier", "constant",
                          "name", "field_identifier", "word", "property_identifier"})
 
