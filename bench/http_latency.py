@@ -4,7 +4,7 @@ Builds (once) a collection of 100,000 structures — the development repositorie
 structures repeated under distinct paths, with real lexical vectors and random unit dense
 vectors (latency depends on the count and the index, not on what the vectors mean) —
 starts `semsearch serve` on loopback and sends the benchmark's queries one at a time,
-query embedding included. Prints p50/p99 per mode.
+query embedding included. Prints p50/p99 per mode, then the hybrid p50 in process.
 
     .venv/bin/python bench/http_latency.py [--points 100000] [--requests 500]
 """
@@ -26,6 +26,7 @@ from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM
 from semsearch.indexer import KEYWORD_FIELDS, folders
 from semsearch.models import LEXICAL
+from semsearch.search import Searcher
 from semsearch.store import CollectionSpec, DenseVector, Point
 from semsearch.store.edge import EdgeStore
 from semsearch.walk import walk
@@ -94,6 +95,21 @@ def main() -> None:
             times.sort()
             print(f"| {mode} | {args.requests} | {errors} | {statistics.median(times):.1f} | "
                   f"{times[int(len(times) * 0.99) - 1]:.1f} | {statistics.median(inside):.1f} |", flush=True)
+    print(f"in process, hybrid: p50 {in_process(store, queries, args.requests):.1f} ms (the issue's measure: no HTTP)")
+
+
+def in_process(store: Path, queries: list[str], requests: int) -> float:
+    """Hybrid p50 of Searcher.search in this process, query embedding included, after a warm-up."""
+    with EdgeStore(store) as edge:
+        searcher = Searcher(edge, "code")
+        for q in queries[:10]:
+            searcher.search(q, limit=10)
+        times = []
+        for i in range(requests):
+            started = time.perf_counter()
+            searcher.search(queries[i % len(queries)], limit=10)
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
 if __name__ == "__main__":
