@@ -208,6 +208,12 @@ def test_record_shape_and_paths() -> None:
     assert record["context"]["snippet"].splitlines()[-1].strip() == "}"
 
 
+def test_a_module_doc_is_not_its_first_function_doc() -> None:
+    text = 'defmodule A do\n  @moduledoc "About A."\n  def f(x), do: x\nend\n'
+    assert [(s.name, s.docstring) for s in chunk_source("a.ex", text) if s.code_type != "Block"] == \
+        [("A", "About A."), ("f", None)]
+
+
 def test_signatures_say_what_a_caller_sees() -> None:
     signatures = {(f, s.name): s.signature for f in ("sample.ex", "sample.zig", "Sample.hs")
                   for s in chunk_source(f, (FIXTURES / f).read_text()) if s.code_type != "Block"}

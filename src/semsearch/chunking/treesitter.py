@@ -322,9 +322,10 @@ def _elixir_doc(node: Node, code_type: str, doc_start: int) -> tuple[str | None,
         while previous is not None and previous.type == "unary_operator":
             attributes.append(previous)
             previous = previous.prev_named_sibling
+    wanted = "moduledoc" if code_type == "Module" else "doc"
     for attribute in attributes:
         operand = attribute.child_by_field_name("operand")
-        if operand is None or _text(operand.child_by_field_name("target")) not in ("doc", "moduledoc"):
+        if operand is None or _text(operand.child_by_field_name("target")) != wanted:
             continue
         strings = [n for n in _descendants(operand) if n.type == "quoted_content"]
         text = inspect.cleandoc("".join(_text(n) for n in strings)) if strings else ""
