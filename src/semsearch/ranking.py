@@ -15,10 +15,11 @@ Retrieval finds plausible code; these signals, each measured across six language
 - an identifier the query compares against ("like `_.uniqBy` but …", "the base
   implementation of `toNumber`") names what the answer is not, so its definition comes
   after the code the query describes;
-- tests, examples, benchmarks, compat shims, re-export files, type stubs, generated code
-  (amalgamated single-header copies too) and prose mention everything and define little, so they come after the code, unless the
-  query asks for them; so does an older copy of a versioned tree (`v3/` beside `v4/`): the
-  answer is the current code unless the query names a version;
+- tests (by path, or marked in a source file: Rust's `#[cfg(test)] mod tests`), examples,
+  benchmarks, compat shims, re-export files, type stubs, generated code (amalgamated
+  single-header copies too) and prose mention everything and define little, so they come
+  after the code, unless the query asks for them; so does an older copy of a versioned tree
+  (`v3/` beside `v4/`): the answer is the current code unless the query names a version;
 - ten hits from one file hide the other files a question touches, so each further hit
   from a file counts less than the one before it.
 """
