@@ -152,7 +152,7 @@ def session3() -> Variant:
 def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
     off = {"definition_first": False, "named_file": False, "embedded": 0.0, "compared": 1.0, "stem": 0.0,
-           "folder": 0.0, "file_evidence": 0.0, "versions": False, "question_own_evidence": 1.0, "question_sharpness": with_options().evidence_sharpness, "file_decay": 1.0,
+           "folder": 0.0, "file_evidence": 0.0, "versions": False, "question_own_evidence": 1.0, "copies_tier": False, "question_sharpness": with_options().evidence_sharpness, "file_decay": 1.0,
            "factors": {k: 1.0 for k in with_options().factors}}
     steps: list[tuple[str, dict[str, Any]]] = [
         ("+ identifier's definition first", {"definition_first": True}),
@@ -169,6 +169,8 @@ def variants() -> dict[str, Variant]:
          {"question_own_evidence": with_options().question_own_evidence}),
         ("+ the definition of an identifier the query compares against after the rest",
          {"compared": with_options().compared}),
+        ("+ an identifier's definition in a copy (older tree, compat, stub) leaves the definitions' tier",
+         {"copies_tier": True}),
     ]
     rows: dict[str, Variant] = {"session 3 product (its ranking, from git)": session3(),
                                 "0 score fusion, no re-ranking": product(None)}
@@ -201,6 +203,7 @@ def variants() -> dict[str, Variant]:
         "tests etc. x0.3": {"factors": {"test": 0.3, "example": 0.3, "bench": 0.3}},
         "no embedded identifiers": {"embedded": 0.0},
         "no version rule": {"versions": False},
+        "a definition in a copy (older tree, compat, stub) keeps the definitions' tier": {"copies_tier": False},
         "questions count the best hit's own evidence too": {"question_own_evidence": 1.0},
         "every query: only a file's other hits lift it": {"own_evidence": 0.0},
         "every query: only other hits, evidence sharpness 0.03": {"own_evidence": 0.0, "evidence_sharpness": 0.03},

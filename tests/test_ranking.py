@@ -129,6 +129,14 @@ def test_the_current_version_comes_before_an_older_copy_unless_a_version_is_aske
         == ["old", "new"]
 
 
+def test_a_definition_in_an_older_copy_is_not_in_the_definitions_tier() -> None:
+    items = [cand("old", "src/v3/ZodError.ts", name="ZodError", code_type="Class", score=1.0),
+             cand("new", "src/v4/core/errors.ts", name="$ZodError", code_type="Interface", score=0.5),
+             cand("stub", "types/errors.d.ts", name="ZodError", code_type="Class", score=0.9)]
+    assert [c.id for c in rerank("ZodError", items)][0] == "new"
+    assert [c.id for c in rerank("ZodError", items, with_options(copies_tier=False))][0] == "old"
+
+
 def test_soft_file_diversity() -> None:
     items = [cand("a1", "a.py", score=0.9), cand("a2", "a.py", score=0.8), cand("b1", "b.py", score=0.7),
              cand("a3", "a.py", score=0.6), cand("c1", "c.py", score=0.5)]

@@ -111,6 +111,7 @@ class Ranking:
     question_own_evidence: float = 0.0  # ... and this for a question: only its other hits lift it
     file_decay: float = 0.8  # each better hit from the same file multiplies a hit's score by this
     versions: bool = True  # an older versioned tree (`v3/` beside `v4/`) counts as compat
+    copies_tier: bool = True  # an identifier's definition in a copy (compat, stub) is not in the definitions' tier
     factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
 
 
@@ -352,7 +353,8 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
             score *= 1 + ranking.embedded
         if compared and c.payload.get("name") in compared and _is_definition_or_member(c):
             score *= ranking.compared
-        tier = _name_tier(symbol, c, ranking.named_file) if symbol is not None else 0
+        tier = _name_tier(symbol, c, ranking.named_file, kind if ranking.copies_tier else None) \
+            if symbol is not None else 0
         scored.append((tier, score, position, c))
     if ranking.file_evidence:
         if _QUESTION.match(query):
@@ -368,6 +370,9 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
         out.append((tier, score * ranking.file_decay ** n, position, c))
     out.sort(key=lambda k: (-k[0], -k[1], k[2]))
     return [replace(c, score=score) for _, score, _, c in out]
+
+
+_COPIES = frozenset({"compat", "stub"})  # kinds that repeat a definition made elsewhere
 
 
 def _is_definition_or_member(c: Candidate) -> bool:
@@ -400,13 +405,14 @@ def _lift_files(scored: list[tuple[int, float, int, Candidate]], lift: float, sh
     return out
 
 
-def _name_tier(symbol: str, c: Candidate, named_file: bool) -> int:
+def _name_tier(symbol: str, c: Candidate, named_file: bool, kind: str | None = None) -> int:
     """3: a definition of the symbol in a file named after it; 2: another definition of it;
-    1: a member of it or another thing of that name; 0: the rest."""
+    1: a member of it, another thing of that name, or a definition in a copy (`kind`: an older
+    versioned tree, compat code, a type stub); 0: the rest."""
     name = str(c.payload.get("name", ""))
     struct = c.payload.get("context", {}).get("struct_name") or ""
     if name in spellings(symbol) or name.lstrip("$") == symbol:
-        if _is_definition(c) and role(c.path) not in ("test", "example", "bench"):
+        if _is_definition(c) and role(c.path) not in ("test", "example", "bench") and kind not in _COPIES:
             return 3 if named_file and _named_after(c.path, symbol) else 2
         return 1
     if name.lower() == symbol.lower() or struct == symbol:
