@@ -118,6 +118,7 @@ class Ranking:
 # Multipliers by role, lifted to 1 when the query asks for that role.
 ROLE_FACTORS = {"test": 0.5, "example": 0.5, "bench": 0.5, "compat": 0.6, "reexport": 0.7, "stub": 0.7,
                 "generated": 0.5, "prose": 0.8, "config": 0.8}
+_COPIES = frozenset({"compat", "stub"})  # kinds that repeat a definition made elsewhere
 DEFAULT = Ranking()
 # Without dense vectors (--lexical-only, or before the dense pass) the scores are BM25 alone, a
 # noisier single-hit signal: a file's evidence counts more of its hits (ablation: 0.777 → 0.799
@@ -333,8 +334,9 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
     if not candidates:
         return []
     symbol = identifier_query(query) if ranking.definition_first else None
-    embedded = set(embedded_identifiers(query)) if ranking.embedded else set()
-    compared = set(compared_identifiers(query)) if ranking.compared != 1 else set()
+    asked, compared_names = _identifiers_in(query)
+    embedded = set(asked) if ranking.embedded else set()
+    compared = set(compared_names) if ranking.compared != 1 else set()
     words = query_words(query)  # an identifier names files too: `Tokenizer` → tokenizer.py
     lifted = {name for name, asks in _ASKS_FOR.items() if asks.search(query)}
     paths = {c.path for c in candidates}
@@ -370,9 +372,6 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
         out.append((tier, score * ranking.file_decay ** n, position, c))
     out.sort(key=lambda k: (-k[0], -k[1], k[2]))
     return [replace(c, score=score) for _, score, _, c in out]
-
-
-_COPIES = frozenset({"compat", "stub"})  # kinds that repeat a definition made elsewhere
 
 
 def _is_definition_or_member(c: Candidate) -> bool:
