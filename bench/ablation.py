@@ -145,7 +145,7 @@ def session3() -> Variant:
     exec(compile(source, "ranking_session3.py", "exec"), module.__dict__)
 
     def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
-        return module.rerank(qs.query, pool(corpus, qs, embedded_names=False))
+        return module.rerank(qs.query, pool(corpus, qs, embedded_names=False, file_weight=0.0))
     return run
 
 
@@ -173,11 +173,12 @@ def variants() -> dict[str, Variant]:
          {"copies_tier": True}),
     ]
     rows: dict[str, Variant] = {"session 3 product (its ranking, from git)": session3(),
-                                "0 score fusion, no re-ranking": product(None)}
+                                "0 score fusion, no re-ranking": product(None, file_weight=0.0)}
     options = dict(off)
     for n, (name, change) in enumerate(steps, start=1):
         options = {**options, **change}
-        rows[f"{n} {name}"] = product(with_options(**options))
+        rows[f"{n} {name}"] = product(with_options(**options), file_weight=0.0)
+    rows[f"{len(steps) + 1} + the file's mean text vector (+ 0.3 cos)"] = product(with_options())
     rows["  = product"] = product(with_options())
     one = {
         "no definition tier": {"definition_first": False},
@@ -217,9 +218,11 @@ def variants() -> dict[str, Variant]:
     for name, change in one.items():
         rows[f"  product, {name}"] = product(with_options(**change))
     rows["  product, tests known by their path only (no #[cfg(test)] / #[test] marks)"] = without_marks("test")
-    for name, file_min in (("", 1), (", files of 5+ structures only", 5), (", files of 10+ structures only", 10)):
-        rows[f"  product + 0.3 cos(file vector){name}"] = product(with_options(), file_weight=0.3, file_min=file_min)
-    rows["  product + 0.2 cos(file vector)"] = product(with_options(), file_weight=0.2)
+    rows["  product, no file vector"] = product(with_options(), file_weight=0.0)
+    for weight in (0.2, 0.25, 0.4):
+        rows[f"  product, file vector {weight}"] = product(with_options(), file_weight=weight)
+    for file_min in (5, 10):
+        rows[f"  product, file vector for files of {file_min}+ structures only"] = product(with_options(), file_min=file_min)
     rows["  product, lexical weight 0.3"] = product(with_options(), weights=(1.0, 0.5, 0.3))
     rows["  product, code weight 1.0"] = product(with_options(), weights=(1.0, 1.0, 0.15))
     rows["  product, 200 candidates per vector"] = product(with_options(), fetch=200)

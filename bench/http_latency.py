@@ -2,9 +2,10 @@
 
 Builds (once) a collection of 100,000 structures — the development repositories' real
 structures repeated under distinct paths, with real lexical vectors and random unit dense
-vectors (latency depends on the count and the index, not on what the vectors mean) —
-starts `semsearch serve` on loopback and sends the benchmark's queries one at a time,
-query embedding included. Prints p50/p99 per mode, then the hybrid p50 in process.
+vectors (latency depends on the count and the index, not on what the vectors mean; each
+file's points share one random file vector) — starts `semsearch serve` on loopback and
+sends the benchmark's queries one at a time, query embedding included. Prints p50/p99
+per mode, then the in-process hybrid p50 with and without the file-vector step.
 
     .venv/bin/python bench/http_latency.py [--points 100000] [--requests 500]
 """
@@ -25,7 +26,7 @@ from semsearch import lexical
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM
 from semsearch.indexer import KEYWORD_FIELDS, folders
-from semsearch.models import LEXICAL
+from semsearch.models import FILE, LEXICAL
 from semsearch.search import Searcher
 from semsearch.store import CollectionSpec, DenseVector, Point
 from semsearch.store.edge import EdgeStore
@@ -34,7 +35,7 @@ from semsearch.walk import walk
 
 def build(path: Path, points: int) -> None:
     with EdgeStore(path) as store:
-        if store.exists("code") and store.count("code") == points:
+        if store.exists("code") and store.count("code") == points and FILE in store.metadata("code")["vectors"]:
             return
         if store.exists("code"):
             store.drop("code")
@@ -42,13 +43,15 @@ def build(path: Path, points: int) -> None:
         for entry in manifest():
             root = benchmark_root(entry)
             structures += [s for f in walk(root) for s in chunk_source(f"{entry['name']}/{f.path}", f.text)]
-        spec = CollectionSpec(vectors={"text": DenseVector(384, MINILM), "code": DenseVector(384, MINILM)},
+        spec = CollectionSpec(vectors={"text": DenseVector(384, MINILM), "code": DenseVector(384, MINILM),
+                                       FILE: DenseVector(384, MINILM)},
                               sparse={LEXICAL: lexical.NAME}, keyword_fields=KEYWORD_FIELDS,
                               metadata={"kind": "code", "root": None})
         store.create("code", spec)
         rng = np.random.default_rng(0)
         lex = [lexical.embed_document(lexical.lexical_text(s)) for s in structures]
         batch: list[Point] = []
+        file_vectors: dict[str, list[float]] = {}
         for i in range(points):
             s = structures[i % len(structures)]
             copy = i // len(structures)
@@ -57,8 +60,12 @@ def build(path: Path, points: int) -> None:
             payload["context"] = {**payload["context"], "file_path": path_}
             vectors = rng.normal(size=(2, 384)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            if path_ not in file_vectors:
+                mean = rng.normal(size=384).astype(np.float32)
+                file_vectors[path_] = (mean / np.linalg.norm(mean)).tolist()
             batch.append(Point(f"{i:08x}-0000-4000-8000-000000000000", {"text": vectors[0].tolist(),
-                               "code": vectors[1].tolist(), LEXICAL: lex[i % len(structures)]}, payload))
+                               "code": vectors[1].tolist(), FILE: file_vectors[path_],
+                               LEXICAL: lex[i % len(structures)]}, payload))
             if len(batch) == 2000:
                 store.upsert("code", batch)
                 batch = []
@@ -95,13 +102,16 @@ def main() -> None:
             times.sort()
             print(f"| {mode} | {args.requests} | {errors} | {statistics.median(times):.1f} | "
                   f"{times[int(len(times) * 0.99) - 1]:.1f} | {statistics.median(inside):.1f} |", flush=True)
-    print(f"in process, hybrid: p50 {in_process(store, queries, args.requests):.1f} ms (the issue's measure: no HTTP)")
+    for has_file in (True, False):
+        print(f"in process, hybrid, file vector step {'on' if has_file else 'off'}: "
+              f"p50 {in_process(store, queries, args.requests, has_file):.1f} ms (the issue's measure: no HTTP)")
 
 
-def in_process(store: Path, queries: list[str], requests: int) -> float:
+def in_process(store: Path, queries: list[str], requests: int, has_file: bool = True) -> float:
     """Hybrid p50 of Searcher.search in this process, query embedding included, after a warm-up."""
     with EdgeStore(store) as edge:
         searcher = Searcher(edge, "code")
+        searcher.has_file = has_file
         for q in queries[:10]:
             searcher.search(q, limit=10)
         times = []

@@ -25,7 +25,7 @@ from semsearch import lexical
 from semsearch.embedding import MINILM, query_encoder
 from semsearch.models import LEXICAL
 from semsearch.ranking import Candidate, identifier_query
-from semsearch.search import CANDIDATES, CODE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
+from semsearch.search import CANDIDATES, CODE_WEIGHT, FILE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
 from semsearch.store import SparseVector
 from semsearch.store.edge import EdgeStore
 
@@ -45,8 +45,8 @@ class Corpus:
     columns: dict[int, int]  # term hash -> column
     idf: np.ndarray
     position: dict[str, int] = field(default_factory=dict)
-    # Per point, its file's mean text vector (unit length) and its file's structure count: the
-    # "file vector" rows of the ablation (tried, not in the product).
+    # Per point, its file's mean text vector (unit length), as the indexer writes it, and its
+    # file's structure count (the ablation's size-gated rows).
     file: np.ndarray = field(init=False)
     file_size: np.ndarray = field(init=False)
 
@@ -172,11 +172,11 @@ def top(values: np.ndarray, k: int, positive: bool = False) -> np.ndarray:
 
 
 def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT), fetch: int = CANDIDATES, names: bool = True,
-         embedded_names: bool = True, file_weight: float = 0.0, file_min: int = 1) -> list[Candidate]:
+         embedded_names: bool = True, file_weight: float = FILE_WEIGHT, file_min: int = 1) -> list[Candidate]:
     """The product's fused candidates (best first), as `Searcher._hybrid` builds them.
 
-    `file_weight` > 0 (not the product): + that x cos(query, the file vector) for each
-    candidate whose file has at least `file_min` structures.
+    Each candidate gets + `file_weight` x cos(query, its file vector) when its file has at
+    least `file_min` structures (the product: every file).
 
     Each candidate's `scores` holds its exact text/code/lex scores (whether or not it was in
     that vector's list) and `ranks` its rank in each list it was in.

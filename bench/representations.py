@@ -103,13 +103,13 @@ def rows() -> dict[str, Swap | None]:
         """The text vector's cosine replaced by the representation's, or `beside` x it added."""
         def swap(corpus: Corpus, qs: QueryScores, alt: dict[str, np.ndarray]) -> QueryScores:
             text = qs.text + beside * alt[name] if beside else alt[name]
-            return QueryScores(qs.query, text, qs.code, qs.lex)
+            return QueryScores(qs.query, text, qs.code, qs.lex, qs.file)
         return swap
 
     def code_is(name: str, beside: float = 0.0) -> Swap:
         def swap(corpus: Corpus, qs: QueryScores, alt: dict[str, np.ndarray]) -> QueryScores:
             code = qs.code + beside * alt[name] if beside else alt[name]
-            return QueryScores(qs.query, qs.text, code, qs.lex)
+            return QueryScores(qs.query, qs.text, code, qs.lex, qs.file)
         return swap
 
     return {

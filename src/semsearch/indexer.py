@@ -7,7 +7,9 @@ last structure has been through the model:
      them); the collection answers lexical and ranking-only queries from here on.
   2. dense: every point still without dense vectors gets them (length-sorted batches, the
      vector cache), written with update-vectors, batch by batch; between batches another
-     process waiting for the embedded store gets it (Store.yield_to_readers).
+     process waiting for the embedded store gets it (Store.yield_to_readers). Then each file
+     whose points were written gets its `file` vector, the mean of its text vectors, on
+     every one of its points (no model: arithmetic over vectors already stored).
 A killed run leaves points without vectors, and the next run's second pass fills them
 in; `lexical_only` stops after pass 1 (no model is loaded at all).
 
@@ -37,7 +39,7 @@ import numpy as np
 from semsearch import lexical
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM, Encoder, backend_for, encoder, model_dim
-from semsearch.models import LEXICAL, Models, resolve_models
+from semsearch.models import FILE, LEXICAL, Models, resolve_models
 from semsearch.store import CollectionSpec, DenseVector, Filter, HasVector, Match, Point, Store, StoreError
 from semsearch.structures import Structure
 from semsearch.textify import textify
@@ -51,6 +53,9 @@ FACET_LIMIT = 10_000_000  # more files than any tree: the facet must list them a
 EMBED_BATCH = 256  # structures per embed + update-vectors round: the unit of progress and of crash loss
 LEXICAL_BATCH = 2048  # structures per upsert in the lexical pass
 MISSING_VECTORS = Filter(must_not=[HasVector("text")])  # points the dense pass has not reached
+# Points with a text vector but no file vector: their file was (re)written since its mean was taken.
+STALE_FILE_VECTORS = Filter(must=[HasVector("text")], must_not=[HasVector(FILE)])
+FILE_BATCH = 64  # files per read + update-vectors round of the file-vector step
 
 
 @dataclass
@@ -172,6 +177,7 @@ class Indexer:
             summary.files_removed += 1
         if not lexical_only:
             self._fill_vectors(models, summary)
+            self._fill_file_vectors()
         if summary.files_indexed or summary.files_removed or summary.structures_embedded:
             self.progress.phase = "optimizing"
             self.on_progress(self.progress)
@@ -196,6 +202,7 @@ class Indexer:
         pending = [(path, "imported", items) for path, items in by_file.items()]
         self._write_lexical(models, pending, set(), summary)
         self._fill_vectors(models, summary)
+        self._fill_file_vectors()
         self.store.optimize(self.collection)
         summary.points = self.store.count(self.collection)
         summary.seconds = time.perf_counter() - started
@@ -213,10 +220,11 @@ class Indexer:
             self.store.drop(self.collection)  # only now that the request is known to be sound
             exists = False
         if not exists:
+            vectors = {v: DenseVector(size=model_dim(m, lambda m=m: self._encoder(m).dim), model=m,
+                                      precision=models.precision)
+                       for v, m in models.as_dict().items()}
             spec = CollectionSpec(
-                vectors={v: DenseVector(size=model_dim(m, lambda m=m: self._encoder(m).dim), model=m,
-                                        precision=models.precision)
-                         for v, m in models.as_dict().items()},
+                vectors={**vectors, FILE: vectors["text"]},  # a mean of text vectors: the text model's space
                 sparse={LEXICAL: lexical.NAME},
                 keyword_fields=KEYWORD_FIELDS,
                 metadata={"kind": "code", **extra},
@@ -343,6 +351,27 @@ class Indexer:
             summary.vectors_cached += cached
             self.progress.embedded += len(points)
             self.on_progress(self.progress)
+            self.store.yield_to_readers(self.collection)
+
+    def _fill_file_vectors(self) -> None:
+        """Pass 2b: the mean of each stale file's text vectors, written as the `file` vector of all its points."""
+        if FILE not in self.store.metadata(self.collection)["vectors"]:
+            return  # made before file vectors existed
+        stale = sorted({(hit.payload.get("context") or {}).get("file_path", "")
+                        for hit in self.store.scroll(self.collection, ["context.file_path"], STALE_FILE_VECTORS)})
+        for start in range(0, len(stale), FILE_BATCH):
+            group = stale[start:start + FILE_BATCH]
+            ids = [hit.id for hit in self.store.scroll(self.collection, [], Filter(must=[Match("context.file_path", group)]))]
+            by_file: dict[str, list[Point]] = {}
+            for point in self.store.retrieve(self.collection, ids, with_vectors=True):
+                if "text" in point.vectors:  # a point the dense pass has not reached joins its file's mean later
+                    by_file.setdefault(point.payload["context"]["file_path"], []).append(point)
+            update = {}
+            for points in by_file.values():
+                mean = np.mean([p.vectors["text"] for p in points], axis=0)
+                mean /= np.linalg.norm(mean) or 1.0
+                update.update({p.id: {FILE: mean.tolist()} for p in points})
+            self.store.update_vectors(self.collection, update)
             self.store.yield_to_readers(self.collection)
 
 
