@@ -3,7 +3,7 @@
 Builds (once) a collection of 100,000 structures — the development repositories' real
 structures repeated under distinct paths, with real lexical vectors and random unit dense
 vectors (latency depends on the count and the index, not on what the vectors mean; each
-file's points share one random file vector) — starts `semsearch serve` on loopback and
+file's first point carries a random file vector) — starts `semsearch serve` on loopback and
 sends the benchmark's queries one at a time, query embedding included. Prints p50/p99
 per mode, then the in-process hybrid p50 with and without the file-vector step.
 
@@ -28,14 +28,15 @@ from semsearch.embedding import MINILM
 from semsearch.indexer import KEYWORD_FIELDS, folders
 from semsearch.models import FILE, LEXICAL
 from semsearch.search import Searcher
-from semsearch.store import CollectionSpec, DenseVector, Point
+from semsearch.store import CollectionSpec, DenseVector, Filter, HasVector, Point
 from semsearch.store.edge import EdgeStore
 from semsearch.walk import walk
 
 
 def build(path: Path, points: int) -> None:
     with EdgeStore(path) as store:
-        if store.exists("code") and store.count("code") == points and FILE in store.metadata("code")["vectors"]:
+        if store.exists("code") and store.count("code") == points and FILE in store.metadata("code")["vectors"] \
+                and store.count("code", Filter(must=[HasVector(FILE)])) < points:
             return
         if store.exists("code"):
             store.drop("code")
@@ -60,12 +61,11 @@ def build(path: Path, points: int) -> None:
             payload["context"] = {**payload["context"], "file_path": path_}
             vectors = rng.normal(size=(2, 384)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            if path_ not in file_vectors:
+            point_vectors = {"text": vectors[0].tolist(), "code": vectors[1].tolist(), LEXICAL: lex[i % len(structures)]}
+            if path_ not in file_vectors:  # the file's first point carries its file vector
                 mean = rng.normal(size=384).astype(np.float32)
-                file_vectors[path_] = (mean / np.linalg.norm(mean)).tolist()
-            batch.append(Point(f"{i:08x}-0000-4000-8000-000000000000", {"text": vectors[0].tolist(),
-                               "code": vectors[1].tolist(), FILE: file_vectors[path_],
-                               LEXICAL: lex[i % len(structures)]}, payload))
+                file_vectors[path_] = point_vectors[FILE] = (mean / np.linalg.norm(mean)).tolist()
+            batch.append(Point(f"{i:08x}-0000-4000-8000-000000000000", point_vectors, payload))
             if len(batch) == 2000:
                 store.upsert("code", batch)
                 batch = []

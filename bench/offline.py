@@ -25,7 +25,7 @@ from semsearch import lexical
 from semsearch.embedding import MINILM, query_encoder
 from semsearch.models import LEXICAL
 from semsearch.ranking import Candidate, identifier_query
-from semsearch.search import CANDIDATES, CODE_WEIGHT, FILE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
+from semsearch.search import CANDIDATES, CODE_WEIGHT, FILE_HITS, FILE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
 from semsearch.store import SparseVector
 from semsearch.store.edge import EdgeStore
 
@@ -49,12 +49,17 @@ class Corpus:
     # file's structure count (the ablation's size-gated rows).
     file: np.ndarray = field(init=False)
     file_size: np.ndarray = field(init=False)
+    files: dict[str, np.ndarray] = field(init=False)  # path -> its points
+    carriers: np.ndarray = field(init=False)  # per file, the point that carries its file vector
 
     def __post_init__(self) -> None:
         self.position = {i: n for n, i in enumerate(self.ids)}
         files: dict[str, list[int]] = {}
         for n, payload in enumerate(self.payloads):
             files.setdefault(payload["context"]["file_path"], []).append(n)
+        self.files = {path: np.asarray(rows) for path, rows in files.items()}
+        self.carriers = np.asarray([min(rows, key=lambda n: (self.payloads[n].get("line_from", 0), self.ids[n]))
+                                    for rows in files.values()])
         self.file = np.zeros_like(self.text)
         self.file_size = np.zeros(len(self.ids), dtype=np.int64)
         for rows in files.values():
@@ -172,11 +177,14 @@ def top(values: np.ndarray, k: int, positive: bool = False) -> np.ndarray:
 
 
 def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT), fetch: int = CANDIDATES, names: bool = True,
-         embedded_names: bool = True, file_weight: float = FILE_WEIGHT, file_min: int = 1) -> list[Candidate]:
+         embedded_names: bool = True, file_weight: float = FILE_WEIGHT, file_min: int = 1,
+         file_hits: int = FILE_HITS) -> list[Candidate]:
     """The product's fused candidates (best first), as `Searcher._hybrid` builds them.
 
-    Each candidate gets + `file_weight` x cos(query, its file vector) when its file has at
-    least `file_min` structures (the product: every file).
+    The `file_hits` files nearest the query by their file vector each bring their best
+    structure by text (scored as a text hit that missed the code list), and each candidate
+    gets + `file_weight` x cos(query, its file vector) when its file has at least `file_min`
+    structures (the product: every file).
 
     Each candidate's `scores` holds its exact text/code/lex scores (whether or not it was in
     that vector's list) and `ranks` its rank in each list it was in.
@@ -203,6 +211,15 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_W
     if names:
         wanted = set(named_in(qs.query)) if embedded_names else {symbol} if symbol else set()
     out += named(corpus, qs, wanted, {c.id for c in out}, qs.text)
+    if file_weight and file_hits:
+        seen = {c.id for c in out}
+        carriers = corpus.carriers[top(qs.file[corpus.carriers], file_hits)]
+        for n in carriers:
+            rows = corpus.files[corpus.payloads[n]["context"]["file_path"]]
+            best = rows[int(np.argmax(qs.text[rows]))]
+            if corpus.ids[best] not in seen:
+                out.append(candidate(corpus, qs, best, w_text * float(qs.text[best]) + w_code * floors["code"], {}))
+                seen.add(corpus.ids[best])
     if file_weight and qs.file is not None:
         for c in out:
             n = corpus.position[c.id]

@@ -1,4 +1,5 @@
-"""Each point's `file` vector is its file's mean text vector, kept in step with edits, and lifts hybrid hits."""
+"""Each file's `file` vector is its mean text vector, on one point, kept in step with edits; it lifts hybrid
+hits and brings the nearest files' best structures to the candidates."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from semsearch.indexer import STALE_FILE_VECTORS, Indexer
+from semsearch.indexer import HAS_FILE_VECTOR, Indexer
 from semsearch.models import FILE
 from semsearch.ranking import Candidate
 from semsearch.search import FILE_WEIGHT, Searcher, add_file_scores
+from semsearch.store import Search
 from semsearch.store.edge import EdgeStore
 from semsearch.vector_cache import VectorCache
 
@@ -31,25 +33,26 @@ def blend(a, b, t):
 '''
 
 
-def file_vectors(store: EdgeStore) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
-    """path -> (text vector, file vector) of each of its points."""
+def points_by_file(store: EdgeStore) -> dict[str, list]:
     ids = [hit.id for hit in store.scroll("code", [])]
-    out: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    out: dict[str, list] = {}
     for point in store.retrieve("code", ids, with_vectors=True):
-        path = point.payload["context"]["file_path"]
-        out.setdefault(path, []).append((np.asarray(point.vectors["text"]), np.asarray(point.vectors[FILE])))
+        out.setdefault(point.payload["context"]["file_path"], []).append(point)
     return out
 
 
-def check_means(vectors: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> None:
-    for path, points in vectors.items():
-        mean = np.mean([text for text, _ in points], axis=0)
-        mean /= np.linalg.norm(mean)
-        for _, file_vector in points:
-            assert np.allclose(file_vector, mean, atol=1e-5), path
+def file_vector_of(points: list) -> np.ndarray:
+    """The file's one file vector, checked to be on its first structure and the mean of its text vectors."""
+    carriers = [p for p in points if FILE in p.vectors]
+    assert len(carriers) == 1
+    assert carriers[0] is min(points, key=lambda p: p.payload["line_from"])
+    mean = np.mean([p.vectors["text"] for p in points], axis=0)
+    mean /= np.linalg.norm(mean)
+    assert np.allclose(carriers[0].vectors[FILE], mean, atol=1e-5)
+    return np.asarray(carriers[0].vectors[FILE])
 
 
-def test_every_point_carries_its_files_mean_text_vector_and_an_edit_renews_only_that_file(tmp_path: Path) -> None:
+def test_each_file_carries_its_mean_text_vector_once_and_an_edit_renews_only_that_file(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "headers.py").write_text(PARSER)
@@ -57,10 +60,10 @@ def test_every_point_carries_its_files_mean_text_vector_and_an_edit_renews_only_
     cache = VectorCache(tmp_path / "cache")
     with EdgeStore(tmp_path / "store") as store:
         Indexer(store, "code", cache=cache).index_tree(tree)
-        before = file_vectors(store)
+        before = points_by_file(store)
         assert sorted(before) == ["colours.py", "headers.py"] and len(before["headers.py"]) == 2
-        check_means(before)
-        assert store.count("code", STALE_FILE_VECTORS) == 0
+        headers, colours = file_vector_of(before["headers.py"]), file_vector_of(before["colours.py"])
+        assert store.count("code", HAS_FILE_VECTOR) == 2
 
         (tree / "headers.py").write_text(PARSER + '''
 
@@ -69,11 +72,11 @@ def format_header(name, value):
     return f"{name}: {value}"
 ''')
         Indexer(store, "code", cache=cache).index_tree(tree)
-        after = file_vectors(store)
-        check_means(after)
+        after = points_by_file(store)
         assert len(after["headers.py"]) == 3
-        assert not np.allclose(after["headers.py"][0][1], before["headers.py"][0][1])
-        assert np.array_equal(after["colours.py"][0][1], before["colours.py"][0][1])
+        assert not np.allclose(file_vector_of(after["headers.py"]), headers)
+        assert np.array_equal(file_vector_of(after["colours.py"]), colours)
+        assert store.count("code", HAS_FILE_VECTOR) == 2
 
 
 def test_lexical_only_points_get_their_file_vector_with_the_dense_pass(tmp_path: Path) -> None:
@@ -83,14 +86,26 @@ def test_lexical_only_points_get_their_file_vector_with_the_dense_pass(tmp_path:
     with EdgeStore(tmp_path / "store") as store:
         summary = Indexer(store, "code", cache=VectorCache(None)).index_tree(tree, lexical_only=True)
         assert store.count("code") == summary.points == 2
-        ids = [hit.id for hit in store.scroll("code", [])]
-        assert all(FILE not in p.vectors for p in store.retrieve("code", ids, with_vectors=True))
+        assert store.count("code", HAS_FILE_VECTOR) == 0
         Indexer(store, "code", cache=VectorCache(None)).index_tree(tree)
-        check_means(file_vectors(store))
+        file_vector_of(points_by_file(store)["headers.py"])
 
 
-def cosines(vector: list[float], points: list) -> dict[str, float]:
-    return {p.id: float(np.dot(vector, p.vectors[FILE])) for p in points}
+def test_a_run_killed_before_the_file_step_is_finished_by_the_next(tmp_path: Path, monkeypatch) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "headers.py").write_text(PARSER)
+    (tree / "colours.py").write_text(COLOURS)
+    cache = VectorCache(tmp_path / "cache")
+    with EdgeStore(tmp_path / "store") as store:
+        with monkeypatch.context() as patch:
+            patch.setattr(Indexer, "_fill_file_vectors", lambda self: None)
+            Indexer(store, "code", cache=cache).index_tree(tree)
+        assert store.count("code", HAS_FILE_VECTOR) == 0
+        summary = Indexer(store, "code", cache=cache).index_tree(tree)
+        assert summary.files_indexed == 0  # nothing changed, and still the step ran
+        for points in points_by_file(store).values():
+            file_vector_of(points)
 
 
 def test_a_hybrid_candidate_is_lifted_by_its_files_closeness_to_the_query(tmp_path: Path) -> None:
@@ -103,17 +118,41 @@ def test_a_hybrid_candidate_is_lifted_by_its_files_closeness_to_the_query(tmp_pa
         searcher = Searcher(store, "code")
         assert searcher.has_file
         query = "parse HTTP request headers"
-        vector = searcher._embed("text", query)
-        points = store.retrieve("code", [hit.id for hit in store.scroll("code", [])], with_vectors=True)
+        vector = np.asarray(searcher._embed("text", query))
+        files = {path: float(vector @ file_vector_of(points)) for path, points in points_by_file(store).items()}
+        points = [p for ps in points_by_file(store).values() for p in ps]
         candidates = [Candidate(p.id, p.payload, score=1.0) for p in points]
-        add_file_scores(candidates, cosines(vector, points))
-        for point, c in zip(points, candidates):
-            expected = 1.0 + FILE_WEIGHT * float(np.dot(vector, point.vectors[FILE]))
-            assert abs(c.score - expected) < 1e-4
+        add_file_scores(candidates, files)
+        for c in candidates:
+            assert abs(c.score - (1.0 + FILE_WEIGHT * files[c.path])) < 1e-4
         by_file = {c.path: c.score for c in candidates}
         assert by_file["headers.py"] > by_file["colours.py"]
         assert searcher.search(query, limit=1)[0].path == "headers.py"
-        unknown = Candidate("new", {}, score=1.0)  # written after the last file-vector step: the floor
-        add_file_scores([unknown, *candidates], cosines(vector, points))
-        floor = min(float(np.dot(vector, p.vectors[FILE])) for p in points)
-        assert abs(unknown.score - (1.0 + FILE_WEIGHT * floor)) < 1e-4
+        unknown = Candidate("new", {"context": {"file_path": "new.py"}}, score=1.0)  # no file vector yet: the floor
+        add_file_scores([unknown], files)
+        assert abs(unknown.score - (1.0 + FILE_WEIGHT * min(files.values()))) < 1e-4
+
+
+def test_a_near_file_brings_its_best_structure_to_the_candidates(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "headers.py").write_text(PARSER)
+    (tree / "colours.py").write_text(COLOURS)
+    with EdgeStore(tmp_path / "store") as store:
+        Indexer(store, "code", cache=VectorCache(tmp_path / "cache")).index_tree(tree)
+        searcher = Searcher(store, "code")
+        query = "parse HTTP request headers"
+        vector = searcher._embed("text", query)
+        (nearest,) = store.search("code", [Search(FILE, vector, 1, with_payload=["context.file_path"])])
+        assert nearest[0].payload["context"]["file_path"] == "headers.py"
+        headers = points_by_file(store)["headers.py"]
+        best = max(headers, key=lambda p: float(np.dot(vector, p.vectors["text"])))
+        added = searcher._add_files([], ["headers.py"], vector, code_floor=0.1, flt=None)
+        assert [c.id for c in added] == [best.id]
+        expected = float(np.dot(vector, best.vectors["text"])) + 0.5 * 0.1 \
+            + FILE_WEIGHT * float(np.dot(vector, file_vector_of(headers)))
+        assert abs(added[0].score - expected) < 1e-4
+        # a structure already among the candidates is not added twice, but is lifted
+        known = Candidate(best.id, best.payload, score=1.0)
+        assert searcher._add_files([known], ["headers.py"], vector, code_floor=0.1, flt=None) == []
+        assert known.score > 1.0

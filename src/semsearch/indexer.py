@@ -8,8 +8,8 @@ last structure has been through the model:
   2. dense: every point still without dense vectors gets them (length-sorted batches, the
      vector cache), written with update-vectors, batch by batch; between batches another
      process waiting for the embedded store gets it (Store.yield_to_readers). Then each file
-     whose points were written gets its `file` vector, the mean of its text vectors, on
-     every one of its points (no model: arithmetic over vectors already stored).
+     without a `file` vector gets one, the mean of its text vectors, on its first structure's
+     point (no model: arithmetic over vectors already stored).
 A killed run leaves points without vectors, and the next run's second pass fills them
 in; `lexical_only` stops after pass 1 (no model is loaded at all).
 
@@ -53,8 +53,7 @@ FACET_LIMIT = 10_000_000  # more files than any tree: the facet must list them a
 EMBED_BATCH = 256  # structures per embed + update-vectors round: the unit of progress and of crash loss
 LEXICAL_BATCH = 2048  # structures per upsert in the lexical pass
 MISSING_VECTORS = Filter(must_not=[HasVector("text")])  # points the dense pass has not reached
-# Points with a text vector but no file vector: their file was (re)written since its mean was taken.
-STALE_FILE_VECTORS = Filter(must=[HasVector("text")], must_not=[HasVector(FILE)])
+HAS_FILE_VECTOR = Filter(must=[HasVector(FILE)])  # one point per file: the one that carries its file vector
 FILE_BATCH = 64  # files per read + update-vectors round of the file-vector step
 
 
@@ -354,23 +353,30 @@ class Indexer:
             self.store.yield_to_readers(self.collection)
 
     def _fill_file_vectors(self) -> None:
-        """Pass 2b: the mean of each stale file's text vectors, written as the `file` vector of all its points."""
+        """Pass 2b: each file without a file vector gets one, the unit mean of its text vectors,
+        on one of its points (its first structure): a file search then finds distinct files.
+
+        A rewritten file's points are all new, so it has none; a run killed before this step
+        leaves files without one, and the next run finds them the same way.
+        """
         if FILE not in self.store.metadata(self.collection)["vectors"]:
             return  # made before file vectors existed
-        stale = sorted({(hit.payload.get("context") or {}).get("file_path", "")
-                        for hit in self.store.scroll(self.collection, ["context.file_path"], STALE_FILE_VECTORS)})
+        done = {(hit.payload.get("context") or {}).get("file_path", "")
+                for hit in self.store.scroll(self.collection, ["context.file_path"], HAS_FILE_VECTOR)}
+        stale = sorted(set(self.store.facet(self.collection, "context.file_path", limit=FACET_LIMIT)) - done)
         for start in range(0, len(stale), FILE_BATCH):
             group = stale[start:start + FILE_BATCH]
             ids = [hit.id for hit in self.store.scroll(self.collection, [], Filter(must=[Match("context.file_path", group)]))]
             by_file: dict[str, list[Point]] = {}
             for point in self.store.retrieve(self.collection, ids, with_vectors=True):
-                if "text" in point.vectors:  # a point the dense pass has not reached joins its file's mean later
+                if "text" in point.vectors:  # points the dense pass has not reached yet do not count
                     by_file.setdefault(point.payload["context"]["file_path"], []).append(point)
             update = {}
             for points in by_file.values():
                 mean = np.mean([p.vectors["text"] for p in points], axis=0)
                 mean /= np.linalg.norm(mean) or 1.0
-                update.update({p.id: {FILE: mean.tolist()} for p in points})
+                first = min(points, key=lambda p: (p.payload.get("line_from", 0), p.id))
+                update[first.id] = {FILE: mean.tolist()}
             self.store.update_vectors(self.collection, update)
             self.store.yield_to_readers(self.collection)
 

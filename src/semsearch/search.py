@@ -40,8 +40,11 @@ CANDIDATES = 100  # per vector, fused and re-ranked in hybrid mode
 # Hybrid score: cos(text) + 0.5 cos(code) + 0.15 BM25 / (the query's best BM25). Chosen over
 # Qdrant's RRF and DBSF by the development benchmark (bench/README.md, the ablation table).
 TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT = 1.0, 0.5, 0.15
-# ... + 0.3 cos(the file's mean text vector): what the whole file is about (ablation: +0.010).
+# ... + 0.3 cos(the file's mean text vector): what the whole file is about (ablation: +0.009).
 FILE_WEIGHT = 0.3
+# The files nearest the query by that vector each bring their best structure to the candidates,
+# so a file that matches as a whole is seen though none of its structures made a list (+0.003).
+FILE_HITS = 5
 NAME_HITS = 20  # structures named as the query's identifiers, added to the candidates
 # How long a complete index is taken to stay complete: counting the points without dense
 # vectors is an exact scan (~10 ms at 100k points), too dear for every query.
@@ -232,20 +235,28 @@ def fuse_sum(lists: list[list[Hit]], weights: list[float], floors: list[float]) 
 
 
 def add_file_scores(candidates: list[Candidate], file_scores: dict[str, float]) -> None:
-    """score += FILE_WEIGHT x cos(query, the candidate's file vector).
+    """score += FILE_WEIGHT x cos(query, the vector of the candidate's file), by file path.
 
-    A point whose file vector is not written yet (the dense pass is still running) counts the
+    A file whose vector is not written yet (the dense pass is still running) counts the
     lowest file score among the others, as a dense list's floor.
     """
     floor = min(file_scores.values(), default=0.0)
     for c in candidates:
-        c.score += FILE_WEIGHT * file_scores.get(c.id, floor)
+        c.score += FILE_WEIGHT * file_scores.get(file_of(c.payload), floor)
+
+
+def file_of(payload: dict[str, Any]) -> str:
+    return (payload.get("context") or {}).get("file_path", "")
+
+
+def _narrowed(flt: Filter | None, condition: Match) -> Filter:
+    """The query's filter with one more condition."""
+    return Filter(must=[*(flt.must if flt else []), condition], must_not=list(flt.must_not) if flt else [])
 
 
 def _named(names: list[str], flt: Filter | None) -> Filter:
     """The query's filter, narrowed to structures with one of these names (the name search)."""
-    return Filter(must=[*(flt.must if flt else []), Match("name", names[0] if len(names) == 1 else names)],
-                  must_not=list(flt.must_not) if flt else [])
+    return _narrowed(flt, Match("name", names[0] if len(names) == 1 else names))
 
 
 def named_in(query: str) -> list[str]:
@@ -354,10 +365,14 @@ class Searcher:
                     # the code list's locations also serve to mark where the code model agrees
                     Search("code", code_vector, fetch, flt, with_payload=["context.file_path", "line_from", "line_to"]),
                     Search(LEXICAL, lexical.embed_query(query), fetch, flt, with_payload=False)]
+        if self.has_file:  # one point per file carries its file vector: these are the nearest files
+            searches.append(Search(FILE, text_vector, FILE_HITS, flt, with_payload=["context.file_path"]))
         names = named_in(query)
         if names:
             searches.append(Search("text", text_vector, NAME_HITS, _named(names, flt), with_payload=False))
-        text_list, code_list, lexical_list, *named_hits = self.store.search(self.collection, searches)
+        text_list, code_list, lexical_list, *rest = self.store.search(self.collection, searches)
+        near_files = [file_of(h.payload) for h in rest.pop(0)] if self.has_file else []
+        named_hits = rest
         best_lexical = max((h.score for h in lexical_list), default=0.0)
         weights = [TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT / best_lexical if best_lexical > 0 else 0.0]
         floors = [min((h.score for h in text_list), default=0.0), min((h.score for h in code_list), default=0.0), 0.0]
@@ -367,15 +382,30 @@ class Searcher:
         payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [i for i, _ in fused] + extra)}
         candidates = [Candidate(i, payloads[i], score=score) for i, score in fused if i in payloads]
         candidates += [Candidate(i, payloads[i]) for i in extra if i in payloads]
-        if self.has_file and candidates:
-            # the file vectors' cosines for exactly these points: cheaper than reading the vectors back
-            (found,) = self.store.search(self.collection, [Search(FILE, text_vector, len(candidates),
-                                                                  Filter(ids=[c.id for c in candidates]),
-                                                                  with_payload=False)])
-            add_file_scores(candidates, {h.id: h.score for h in found})
+        if self.has_file:
+            candidates += self._add_files(candidates, near_files, text_vector, floors[1], flt)
         hits = [SearchHit(c.id, c.score, c.payload, found_by="hybrid") for c in rerank(query, candidates)[:limit]]
         mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_list[:max(20, 2 * limit)]])
         return hits
+
+    def _add_files(self, candidates: list[Candidate], near_files: list[str], text_vector: list[float],
+                   code_floor: float, flt: Filter | None) -> list[Candidate]:
+        """Each near file's best structure (by text) joins the candidates, and every candidate is
+        lifted by its file's cosine: one batched call, the file vectors searched over exactly the
+        files at hand (cheaper than reading the vectors back)."""
+        files = list(dict.fromkeys([*(file_of(c.payload) for c in candidates), *near_files]))
+        if not files:
+            return []
+        file_list, *best = self.store.search(self.collection, [
+            Search(FILE, text_vector, len(files), Filter(must=[Match("context.file_path", files)]),
+                   with_payload=["context.file_path"]),
+            *(Search("text", text_vector, 1, _narrowed(flt, Match("context.file_path", f))) for f in near_files)])
+        seen = {c.id for c in candidates}
+        # a joining structure missed the code list: it counts that list's floor, and no BM25
+        added = [Candidate(h.id, h.payload, score=TEXT_WEIGHT * h.score + CODE_WEIGHT * code_floor)
+                 for hits in best for h in hits[:1] if h.id not in seen]
+        add_file_scores(candidates + added, {file_of(h.payload): h.score for h in file_list})
+        return added
 
     def _lexical_ranked(self, query: str, limit: int, flt: Filter | None) -> list[SearchHit]:
         """BM25 scaled to the query's best hit, names added, then the same re-ranking: no model at all."""
