@@ -1,9 +1,9 @@
 """Query a code collection: modes, the seed's merge with overlapping lines, filters, group-by.
 
 Modes:
-  hybrid   (default) the text, code and lexical vectors fused (a score formula), each
-           candidate lifted by how near its file's mean text vector is to the query, then
-           re-ranked for code (ranking.py)
+  hybrid   (default) the text, code and lexical vectors fused (a score formula), the
+           nearest files' best structures added, each candidate lifted by how near its
+           file's mean text vector is to the query, then re-ranked for code (ranking.py)
   text     the natural-language model over the textified structures
   code     the code model over raw snippets
   lexical  BM25 over names, path, docs and code
