@@ -3,7 +3,7 @@
 Builds (once) a collection of 100,000 structures — the development repositories' real
 structures repeated under distinct paths, with real lexical vectors and random unit dense
 vectors (latency depends on the count and the index, not on what the vectors mean; each
-file's first point carries a random file vector) — starts `semsearch serve` on loopback and
+file's first point carries a random file vector, named by each point's `file_point`) — starts `semsearch serve` on loopback and
 sends the benchmark's queries one at a time, query embedding included. Prints p50/p99
 per mode, then the in-process hybrid p50 with and without the file-vector step.
 
@@ -26,17 +26,16 @@ from semsearch import lexical
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM
 from semsearch.indexer import KEYWORD_FIELDS, folders
-from semsearch.models import FILE, LEXICAL
+from semsearch.models import FILE, FILE_POINT, LEXICAL
 from semsearch.search import Searcher
-from semsearch.store import CollectionSpec, DenseVector, Filter, HasVector, Point
+from semsearch.store import CollectionSpec, DenseVector, Point
 from semsearch.store.edge import EdgeStore
 from semsearch.walk import walk
 
 
 def build(path: Path, points: int) -> None:
     with EdgeStore(path) as store:
-        if store.exists("code") and store.count("code") == points and FILE in store.metadata("code")["vectors"] \
-                and store.count("code", Filter(must=[HasVector(FILE)])) < points:
+        if store.exists("code") and store.count("code") == points and FILE_POINT in store.metadata("code")["keyword_fields"]:
             return
         if store.exists("code"):
             store.drop("code")
@@ -52,20 +51,22 @@ def build(path: Path, points: int) -> None:
         rng = np.random.default_rng(0)
         lex = [lexical.embed_document(lexical.lexical_text(s)) for s in structures]
         batch: list[Point] = []
-        file_vectors: dict[str, list[float]] = {}
+        carriers: dict[str, str] = {}  # path -> the id of its first point, which carries the file vector
         for i in range(points):
             s = structures[i % len(structures)]
             copy = i // len(structures)
             path_ = f"copy{copy}/{s.file_path}" if copy else s.file_path
-            payload = {**s.to_dict(), "dirs": folders(path_)}
-            payload["context"] = {**payload["context"], "file_path": path_}
+            point_id = f"{i:08x}-0000-4000-8000-000000000000"
             vectors = rng.normal(size=(2, 384)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             point_vectors = {"text": vectors[0].tolist(), "code": vectors[1].tolist(), LEXICAL: lex[i % len(structures)]}
-            if path_ not in file_vectors:  # the file's first point carries its file vector
+            if path_ not in carriers:
+                carriers[path_] = point_id
                 mean = rng.normal(size=384).astype(np.float32)
-                file_vectors[path_] = point_vectors[FILE] = (mean / np.linalg.norm(mean)).tolist()
-            batch.append(Point(f"{i:08x}-0000-4000-8000-000000000000", point_vectors, payload))
+                point_vectors[FILE] = (mean / np.linalg.norm(mean)).tolist()
+            payload = {**s.to_dict(), "dirs": folders(path_), FILE_POINT: carriers[path_]}
+            payload["context"] = {**payload["context"], "file_path": path_}
+            batch.append(Point(point_id, point_vectors, payload))
             if len(batch) == 2000:
                 store.upsert("code", batch)
                 batch = []

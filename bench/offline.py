@@ -25,7 +25,7 @@ from semsearch import lexical
 from semsearch.embedding import MINILM, query_encoder
 from semsearch.models import LEXICAL
 from semsearch.ranking import Candidate, identifier_query
-from semsearch.search import CANDIDATES, CODE_WEIGHT, FILE_HITS, FILE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
+from semsearch.search import CANDIDATES, CODE_WEIGHT, FILE_CANDIDATES, FILE_HITS, FILE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
 from semsearch.store import SparseVector
 from semsearch.store.edge import EdgeStore
 
@@ -184,7 +184,8 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_W
     The `file_hits` files nearest the query by their file vector each bring their best
     structure by text (scored as a text hit that missed the code list), and each candidate
     gets + `file_weight` x cos(query, its file vector) when its file has at least `file_min`
-    structures (the product: every file).
+    structures (the product: every file); a file beyond the FILE_CANDIDATES nearest counts
+    the farthest of those.
 
     Each candidate's `scores` holds its exact text/code/lex scores (whether or not it was in
     that vector's list) and `ranks` its rank in each list it was in.
@@ -211,20 +212,22 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_W
     if names:
         wanted = set(named_in(qs.query)) if embedded_names else {symbol} if symbol else set()
     out += named(corpus, qs, wanted, {c.id for c in out}, qs.text)
+    nearest = corpus.carriers[top(qs.file[corpus.carriers], FILE_CANDIDATES)]
     if file_weight and file_hits:
         seen = {c.id for c in out}
-        carriers = corpus.carriers[top(qs.file[corpus.carriers], file_hits)]
-        for n in carriers:
+        for n in nearest[:file_hits]:
             rows = corpus.files[corpus.payloads[n]["context"]["file_path"]]
             best = rows[int(np.argmax(qs.text[rows]))]
             if corpus.ids[best] not in seen:
                 out.append(candidate(corpus, qs, best, w_text * float(qs.text[best]) + w_code * floors["code"], {}))
                 seen.add(corpus.ids[best])
     if file_weight and qs.file is not None:
+        read = {corpus.payloads[n]["context"]["file_path"] for n in nearest}
+        floor = float(qs.file[nearest[-1]])  # a file farther than the product reads counts the farthest read
         for c in out:
             n = corpus.position[c.id]
             if corpus.file_size[n] >= file_min:
-                c.score += file_weight * float(qs.file[n])
+                c.score += file_weight * (float(qs.file[n]) if c.path in read else floor)
     return out
 
 

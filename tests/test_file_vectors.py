@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from semsearch.indexer import HAS_FILE_VECTOR, Indexer
-from semsearch.models import FILE
+from semsearch.models import FILE, FILE_POINT
 from semsearch.ranking import Candidate
 from semsearch.search import FILE_WEIGHT, Searcher, add_file_scores
-from semsearch.store import Search
+from semsearch.store import Filter, Match, Search
 from semsearch.store.edge import EdgeStore
 from semsearch.vector_cache import VectorCache
 
@@ -46,6 +46,7 @@ def file_vector_of(points: list) -> np.ndarray:
     carriers = [p for p in points if FILE in p.vectors]
     assert len(carriers) == 1
     assert carriers[0] is min(points, key=lambda p: p.payload["line_from"])
+    assert {p.payload[FILE_POINT] for p in points} == {carriers[0].id}
     mean = np.mean([p.vectors["text"] for p in points], axis=0)
     mean /= np.linalg.norm(mean)
     assert np.allclose(carriers[0].vectors[FILE], mean, atol=1e-5)
@@ -119,16 +120,17 @@ def test_a_hybrid_candidate_is_lifted_by_its_files_closeness_to_the_query(tmp_pa
         assert searcher.has_file
         query = "parse HTTP request headers"
         vector = np.asarray(searcher._embed("text", query))
-        files = {path: float(vector @ file_vector_of(points)) for path, points in points_by_file(store).items()}
-        points = [p for ps in points_by_file(store).values() for p in ps]
+        by_path = points_by_file(store)
+        files = {points[0].payload[FILE_POINT]: float(vector @ file_vector_of(points)) for points in by_path.values()}
+        points = [p for ps in by_path.values() for p in ps]
         candidates = [Candidate(p.id, p.payload, score=1.0) for p in points]
         add_file_scores(candidates, files)
         for c in candidates:
-            assert abs(c.score - (1.0 + FILE_WEIGHT * files[c.path])) < 1e-4
+            assert abs(c.score - (1.0 + FILE_WEIGHT * files[c.payload[FILE_POINT]])) < 1e-4
         by_file = {c.path: c.score for c in candidates}
         assert by_file["headers.py"] > by_file["colours.py"]
         assert searcher.search(query, limit=1)[0].path == "headers.py"
-        unknown = Candidate("new", {"context": {"file_path": "new.py"}}, score=1.0)  # no file vector yet: the floor
+        unknown = Candidate("new", {FILE_POINT: "elsewhere"}, score=1.0)  # no file vector yet: the floor
         add_file_scores([unknown], files)
         assert abs(unknown.score - (1.0 + FILE_WEIGHT * min(files.values()))) < 1e-4
 
@@ -146,13 +148,14 @@ def test_a_near_file_brings_its_best_structure_to_the_candidates(tmp_path: Path)
         (nearest,) = store.search("code", [Search(FILE, vector, 1, with_payload=["context.file_path"])])
         assert nearest[0].payload["context"]["file_path"] == "headers.py"
         headers = points_by_file(store)["headers.py"]
+        carrier = nearest[0].id
         best = max(headers, key=lambda p: float(np.dot(vector, p.vectors["text"])))
-        added = searcher._add_files([], ["headers.py"], vector, code_floor=0.1, flt=None)
+        added = searcher._near_files([], [carrier], vector, code_floor=0.1, flt=None)
         assert [c.id for c in added] == [best.id]
-        expected = float(np.dot(vector, best.vectors["text"])) + 0.5 * 0.1 \
-            + FILE_WEIGHT * float(np.dot(vector, file_vector_of(headers)))
-        assert abs(added[0].score - expected) < 1e-4
-        # a structure already among the candidates is not added twice, but is lifted
+        assert abs(added[0].score - (float(np.dot(vector, best.vectors["text"])) + 0.5 * 0.1)) < 1e-4
+        # a structure already among the candidates is not added twice
         known = Candidate(best.id, best.payload, score=1.0)
-        assert searcher._add_files([known], ["headers.py"], vector, code_floor=0.1, flt=None) == []
-        assert known.score > 1.0
+        assert searcher._near_files([known], [carrier], vector, code_floor=0.1, flt=None) == []
+        # the user's filter holds for what joins
+        assert searcher._near_files([], [carrier], vector, code_floor=0.1,
+                                    flt=Filter(must=[Match("language", "rust")])) == []

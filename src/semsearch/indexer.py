@@ -9,7 +9,8 @@ last structure has been through the model:
      vector cache), written with update-vectors, batch by batch; between batches another
      process waiting for the embedded store gets it (Store.yield_to_readers). Then each file
      without a `file` vector gets one, the mean of its text vectors, on its first structure's
-     point (no model: arithmetic over vectors already stored).
+     point, whose id every point of the file holds as `file_point` (no model: arithmetic over
+     vectors already stored).
 A killed run leaves points without vectors, and the next run's second pass fills them
 in; `lexical_only` stops after pass 1 (no model is loaded at all).
 
@@ -39,7 +40,7 @@ import numpy as np
 from semsearch import lexical
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM, Encoder, backend_for, encoder, model_dim
-from semsearch.models import FILE, LEXICAL, Models, resolve_models
+from semsearch.models import FILE, FILE_POINT, LEXICAL, Models, resolve_models
 from semsearch.store import CollectionSpec, DenseVector, Filter, HasVector, Match, Point, Store, StoreError
 from semsearch.structures import Structure
 from semsearch.textify import textify
@@ -48,7 +49,7 @@ from semsearch.walk import DEFAULT_MAX_BYTES, SourceFile, WalkSummary, walk
 
 CODE_COLLECTION = "code"
 KEYWORD_FIELDS = ["language", "context.file_path", "context.module", "code_type",
-                  "context.file_name", "context.struct_name", "name", "dirs", "file_key"]
+                  "context.file_name", "context.struct_name", "name", "dirs", "file_key", FILE_POINT]
 FACET_LIMIT = 10_000_000  # more files than any tree: the facet must list them all
 EMBED_BATCH = 256  # structures per embed + update-vectors round: the unit of progress and of crash loss
 LEXICAL_BATCH = 2048  # structures per upsert in the lexical pass
@@ -311,9 +312,11 @@ class Indexer:
             for path, digest, items in batch:
                 if path in replaced:
                     self.store.delete(self.collection, Filter(must=[Match("context.file_path", path)]))
+                carrier = file_point(items)
                 for structure in items:
                     payload = {**structure.to_dict(), "file_hash": digest, "file_chunks": len(items),
-                               "file_key": f"{digest}:{len(items)}:{path}", "dirs": folders(path)}
+                               "file_key": f"{digest}:{len(items)}:{path}", "dirs": folders(path),
+                               FILE_POINT: carrier}
                     vectors: dict[str, Any] = {LEXICAL: lexical.embed_document(lexical.lexical_text(structure))}
                     known = cached[row]
                     if known is not None:
@@ -354,31 +357,34 @@ class Indexer:
 
     def _fill_file_vectors(self) -> None:
         """Pass 2b: each file without a file vector gets one, the unit mean of its text vectors,
-        on one of its points (its first structure): a file search then finds distinct files.
+        on the point its `file_point` names (its first structure's): a search of the file
+        vectors then finds distinct files, by id alone.
 
         A rewritten file's points are all new, so it has none; a run killed before this step
         leaves files without one, and the next run finds them the same way.
         """
         if FILE not in self.store.metadata(self.collection)["vectors"]:
             return  # made before file vectors existed
-        done = {(hit.payload.get("context") or {}).get("file_path", "")
-                for hit in self.store.scroll(self.collection, ["context.file_path"], HAS_FILE_VECTOR)}
-        stale = sorted(set(self.store.facet(self.collection, "context.file_path", limit=FACET_LIMIT)) - done)
+        done = {hit.id for hit in self.store.scroll(self.collection, [], HAS_FILE_VECTOR)}
+        stale = sorted(set(self.store.facet(self.collection, FILE_POINT, limit=FACET_LIMIT)) - done)
         for start in range(0, len(stale), FILE_BATCH):
             group = stale[start:start + FILE_BATCH]
-            ids = [hit.id for hit in self.store.scroll(self.collection, [], Filter(must=[Match("context.file_path", group)]))]
-            by_file: dict[str, list[Point]] = {}
+            ids = [hit.id for hit in self.store.scroll(self.collection, [], Filter(must=[Match(FILE_POINT, group)]))]
+            by_file: dict[str, list[np.ndarray]] = {}
             for point in self.store.retrieve(self.collection, ids, with_vectors=True):
                 if "text" in point.vectors:  # points the dense pass has not reached yet do not count
-                    by_file.setdefault(point.payload["context"]["file_path"], []).append(point)
+                    by_file.setdefault(point.payload[FILE_POINT], []).append(np.asarray(point.vectors["text"]))
             update = {}
-            for points in by_file.values():
-                mean = np.mean([p.vectors["text"] for p in points], axis=0)
-                mean /= np.linalg.norm(mean) or 1.0
-                first = min(points, key=lambda p: (p.payload.get("line_from", 0), p.id))
-                update[first.id] = {FILE: mean.tolist()}
+            for carrier, vectors in by_file.items():
+                mean = np.mean(vectors, axis=0)
+                update[carrier] = {FILE: (mean / (np.linalg.norm(mean) or 1.0)).tolist()}
             self.store.update_vectors(self.collection, update)
             self.store.yield_to_readers(self.collection)
+
+
+def file_point(structures: list[Structure]) -> str:
+    """The point that carries a file's vector: its first structure's (by line, then id)."""
+    return min((s.line_from, s.point_id()) for s in structures)[1] if structures else ""
 
 
 def _then_none(items: Iterable[Any]) -> Iterable[Any]:

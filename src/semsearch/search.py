@@ -24,7 +24,7 @@ from typing import Any
 from semsearch import lexical
 from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
-from semsearch.models import FILE, LEXICAL, resolve_models
+from semsearch.models import FILE, FILE_POINT, LEXICAL, resolve_models
 from semsearch.ranking import LEXICAL_ONLY, Candidate, embedded_identifiers, identifier_query, rerank, spellings
 from semsearch.store import Filter, HasVector, Hit, Match, Query, Search, Store, StoreError, is_point_id
 
@@ -45,6 +45,9 @@ FILE_WEIGHT = 0.3
 # The files nearest the query by that vector each bring their best structure to the candidates,
 # so a file that matches as a whole is seen though none of its structures made a list (+0.003).
 FILE_HITS = 5
+# Files whose closeness is read, nearest first; a candidate in any other file counts the
+# farthest of them, as a dense list's floor (exact below this many files).
+FILE_CANDIDATES = 100
 NAME_HITS = 20  # structures named as the query's identifiers, added to the candidates
 # How long a complete index is taken to stay complete: counting the points without dense
 # vectors is an exact scan (~10 ms at 100k points), too dear for every query.
@@ -235,18 +238,15 @@ def fuse_sum(lists: list[list[Hit]], weights: list[float], floors: list[float]) 
 
 
 def add_file_scores(candidates: list[Candidate], file_scores: dict[str, float]) -> None:
-    """score += FILE_WEIGHT x cos(query, the vector of the candidate's file), by file path.
+    """score += FILE_WEIGHT x cos(query, the vector of the candidate's file), keyed by the point
+    that carries it (`file_point`).
 
-    A file whose vector is not written yet (the dense pass is still running) counts the
-    lowest file score among the others, as a dense list's floor.
+    A file not among the scored ones (farther than they, or its vector not written yet while
+    the dense pass runs) counts the lowest file score, as a dense list's floor.
     """
     floor = min(file_scores.values(), default=0.0)
     for c in candidates:
-        c.score += FILE_WEIGHT * file_scores.get(file_of(c.payload), floor)
-
-
-def file_of(payload: dict[str, Any]) -> str:
-    return (payload.get("context") or {}).get("file_path", "")
+        c.score += FILE_WEIGHT * file_scores.get(c.payload.get(FILE_POINT, ""), floor)
 
 
 def _narrowed(flt: Filter | None, condition: Match) -> Filter:
@@ -365,13 +365,16 @@ class Searcher:
                     # the code list's locations also serve to mark where the code model agrees
                     Search("code", code_vector, fetch, flt, with_payload=["context.file_path", "line_from", "line_to"]),
                     Search(LEXICAL, lexical.embed_query(query), fetch, flt, with_payload=False)]
-        if self.has_file:  # one point per file carries its file vector: these are the nearest files
-            searches.append(Search(FILE, text_vector, FILE_HITS, flt, with_payload=["context.file_path"]))
+        if self.has_file:
+            # one point per file carries its file vector, so these are the nearest files, by the
+            # id each of their points holds as `file_point` (with the user's filter: files whose
+            # first structure passes it); ids alone, as reading 100 payloads costs more than the search
+            searches.append(Search(FILE, text_vector, FILE_CANDIDATES, flt, with_payload=False))
         names = named_in(query)
         if names:
             searches.append(Search("text", text_vector, NAME_HITS, _named(names, flt), with_payload=False))
         text_list, code_list, lexical_list, *rest = self.store.search(self.collection, searches)
-        near_files = [file_of(h.payload) for h in rest.pop(0)] if self.has_file else []
+        file_scores = {h.id: h.score for h in rest.pop(0)} if self.has_file else {}
         named_hits = rest
         best_lexical = max((h.score for h in lexical_list), default=0.0)
         weights = [TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT / best_lexical if best_lexical > 0 else 0.0]
@@ -383,29 +386,24 @@ class Searcher:
         candidates = [Candidate(i, payloads[i], score=score) for i, score in fused if i in payloads]
         candidates += [Candidate(i, payloads[i]) for i in extra if i in payloads]
         if self.has_file:
-            candidates += self._add_files(candidates, near_files, text_vector, floors[1], flt)
+            candidates += self._near_files(candidates, list(file_scores)[:FILE_HITS], text_vector, floors[1], flt)
+            add_file_scores(candidates, file_scores)
         hits = [SearchHit(c.id, c.score, c.payload, found_by="hybrid") for c in rerank(query, candidates)[:limit]]
         mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_list[:max(20, 2 * limit)]])
         return hits
 
-    def _add_files(self, candidates: list[Candidate], near_files: list[str], text_vector: list[float],
-                   code_floor: float, flt: Filter | None) -> list[Candidate]:
-        """Each near file's best structure (by text) joins the candidates, and every candidate is
-        lifted by its file's cosine: one batched call, the file vectors searched over exactly the
-        files at hand (cheaper than reading the vectors back)."""
-        files = list(dict.fromkeys([*(file_of(c.payload) for c in candidates), *near_files]))
-        if not files:
+    def _near_files(self, candidates: list[Candidate], near: list[str], text_vector: list[float],
+                    code_floor: float, flt: Filter | None) -> list[Candidate]:
+        """The best structure by text of each near file (`near`: the points carrying their
+        vectors), unless already a candidate: one batched call. It missed the code list, so it
+        counts that list's floor, and no BM25."""
+        if not near:
             return []
-        file_list, *best = self.store.search(self.collection, [
-            Search(FILE, text_vector, len(files), Filter(must=[Match("context.file_path", files)]),
-                   with_payload=["context.file_path"]),
-            *(Search("text", text_vector, 1, _narrowed(flt, Match("context.file_path", f))) for f in near_files)])
+        best = self.store.search(self.collection, [
+            Search("text", text_vector, 1, _narrowed(flt, Match(FILE_POINT, carrier))) for carrier in near])
         seen = {c.id for c in candidates}
-        # a joining structure missed the code list: it counts that list's floor, and no BM25
-        added = [Candidate(h.id, h.payload, score=TEXT_WEIGHT * h.score + CODE_WEIGHT * code_floor)
-                 for hits in best for h in hits[:1] if h.id not in seen]
-        add_file_scores(candidates + added, {file_of(h.payload): h.score for h in file_list})
-        return added
+        return [Candidate(h.id, h.payload, score=TEXT_WEIGHT * h.score + CODE_WEIGHT * code_floor)
+                for hits in best for h in hits[:1] if h.id not in seen]
 
     def _lexical_ranked(self, query: str, limit: int, flt: Filter | None) -> list[SearchHit]:
         """BM25 scaled to the query's best hit, names added, then the same re-ranking: no model at all."""
