@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from code_search import K, Target, ndcg_at_k
 from csn import MAX_PAIRS, SOURCES, mrr_at_10, pairs_for, store_for
 from offline import Corpus, QueryScores, embed_queries, lexical_pool, pool, read_corpus, scores
@@ -37,6 +38,7 @@ PEER_VENV = WORK / "peer-venv" / "bin" / "python"
 LANGUAGES = ("python", "rust", "go", "java", "typescript", "ruby")
 CATEGORIES = ("architecture", "semantic", "symbol")
 SESSION3 = "b79831a"  # the last commit with session 3's ranking
+QUERY_MAP = WORK / "qmap" / "query_map.npz"  # written by bench/query_map.py train (tried, not in the product)
 
 # A variant ranks one query's candidates: (corpus, the query's exact scores) -> best first.
 Variant = Callable[[Corpus, QueryScores], list[Candidate]]
@@ -178,7 +180,8 @@ def variants() -> dict[str, Variant]:
     for n, (name, change) in enumerate(steps, start=1):
         options = {**options, **change}
         rows[f"{n} {name}"] = product(with_options(**options), file_weight=0.0)
-    rows[f"{len(steps) + 1} + the file's mean text vector (+ 0.3 cos)"] = product(with_options())
+    rows[f"{len(steps) + 1} + the file's mean text vector (+ 0.3 cos)"] = product(with_options(), file_hits=0)
+    rows[f"{len(steps) + 2} + the five nearest files bring their best structure"] = product(with_options())
     rows["  = product"] = product(with_options())
     one = {
         "no definition tier": {"definition_first": False},
@@ -219,6 +222,8 @@ def variants() -> dict[str, Variant]:
         rows[f"  product, {name}"] = product(with_options(**change))
     rows["  product, tests known by their path only (no #[cfg(test)] / #[test] marks)"] = without_marks("test")
     rows["  product, no file vector"] = product(with_options(), file_weight=0.0)
+    rows["  product, ten nearest files"] = product(with_options(), file_hits=10)
+    rows["  product, three nearest files"] = product(with_options(), file_hits=3)
     for weight in (0.2, 0.25, 0.4):
         rows[f"  product, file vector {weight}"] = product(with_options(), file_weight=weight)
     for file_min in (5, 10):
@@ -354,6 +359,26 @@ def main() -> None:
     for name, variant in variants().items():
         if not wanted or name.strip() in wanted:
             print_row(name, evaluate(variant, repos, csn), repos, csn, args.repos)
+    for share in (0.5, 1.0):
+        name = f"  product, query map x{share:g}"
+        if (not wanted or name.strip() in wanted) and QUERY_MAP.is_file():
+            print_row(name, evaluate(product(with_options()), repos, csn, mapped_queries(share)), repos, csn,
+                      args.repos)
+
+
+def mapped_queries(share: float) -> Scorer:
+    """Both dense query vectors through bench/query_map.py's maps (W = I + share x A); not in the product."""
+    from query_map import apply
+
+    with np.load(QUERY_MAP) as saved:
+        maps = {k: saved[k].astype(np.float32) for k in ("text", "code")}
+
+    def scorer(corpus: Corpus, query: str, vector: Any) -> QueryScores:
+        qs = scores(corpus, query, vector)
+        qs.text = corpus.text @ apply(vector, maps["text"], share)
+        qs.code = corpus.code @ apply(vector, maps["code"], share)
+        return qs
+    return scorer
 
 
 if __name__ == "__main__":
