@@ -152,3 +152,35 @@ def test_gitattributes_generated_files_are_flagged_and_a_change_there_reindexes_
         assert flags() == {"api/client.py": False, "api/client_pb2.py": True}
         hits = Searcher(store, "code").search("fetch user", limit=2)
         assert [h.path for h in hits] == ["api/client.py", "api/client_pb2.py"]  # now generated: after the code
+
+
+RUST_WITH_TESTS = '''
+/// Split one header line into its name and value.
+pub fn parse_header(line: &str) -> (&str, &str) {
+    let (name, value) = line.split_once(':').unwrap_or((line, ""));
+    (name.trim(), value.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_header_splits_name_and_value() {
+        assert_eq!(parse_header("Host: a"), ("Host", "a"));
+        assert_eq!(parse_header("Accept: b"), ("Accept", "b"));
+        assert_eq!(parse_header("header: value"), ("header", "value"));
+    }
+}
+'''
+
+
+def test_lexical_only_ranking_knows_the_in_file_tests_too(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "headers.rs").write_text(RUST_WITH_TESTS)
+    with EdgeStore(tmp_path / "store") as store:
+        Indexer(store, "code", cache=VectorCache(None)).index_tree(tree, lexical_only=True)
+        hits = Searcher(store, "code").search("parse header name value", limit=5)
+        names = [h.payload["name"] for h in hits]
+        assert names.index("parse_header") < names.index("parse_header_splits_name_and_value")
