@@ -106,7 +106,7 @@ def lexical_only(ranking: Ranking = LEXICAL_ONLY) -> Variant:
 def fused_rankings(k: float = 60.0, lexical: float = 1.0, by: str = "rank") -> Variant:
     """The product's final list and the lexical-only one, fused: by reciprocal rank (k) or by
     final score, each scaled to its best; an identifier's definition tier still comes first."""
-    from semsearch.ranking import _name_tier, identifier_query
+    from semsearch.ranking import _name_tier, identifier_query, role
 
     def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
         ranking = with_options()
@@ -120,7 +120,7 @@ def fused_rankings(k: float = 60.0, lexical: float = 1.0, by: str = "rank") -> V
                 gain = 1 / (k + rank) if by == "rank" else max(c.score, 0.0) / best
                 fused[c.id] = fused.get(c.id, 0.0) + weight * gain
         symbol = identifier_query(qs.query)
-        tier = {i: _name_tier(symbol, c, True) if symbol else 0 for i, c in first.items()}
+        tier = {i: _name_tier(symbol, c, True, role(c.path, c.payload)) if symbol else 0 for i, c in first.items()}
         return sorted(first.values(), key=lambda c: (-tier[c.id], -fused[c.id]))
     return run
 

@@ -137,6 +137,13 @@ def test_a_definition_in_an_older_copy_is_not_in_the_definitions_tier() -> None:
     assert [c.id for c in rerank("ZodError", items, with_options(copies_tier=False))][0] == "old"
 
 
+def test_a_test_marked_inside_a_source_file_is_not_in_the_definitions_tier() -> None:
+    in_file_test = cand("test", "src/parse.rs", name="parse", language="rust", score=1.0)
+    in_file_test.payload["test"] = True  # a #[test] fn, as the chunker marks it
+    library = cand("lib", "src/lib.rs", name="parse", language="rust", score=0.2)
+    assert [c.id for c in rerank("parse", [in_file_test, library])] == ["lib", "test"]
+
+
 def test_soft_file_diversity() -> None:
     items = [cand("a1", "a.py", score=0.9), cand("a2", "a.py", score=0.8), cand("b1", "b.py", score=0.7),
              cand("a3", "a.py", score=0.6), cand("c1", "c.py", score=0.5)]

@@ -355,8 +355,7 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
             score *= 1 + ranking.embedded
         if compared and c.payload.get("name") in compared and _is_definition_or_member(c):
             score *= ranking.compared
-        tier = _name_tier(symbol, c, ranking.named_file, kind if ranking.copies_tier else None) \
-            if symbol is not None else 0
+        tier = _name_tier(symbol, c, ranking.named_file, kind, ranking.copies_tier) if symbol is not None else 0
         scored.append((tier, score, position, c))
     if ranking.file_evidence:
         if _QUESTION.match(query):
@@ -404,14 +403,15 @@ def _lift_files(scored: list[tuple[int, float, int, Candidate]], lift: float, sh
     return out
 
 
-def _name_tier(symbol: str, c: Candidate, named_file: bool, kind: str | None = None) -> int:
+def _name_tier(symbol: str, c: Candidate, named_file: bool, kind: str | None, copies: bool = True) -> int:
     """3: a definition of the symbol in a file named after it; 2: another definition of it;
-    1: a member of it, another thing of that name, or a definition in a copy (`kind`: an older
-    versioned tree, compat code, a type stub); 0: the rest."""
+    1: a member of it, another thing of that name, a definition in a test, example or
+    benchmark (`kind`, the candidate's role: by path, or a test marked inside a source file),
+    or in a copy (when `copies`: an older versioned tree, compat code, a type stub); 0: the rest."""
     name = str(c.payload.get("name", ""))
     struct = c.payload.get("context", {}).get("struct_name") or ""
     if name in spellings(symbol) or name.lstrip("$") == symbol:
-        if _is_definition(c) and role(c.path) not in ("test", "example", "bench") and kind not in _COPIES:
+        if _is_definition(c) and kind not in ("test", "example", "bench") and not (copies and kind in _COPIES):
             return 3 if named_file and _named_after(c.path, symbol) else 2
         return 1
     if name.lower() == symbol.lower() or struct == symbol:
