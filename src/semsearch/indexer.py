@@ -31,7 +31,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -224,7 +224,8 @@ class Indexer:
                                       precision=models.precision)
                        for v, m in models.as_dict().items()}
             spec = CollectionSpec(
-                vectors={**vectors, FILE: vectors["text"]},  # a mean of text vectors: the text model's space
+                # a mean of text vectors (the text model's space), on one point per file
+                vectors={**vectors, FILE: replace(vectors["text"], few=True)},
                 sparse={LEXICAL: lexical.NAME},
                 keyword_fields=KEYWORD_FIELDS,
                 metadata={"kind": "code", **extra},
