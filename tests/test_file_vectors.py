@@ -33,6 +33,14 @@ def blend(a, b, t):
 '''
 
 
+def two_files(tmp_path: Path) -> Path:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "headers.py").write_text(PARSER)
+    (tree / "colours.py").write_text(COLOURS)
+    return tree
+
+
 def points_by_file(store: EdgeStore) -> dict[str, list]:
     ids = [hit.id for hit in store.scroll("code", [])]
     out: dict[str, list] = {}
@@ -54,10 +62,7 @@ def file_vector_of(points: list) -> np.ndarray:
 
 
 def test_each_file_carries_its_mean_text_vector_once_and_an_edit_renews_only_that_file(tmp_path: Path) -> None:
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    (tree / "headers.py").write_text(PARSER)
-    (tree / "colours.py").write_text(COLOURS)
+    tree = two_files(tmp_path)
     cache = VectorCache(tmp_path / "cache")
     with EdgeStore(tmp_path / "store") as store:
         Indexer(store, "code", cache=cache).index_tree(tree)
@@ -93,10 +98,7 @@ def test_lexical_only_points_get_their_file_vector_with_the_dense_pass(tmp_path:
 
 
 def test_a_run_killed_before_the_file_step_is_finished_by_the_next(tmp_path: Path, monkeypatch) -> None:
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    (tree / "headers.py").write_text(PARSER)
-    (tree / "colours.py").write_text(COLOURS)
+    tree = two_files(tmp_path)
     cache = VectorCache(tmp_path / "cache")
     with EdgeStore(tmp_path / "store") as store:
         with monkeypatch.context() as patch:
@@ -110,10 +112,7 @@ def test_a_run_killed_before_the_file_step_is_finished_by_the_next(tmp_path: Pat
 
 
 def test_a_hybrid_candidate_is_lifted_by_its_files_closeness_to_the_query(tmp_path: Path) -> None:
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    (tree / "headers.py").write_text(PARSER)
-    (tree / "colours.py").write_text(COLOURS)
+    tree = two_files(tmp_path)
     with EdgeStore(tmp_path / "store") as store:
         Indexer(store, "code", cache=VectorCache(tmp_path / "cache")).index_tree(tree)
         searcher = Searcher(store, "code")
@@ -136,10 +135,7 @@ def test_a_hybrid_candidate_is_lifted_by_its_files_closeness_to_the_query(tmp_pa
 
 
 def test_a_near_file_brings_its_best_structure_to_the_candidates(tmp_path: Path) -> None:
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    (tree / "headers.py").write_text(PARSER)
-    (tree / "colours.py").write_text(COLOURS)
+    tree = two_files(tmp_path)
     with EdgeStore(tmp_path / "store") as store:
         Indexer(store, "code", cache=VectorCache(tmp_path / "cache")).index_tree(tree)
         searcher = Searcher(store, "code")
