@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from code_search import K, Target, ndcg_at_k
 from csn import MAX_PAIRS, SOURCES, mrr_at_10, pairs_for, store_for
-from offline import Corpus, QueryScores, embed_queries, lexical_pool, pool, read_corpus, scores
+from offline import FILE_WEIGHT, Corpus, QueryScores, embed_queries, lexical_pool, pool, read_corpus, scores
 from sources import DEFAULT_DATA, WORK, benchmark_root, manifest, prefix, tasks
 
 from semsearch.ranking import LEXICAL_ONLY, Candidate, Ranking, rerank, with_options
@@ -147,7 +147,7 @@ def session3() -> Variant:
     exec(compile(source, "ranking_session3.py", "exec"), module.__dict__)
 
     def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
-        return module.rerank(qs.query, pool(corpus, qs, embedded_names=False, file_weight=0.0))
+        return module.rerank(qs.query, pool(corpus, qs, embedded_names=False))
     return run
 
 
@@ -175,13 +175,11 @@ def variants() -> dict[str, Variant]:
          {"copies_tier": True}),
     ]
     rows: dict[str, Variant] = {"session 3 product (its ranking, from git)": session3(),
-                                "0 score fusion, no re-ranking": product(None, file_weight=0.0)}
+                                "0 score fusion, no re-ranking": product(None)}
     options = dict(off)
     for n, (name, change) in enumerate(steps, start=1):
         options = {**options, **change}
-        rows[f"{n} {name}"] = product(with_options(**options), file_weight=0.0)
-    rows[f"{len(steps) + 1} + the file's mean text vector (+ 0.3 cos)"] = product(with_options(), file_hits=0)
-    rows[f"{len(steps) + 2} + the five nearest files bring their best structure"] = product(with_options())
+        rows[f"{n} {name}"] = product(with_options(**options))
     rows["  = product"] = product(with_options())
     one = {
         "no definition tier": {"definition_first": False},
@@ -221,13 +219,16 @@ def variants() -> dict[str, Variant]:
     for name, change in one.items():
         rows[f"  product, {name}"] = product(with_options(**change))
     rows["  product, tests known by their path only (no #[cfg(test)] / #[test] marks)"] = without_marks("test")
-    rows["  product, no file vector"] = product(with_options(), file_weight=0.0)
-    rows["  product, ten nearest files"] = product(with_options(), file_hits=10)
-    rows["  product, three nearest files"] = product(with_options(), file_hits=3)
+    # the file vector (sessions 5 and 7): tried, not in the product
+    rows["  product + 0.3 cos(file vector)"] = product(with_options(), file_weight=FILE_WEIGHT, file_hits=0)
+    for hits in (3, 5, 10):
+        rows[f"  product + 0.3 cos(file vector), the {hits} nearest files bring their best structure"] = product(
+            with_options(), file_weight=FILE_WEIGHT, file_hits=hits)
     for weight in (0.2, 0.25, 0.4):
-        rows[f"  product, file vector {weight}"] = product(with_options(), file_weight=weight)
+        rows[f"  product + {weight} cos(file vector), the 5 nearest files join"] = product(with_options(), file_weight=weight)
     for file_min in (5, 10):
-        rows[f"  product, file vector for files of {file_min}+ structures only"] = product(with_options(), file_min=file_min)
+        rows[f"  product + 0.3 cos(file vector) for files of {file_min}+ structures only, the 5 nearest join"] = product(
+            with_options(), file_weight=FILE_WEIGHT, file_min=file_min)
     rows["  product, lexical weight 0.3"] = product(with_options(), weights=(1.0, 0.5, 0.3))
     rows["  product, code weight 1.0"] = product(with_options(), weights=(1.0, 1.0, 0.15))
     rows["  product, 200 candidates per vector"] = product(with_options(), fetch=200)

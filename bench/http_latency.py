@@ -2,10 +2,9 @@
 
 Builds (once) a collection of 100,000 structures — the development repositories' real
 structures repeated under distinct paths, with real lexical vectors and random unit dense
-vectors (latency depends on the count and the index, not on what the vectors mean; each
-file's first point carries a random file vector, named by each point's `file_point`) — starts `semsearch serve` on loopback and
-sends the benchmark's queries one at a time, query embedding included. Prints p50/p99
-per mode, then the in-process hybrid p50 with and without the file-vector step (interleaved).
+vectors (latency depends on the count and the index, not on what the vectors mean) —
+starts `semsearch serve` on loopback and sends the benchmark's queries one at a time,
+query embedding included. Prints p50/p99 per mode, then the hybrid p50 in process.
 
     .venv/bin/python bench/http_latency.py [--points 100000] [--requests 500]
 """
@@ -26,7 +25,7 @@ from semsearch import lexical
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM
 from semsearch.indexer import KEYWORD_FIELDS, folders
-from semsearch.models import FILE, FILE_POINT, LEXICAL
+from semsearch.models import LEXICAL
 from semsearch.search import Searcher
 from semsearch.store import CollectionSpec, DenseVector, Point
 from semsearch.store.edge import EdgeStore
@@ -35,8 +34,7 @@ from semsearch.walk import walk
 
 def build(path: Path, points: int) -> None:
     with EdgeStore(path) as store:
-        if store.exists("code") and store.count("code") == points and FILE_POINT in store.metadata("code")["keyword_fields"] \
-                and store.metadata("code")["vectors"][FILE].get("few"):
+        if store.exists("code") and store.count("code") == points:
             return
         if store.exists("code"):
             store.drop("code")
@@ -44,30 +42,23 @@ def build(path: Path, points: int) -> None:
         for entry in manifest():
             root = benchmark_root(entry)
             structures += [s for f in walk(root) for s in chunk_source(f"{entry['name']}/{f.path}", f.text)]
-        spec = CollectionSpec(vectors={"text": DenseVector(384, MINILM), "code": DenseVector(384, MINILM),
-                                       FILE: DenseVector(384, MINILM, few=True)},
+        spec = CollectionSpec(vectors={"text": DenseVector(384, MINILM), "code": DenseVector(384, MINILM)},
                               sparse={LEXICAL: lexical.NAME}, keyword_fields=KEYWORD_FIELDS,
                               metadata={"kind": "code", "root": None})
         store.create("code", spec)
         rng = np.random.default_rng(0)
         lex = [lexical.embed_document(lexical.lexical_text(s)) for s in structures]
         batch: list[Point] = []
-        carriers: dict[str, str] = {}  # path -> the id of its first point, which carries the file vector
         for i in range(points):
             s = structures[i % len(structures)]
             copy = i // len(structures)
             path_ = f"copy{copy}/{s.file_path}" if copy else s.file_path
-            point_id = f"{i:08x}-0000-4000-8000-000000000000"
+            payload = {**s.to_dict(), "dirs": folders(path_)}
+            payload["context"] = {**payload["context"], "file_path": path_}
             vectors = rng.normal(size=(2, 384)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            point_vectors = {"text": vectors[0].tolist(), "code": vectors[1].tolist(), LEXICAL: lex[i % len(structures)]}
-            if path_ not in carriers:
-                carriers[path_] = point_id
-                mean = rng.normal(size=384).astype(np.float32)
-                point_vectors[FILE] = (mean / np.linalg.norm(mean)).tolist()
-            payload = {**s.to_dict(), "dirs": folders(path_), FILE_POINT: carriers[path_]}
-            payload["context"] = {**payload["context"], "file_path": path_}
-            batch.append(Point(point_id, point_vectors, payload))
+            batch.append(Point(f"{i:08x}-0000-4000-8000-000000000000", {"text": vectors[0].tolist(),
+                               "code": vectors[1].tolist(), LEXICAL: lex[i % len(structures)]}, payload))
             if len(batch) == 2000:
                 store.upsert("code", batch)
                 batch = []
@@ -104,28 +95,21 @@ def main() -> None:
             times.sort()
             print(f"| {mode} | {args.requests} | {errors} | {statistics.median(times):.1f} | "
                   f"{times[int(len(times) * 0.99) - 1]:.1f} | {statistics.median(inside):.1f} |", flush=True)
-    on, off = in_process(store, queries, args.requests)
-    print(f"in process, hybrid: p50 {on:.1f} ms (the issue's measure: no HTTP); "
-          f"without the file-vector step, interleaved with it: {off:.1f} ms")
+    print(f"in process, hybrid: p50 {in_process(store, queries, args.requests):.1f} ms (the issue's measure: no HTTP)")
 
 
-def in_process(store: Path, queries: list[str], requests: int) -> tuple[float, float]:
-    """Hybrid p50 of Searcher.search in this process, query embedding included, after a warm-up:
-    with the file-vector step and without it, alternating query by query so both see the
-    same machine."""
-    times: dict[bool, list[float]] = {True: [], False: []}
+def in_process(store: Path, queries: list[str], requests: int) -> float:
+    """Hybrid p50 of Searcher.search in this process, query embedding included, after a warm-up."""
     with EdgeStore(store) as edge:
         searcher = Searcher(edge, "code")
-        for q in queries:
+        for q in queries[:10]:
             searcher.search(q, limit=10)
-        for i in range(2 * requests):
-            has_file = (i % 2 == 0) != (i // 2 % 2 == 0)  # on/off, off/on, ...: neither always first
-            searcher.has_file = has_file
-            searcher._embedded.clear()  # each measured search embeds its query
+        times = []
+        for i in range(requests):
             started = time.perf_counter()
-            searcher.search(queries[i // 2 % len(queries)], limit=10)
-            times[has_file].append((time.perf_counter() - started) * 1000)
-    return statistics.median(times[True]), statistics.median(times[False])
+            searcher.search(queries[i % len(queries)], limit=10)
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
 if __name__ == "__main__":

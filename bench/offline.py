@@ -25,7 +25,7 @@ from semsearch import lexical
 from semsearch.embedding import MINILM, query_encoder
 from semsearch.models import LEXICAL
 from semsearch.ranking import Candidate, identifier_query
-from semsearch.search import CANDIDATES, CODE_WEIGHT, FILE_CANDIDATES, FILE_HITS, FILE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
+from semsearch.search import CANDIDATES, CODE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
 from semsearch.store import SparseVector
 from semsearch.store.edge import EdgeStore
 
@@ -45,8 +45,8 @@ class Corpus:
     columns: dict[int, int]  # term hash -> column
     idf: np.ndarray
     position: dict[str, int] = field(default_factory=dict)
-    # Per point, its file's mean text vector (unit length), as the indexer writes it, and its
-    # file's structure count (the ablation's size-gated rows).
+    # Per point, its file's mean text vector (unit length) and its file's structure count:
+    # the ablation's file-vector rows (tried, not in the product).
     file: np.ndarray = field(init=False)
     file_size: np.ndarray = field(init=False)
     files: dict[str, np.ndarray] = field(init=False)  # path -> its points
@@ -149,6 +149,12 @@ class QueryScores:
     file: np.ndarray | None = None  # cosine with each point's file vector
 
 
+# The file vector (tried in sessions 5 and 7, not in the product): each file's unit mean text
+# vector, + FILE_WEIGHT x its cosine on each candidate (a file beyond the FILE_CANDIDATES
+# nearest counting the farthest of those), and the FILE_HITS nearest files' best structures joining.
+FILE_WEIGHT, FILE_HITS, FILE_CANDIDATES = 0.3, 5, 100
+
+
 def embed_queries(queries: list[str], cache: Path) -> dict[str, np.ndarray]:
     """Query vectors from the product's own query encoder, cached by query text."""
     saved: dict[str, list[float]] = json.loads(cache.read_text()) if cache.is_file() else {}
@@ -177,15 +183,15 @@ def top(values: np.ndarray, k: int, positive: bool = False) -> np.ndarray:
 
 
 def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT), fetch: int = CANDIDATES, names: bool = True,
-         embedded_names: bool = True, file_weight: float = FILE_WEIGHT, file_min: int = 1,
+         embedded_names: bool = True, file_weight: float = 0.0, file_min: int = 1,
          file_hits: int = FILE_HITS) -> list[Candidate]:
     """The product's fused candidates (best first), as `Searcher._hybrid` builds them.
 
-    The `file_hits` files nearest the query by their file vector each bring their best
-    structure by text (scored as a text hit that missed the code list), and each candidate
-    gets + `file_weight` x cos(query, its file vector) when its file has at least `file_min`
-    structures (the product: every file); a file beyond the FILE_CANDIDATES nearest counts
-    the farthest of those.
+    With `file_weight` > 0 (not the product): the `file_hits` files nearest the query by
+    their file vector each bring their best structure by text (scored as a text hit that
+    missed the code list), and each candidate gets + `file_weight` x cos(query, its file
+    vector) when its file has at least `file_min` structures; a file beyond the
+    FILE_CANDIDATES nearest counts the farthest of those.
 
     Each candidate's `scores` holds its exact text/code/lex scores (whether or not it was in
     that vector's list) and `ranks` its rank in each list it was in.
@@ -212,22 +218,22 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_W
     if names:
         wanted = set(named_in(qs.query)) if embedded_names else {symbol} if symbol else set()
     out += named(corpus, qs, wanted, {c.id for c in out}, qs.text)
+    if not file_weight:
+        return out
     nearest = corpus.carriers[top(qs.file[corpus.carriers], FILE_CANDIDATES)]
-    if file_weight and file_hits:
-        seen = {c.id for c in out}
-        for n in nearest[:file_hits]:
-            rows = corpus.files[corpus.payloads[n]["context"]["file_path"]]
-            best = rows[int(np.argmax(qs.text[rows]))]
-            if corpus.ids[best] not in seen:
-                out.append(candidate(corpus, qs, best, w_text * float(qs.text[best]) + w_code * floors["code"], {}))
-                seen.add(corpus.ids[best])
-    if file_weight and qs.file is not None:
-        read = {corpus.payloads[n]["context"]["file_path"] for n in nearest}
-        floor = float(qs.file[nearest[-1]])  # a file farther than the product reads counts the farthest read
-        for c in out:
-            n = corpus.position[c.id]
-            if corpus.file_size[n] >= file_min:
-                c.score += file_weight * (float(qs.file[n]) if c.path in read else floor)
+    seen = {c.id for c in out}
+    for n in nearest[:file_hits]:
+        rows = corpus.files[corpus.payloads[n]["context"]["file_path"]]
+        best = rows[int(np.argmax(qs.text[rows]))]
+        if corpus.ids[best] not in seen:
+            out.append(candidate(corpus, qs, best, w_text * float(qs.text[best]) + w_code * floors["code"], {}))
+            seen.add(corpus.ids[best])
+    read = {corpus.payloads[n]["context"]["file_path"] for n in nearest}
+    floor = float(qs.file[nearest[-1]])  # a file farther than the FILE_CANDIDATES nearest counts the farthest
+    for c in out:
+        n = corpus.position[c.id]
+        if corpus.file_size[n] >= file_min:
+            c.score += file_weight * (float(qs.file[n]) if c.path in read else floor)
     return out
 
 

@@ -7,10 +7,7 @@ last structure has been through the model:
      them); the collection answers lexical and ranking-only queries from here on.
   2. dense: every point still without dense vectors gets them (length-sorted batches, the
      vector cache), written with update-vectors, batch by batch; between batches another
-     process waiting for the embedded store gets it (Store.yield_to_readers). Then each file
-     without a `file` vector gets one, the mean of its text vectors, on its first structure's
-     point, whose id every point of the file holds as `file_point` (no model: arithmetic over
-     vectors already stored).
+     process waiting for the embedded store gets it (Store.yield_to_readers).
 A killed run leaves points without vectors, and the next run's second pass fills them
 in; `lexical_only` stops after pass 1 (no model is loaded at all).
 
@@ -31,7 +28,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +37,7 @@ import numpy as np
 from semsearch import lexical
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM, Encoder, backend_for, encoder, model_dim
-from semsearch.models import FILE, FILE_POINT, LEXICAL, Models, resolve_models
+from semsearch.models import LEXICAL, Models, resolve_models
 from semsearch.store import CollectionSpec, DenseVector, Filter, HasVector, Match, Point, Store, StoreError
 from semsearch.structures import Structure
 from semsearch.textify import textify
@@ -49,13 +46,11 @@ from semsearch.walk import DEFAULT_MAX_BYTES, SourceFile, WalkSummary, walk
 
 CODE_COLLECTION = "code"
 KEYWORD_FIELDS = ["language", "context.file_path", "context.module", "code_type",
-                  "context.file_name", "context.struct_name", "name", "dirs", "file_key", FILE_POINT]
+                  "context.file_name", "context.struct_name", "name", "dirs", "file_key"]
 FACET_LIMIT = 10_000_000  # more files than any tree: the facet must list them all
 EMBED_BATCH = 256  # structures per embed + update-vectors round: the unit of progress and of crash loss
 LEXICAL_BATCH = 2048  # structures per upsert in the lexical pass
 MISSING_VECTORS = Filter(must_not=[HasVector("text")])  # points the dense pass has not reached
-HAS_FILE_VECTOR = Filter(must=[HasVector(FILE)])  # one point per file: the one that carries its file vector
-FILE_BATCH = 64  # files per read + update-vectors round of the file-vector step
 
 
 @dataclass
@@ -177,7 +172,6 @@ class Indexer:
             summary.files_removed += 1
         if not lexical_only:
             self._fill_vectors(models, summary)
-            self._fill_file_vectors()
         if summary.files_indexed or summary.files_removed or summary.structures_embedded:
             self.progress.phase = "optimizing"
             self.on_progress(self.progress)
@@ -202,7 +196,6 @@ class Indexer:
         pending = [(path, "imported", items) for path, items in by_file.items()]
         self._write_lexical(models, pending, set(), summary)
         self._fill_vectors(models, summary)
-        self._fill_file_vectors()
         self.store.optimize(self.collection)
         summary.points = self.store.count(self.collection)
         summary.seconds = time.perf_counter() - started
@@ -220,12 +213,10 @@ class Indexer:
             self.store.drop(self.collection)  # only now that the request is known to be sound
             exists = False
         if not exists:
-            vectors = {v: DenseVector(size=model_dim(m, lambda m=m: self._encoder(m).dim), model=m,
-                                      precision=models.precision)
-                       for v, m in models.as_dict().items()}
             spec = CollectionSpec(
-                # a mean of text vectors (the text model's space), on one point per file
-                vectors={**vectors, FILE: replace(vectors["text"], few=True)},
+                vectors={v: DenseVector(size=model_dim(m, lambda m=m: self._encoder(m).dim), model=m,
+                                        precision=models.precision)
+                         for v, m in models.as_dict().items()},
                 sparse={LEXICAL: lexical.NAME},
                 keyword_fields=KEYWORD_FIELDS,
                 metadata={"kind": "code", **extra},
@@ -313,11 +304,9 @@ class Indexer:
             for path, digest, items in batch:
                 if path in replaced:
                     self.store.delete(self.collection, Filter(must=[Match("context.file_path", path)]))
-                carrier = file_point(items)
                 for structure in items:
                     payload = {**structure.to_dict(), "file_hash": digest, "file_chunks": len(items),
-                               "file_key": f"{digest}:{len(items)}:{path}", "dirs": folders(path),
-                               FILE_POINT: carrier}
+                               "file_key": f"{digest}:{len(items)}:{path}", "dirs": folders(path)}
                     vectors: dict[str, Any] = {LEXICAL: lexical.embed_document(lexical.lexical_text(structure))}
                     known = cached[row]
                     if known is not None:
@@ -355,37 +344,6 @@ class Indexer:
             self.progress.embedded += len(points)
             self.on_progress(self.progress)
             self.store.yield_to_readers(self.collection)
-
-    def _fill_file_vectors(self) -> None:
-        """Pass 2b: each file without a file vector gets one, the unit mean of its text vectors,
-        on the point its `file_point` names (its first structure's): a search of the file
-        vectors then finds distinct files, by id alone.
-
-        A rewritten file's points are all new, so it has none; a run killed before this step
-        leaves files without one, and the next run finds them the same way.
-        """
-        if FILE not in self.store.metadata(self.collection)["vectors"]:
-            return  # made before file vectors existed
-        done = {hit.id for hit in self.store.scroll(self.collection, [], HAS_FILE_VECTOR)}
-        stale = sorted(set(self.store.facet(self.collection, FILE_POINT, limit=FACET_LIMIT)) - done)
-        for start in range(0, len(stale), FILE_BATCH):
-            group = stale[start:start + FILE_BATCH]
-            ids = [hit.id for hit in self.store.scroll(self.collection, [], Filter(must=[Match(FILE_POINT, group)]))]
-            by_file: dict[str, list[np.ndarray]] = {}
-            for point in self.store.retrieve(self.collection, ids, with_vectors=True):
-                if "text" in point.vectors:  # points the dense pass has not reached yet do not count
-                    by_file.setdefault(point.payload[FILE_POINT], []).append(np.asarray(point.vectors["text"]))
-            update = {}
-            for carrier, vectors in by_file.items():
-                mean = np.mean(vectors, axis=0)
-                update[carrier] = {FILE: (mean / (np.linalg.norm(mean) or 1.0)).tolist()}
-            self.store.update_vectors(self.collection, update)
-            self.store.yield_to_readers(self.collection)
-
-
-def file_point(structures: list[Structure]) -> str:
-    """The point that carries a file's vector: its first structure's (by line, then id)."""
-    return min((s.line_from, s.point_id()) for s in structures)[1] if structures else ""
 
 
 def _then_none(items: Iterable[Any]) -> Iterable[Any]:

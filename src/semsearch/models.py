@@ -15,11 +15,6 @@ from semsearch.store import StoreError
 
 VECTORS = ("text", "code")
 LEXICAL = "lex"  # the sparse BM25 vector of code and record collections alike (see lexical.py)
-# On every point of a code collection: the mean of its file's text vectors (unit length), what
-# the file as a whole is about. Collections made before it have none and are searched without.
-FILE = "file"
-# Payload on each point of a code collection: the id of the point that carries its file's vector.
-FILE_POINT = "file_point"
 
 
 def recorded_precision(metadata: dict[str, Any]) -> str:

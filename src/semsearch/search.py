@@ -1,9 +1,8 @@
 """Query a code collection: modes, the seed's merge with overlapping lines, filters, group-by.
 
 Modes:
-  hybrid   (default) the text, code and lexical vectors fused (a score formula), the
-           nearest files' best structures added, each candidate lifted by how near its
-           file's mean text vector is to the query, then re-ranked for code (ranking.py)
+  hybrid   (default) the text, code and lexical vectors fused by Qdrant (a score formula
+           over prefetches), then re-ranked for code (ranking.py)
   text     the natural-language model over the textified structures
   code     the code model over raw snippets
   lexical  BM25 over names, path, docs and code
@@ -24,7 +23,7 @@ from typing import Any
 from semsearch import lexical
 from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
-from semsearch.models import FILE, FILE_POINT, LEXICAL, resolve_models
+from semsearch.models import LEXICAL, resolve_models
 from semsearch.ranking import LEXICAL_ONLY, Candidate, embedded_identifiers, identifier_query, rerank, spellings
 from semsearch.store import Filter, HasVector, Hit, Match, Query, Search, Store, StoreError, is_point_id
 
@@ -40,14 +39,6 @@ CANDIDATES = 100  # per vector, fused and re-ranked in hybrid mode
 # Hybrid score: cos(text) + 0.5 cos(code) + 0.15 BM25 / (the query's best BM25). Chosen over
 # Qdrant's RRF and DBSF by the development benchmark (bench/README.md, the ablation table).
 TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT = 1.0, 0.5, 0.15
-# ... + 0.3 cos(the file's mean text vector): what the whole file is about (ablation: +0.009).
-FILE_WEIGHT = 0.3
-# The files nearest the query by that vector each bring their best structure to the candidates,
-# so a file that matches as a whole is seen though none of its structures made a list (+0.003).
-FILE_HITS = 5
-# Files whose closeness is read, nearest first; a candidate in any other file counts the
-# farthest of them, as a dense list's floor (exact below this many files).
-FILE_CANDIDATES = 100
 NAME_HITS = 20  # structures named as the query's identifiers, added to the candidates
 # How long a complete index is taken to stay complete: counting the points without dense
 # vectors is an exact scan (~10 ms at 100k points), too dear for every query.
@@ -237,26 +228,10 @@ def fuse_sum(lists: list[list[Hit]], weights: list[float], floors: list[float]) 
     return scored
 
 
-def add_file_scores(candidates: list[Candidate], file_scores: dict[str, float]) -> None:
-    """score += FILE_WEIGHT x cos(query, the vector of the candidate's file), keyed by the point
-    that carries it (`file_point`).
-
-    A file not among the scored ones (farther than they, or its vector not written yet while
-    the dense pass runs) counts the lowest file score, as a dense list's floor.
-    """
-    floor = min(file_scores.values(), default=0.0)
-    for c in candidates:
-        c.score += FILE_WEIGHT * file_scores.get(c.payload.get(FILE_POINT, ""), floor)
-
-
-def _narrowed(flt: Filter | None, condition: Match) -> Filter:
-    """The query's filter with one more condition."""
-    return Filter(must=[*(flt.must if flt else []), condition], must_not=list(flt.must_not) if flt else [])
-
-
 def _named(names: list[str], flt: Filter | None) -> Filter:
     """The query's filter, narrowed to structures with one of these names (the name search)."""
-    return _narrowed(flt, Match("name", names[0] if len(names) == 1 else names))
+    return Filter(must=[*(flt.must if flt else []), Match("name", names[0] if len(names) == 1 else names)],
+                  must_not=list(flt.must_not) if flt else [])
 
 
 def named_in(query: str) -> list[str]:
@@ -277,7 +252,6 @@ class Searcher:
             raise QueryError(f"collection {collection!r} holds {metadata.get('kind')}, not code")
         self.models = resolve_models(metadata, text_model, code_model)
         self.has_lexical = LEXICAL in metadata.get("sparse", {})
-        self.has_file = FILE in metadata.get("vectors", {})
         self.device = device
         self._complete: tuple[float, int] | None = None  # (when, points) the last count found nothing missing
         self._languages: set[str] | None = None
@@ -365,17 +339,10 @@ class Searcher:
                     # the code list's locations also serve to mark where the code model agrees
                     Search("code", code_vector, fetch, flt, with_payload=["context.file_path", "line_from", "line_to"]),
                     Search(LEXICAL, lexical.embed_query(query), fetch, flt, with_payload=False)]
-        if self.has_file:
-            # one point per file carries its file vector, so these are the nearest files, by the
-            # id each of their points holds as `file_point` (with the user's filter: files whose
-            # first structure passes it); ids alone, as reading 100 payloads costs more than the search
-            searches.append(Search(FILE, text_vector, FILE_CANDIDATES, flt, with_payload=False))
         names = named_in(query)
         if names:
             searches.append(Search("text", text_vector, NAME_HITS, _named(names, flt), with_payload=False))
-        text_list, code_list, lexical_list, *rest = self.store.search(self.collection, searches)
-        file_scores = {h.id: h.score for h in rest.pop(0)} if self.has_file else {}
-        named_hits = rest
+        text_list, code_list, lexical_list, *named_hits = self.store.search(self.collection, searches)
         best_lexical = max((h.score for h in lexical_list), default=0.0)
         weights = [TEXT_WEIGHT, CODE_WEIGHT, LEXICAL_WEIGHT / best_lexical if best_lexical > 0 else 0.0]
         floors = [min((h.score for h in text_list), default=0.0), min((h.score for h in code_list), default=0.0), 0.0]
@@ -385,25 +352,9 @@ class Searcher:
         payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [i for i, _ in fused] + extra)}
         candidates = [Candidate(i, payloads[i], score=score) for i, score in fused if i in payloads]
         candidates += [Candidate(i, payloads[i]) for i in extra if i in payloads]
-        if self.has_file:
-            candidates += self._near_files(candidates, list(file_scores)[:FILE_HITS], text_vector, floors[1], flt)
-            add_file_scores(candidates, file_scores)
         hits = [SearchHit(c.id, c.score, c.payload, found_by="hybrid") for c in rerank(query, candidates)[:limit]]
         mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_list[:max(20, 2 * limit)]])
         return hits
-
-    def _near_files(self, candidates: list[Candidate], near: list[str], text_vector: list[float],
-                    code_floor: float, flt: Filter | None) -> list[Candidate]:
-        """The best structure by text of each near file (`near`: the points carrying their
-        vectors), unless already a candidate: one batched call. It missed the code list, so it
-        counts that list's floor, and no BM25."""
-        if not near:
-            return []
-        best = self.store.search(self.collection, [
-            Search("text", text_vector, 1, _narrowed(flt, Match(FILE_POINT, carrier))) for carrier in near])
-        seen = {c.id for c in candidates}
-        return [Candidate(h.id, h.payload, score=TEXT_WEIGHT * h.score + CODE_WEIGHT * code_floor)
-                for hits in best for h in hits[:1] if h.id not in seen]
 
     def _lexical_ranked(self, query: str, limit: int, flt: Filter | None) -> list[SearchHit]:
         """BM25 scaled to the query's best hit, names added, then the same re-ranking: no model at all."""

@@ -34,12 +34,6 @@ class DenseVector:
     size: int
     model: str
     precision: str = "fp32"  # of the model's weights that made the vectors: fp32 or int8 (see embedding.py)
-    # On few points (one per file): searched through its graph from a few hundred points on,
-    # where Qdrant's default would scan up to ~10 MB of vectors (2 ms a query at 6k files).
-    few: bool = False
-
-# The graph's full-scan threshold (KB of vectors) for a `few` vector, and for the rest.
-FEW_FULL_SCAN_KB, FULL_SCAN_KB = 256, 10_000
 
 
 @dataclass(frozen=True)
@@ -63,8 +57,7 @@ class CollectionSpec:
     def to_metadata(self) -> dict[str, Any]:
         return {
             **self.metadata,
-            "vectors": {k: {"size": v.size, "model": v.model, "precision": v.precision, **({"few": True} if v.few else {})}
-                        for k, v in self.vectors.items()},
+            "vectors": {k: {"size": v.size, "model": v.model, "precision": v.precision} for k, v in self.vectors.items()},
             "sparse": dict(self.sparse),
             "keyword_fields": list(self.keyword_fields),
             "integer_fields": list(self.integer_fields),

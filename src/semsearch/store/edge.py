@@ -33,8 +33,6 @@ from typing import Any
 import qdrant_edge as qe
 
 from semsearch.store.base import (
-    FEW_FULL_SCAN_KB,
-    FULL_SCAN_KB,
     CollectionNotFound,
     CollectionSpec,
     Filter,
@@ -98,14 +96,12 @@ class EdgeStore(Store):
         # the new segment in anonymous memory (RSS past 8 GiB); page cache is given back
         # under pressure. Warm queries run as fast either way.
         cached = qe.Memory.Cached
-        few = qe.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=FEW_FULL_SCAN_KB, memory=cached)
         config = qe.EdgeConfig(
-            vectors={vector: qe.EdgeVectorParams(size=dense.size, distance=qe.Distance.Cosine, memory=cached,
-                                                 hnsw_config=few if dense.few else None)
+            vectors={vector: qe.EdgeVectorParams(size=dense.size, distance=qe.Distance.Cosine, memory=cached)
                      for vector, dense in spec.vectors.items()},
             sparse_vectors={vector: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=cached)
                             for vector in spec.sparse},
-            hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=FULL_SCAN_KB, memory=cached),
+            hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=10_000, memory=cached),
             payload_memory=cached,
         )
         shard = qe.EdgeShard.create(str(directory / "shard"), config)

@@ -14,7 +14,6 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from semsearch.store.base import (
-    FEW_FULL_SCAN_KB,
     CollectionNotFound,
     CollectionSpec,
     Filter,
@@ -75,9 +74,7 @@ class ServerStore(Store):
         if self.exists(name):
             raise StoreError(f"collection {name!r} already exists at {self.location}")
         self._call("creating a collection", self.client.create_collection, name,
-                   vectors_config={k: models.VectorParams(
-                       size=v.size, distance=models.Distance.COSINE,
-                       hnsw_config=models.HnswConfigDiff(full_scan_threshold=FEW_FULL_SCAN_KB) if v.few else None)
+                   vectors_config={k: models.VectorParams(size=v.size, distance=models.Distance.COSINE)
                                    for k, v in spec.vectors.items()},
                    sparse_vectors_config={k: models.SparseVectorParams(modifier=models.Modifier.IDF)
                                           for k in spec.sparse} or None,
