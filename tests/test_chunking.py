@@ -364,3 +364,24 @@ def test_generated_and_reexport_only_files_are_flagged_on_every_structure() -> N
     assert init and all(s.to_dict().get("reexport") is True for s in init)
     code = chunk_source("pkg/__init__.py", "from .a import x\n\n\ndef helper():\n    return x\n")
     assert all("reexport" not in s.to_dict() and "generated" not in s.to_dict() for s in code)
+
+
+def _head_doc(path: str, text: str) -> str | None:
+    head = next(s for s in chunk_source(path, text) if s.code_type == "Block")
+    assert head.line_from == 1 and head.extra.get("defines") is not None  # the window standing for the file
+    return head.docstring
+
+
+def test_a_licence_header_is_not_the_files_doc_text() -> None:
+    licence = "Copyright 2020 The Authors.\nLicensed under the Apache License, Version 2.0.\n"
+    go = "".join(f"// {line}\n" for line in licence.splitlines()) + (
+        "\n// Package chi routes HTTP requests.\npackage chi\n\nimport \"net/http\"\n\nfunc Route() {}\n")
+    assert _head_doc("chi.go", go) == "Package chi routes HTTP requests."
+    java = "/*\n * " + licence.replace("\n", "\n * ") + "/\n\npackage com.example;\n\nimport java.util.List;\n\n" \
+        "/** The main class. */\npublic class Main {\n  void run() {}\n}\n"
+    assert _head_doc("Main.java", java) is None  # the class's Javadoc is the class's own
+    python = "".join(f"# {line}\n" for line in licence.splitlines()) + \
+        '"""Reading and writing settings."""\nimport os\n\n\ndef load():\n    return os.environ\n'
+    assert _head_doc("settings.py", python) == "Reading and writing settings."
+    own = "// Licence files: finding and reading them.\npackage licence\n\nfunc Find() {}\n"
+    assert _head_doc("licence.go", own) == "Licence files: finding and reading them."

@@ -8,10 +8,11 @@ that repeat their signature line, so each part still says what it belongs to.
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from semsearch.chunking.flags import is_generated, is_reexport_only
-from semsearch.chunking.languages import SPECS, detect_language
+from semsearch.chunking.languages import SPECS, LanguageSpec, detect_language
 from semsearch.chunking.treesitter import Found, strip_comment, find_structures
 from semsearch.structures import Context, Structure
 
@@ -166,21 +167,44 @@ class _ContextMaker:
 
 
 def leading_doc(lines: list[str], language: str) -> str | None:
-    """The doc text opening a file: a Python module docstring or a leading comment block."""
-    spec = SPECS.get(language)
+    """The doc text opening a file: a Python module docstring or a leading comment block.
+
+    A licence header is not what the file is about: it is skipped for the doc text after it
+    (a Go package comment, a module docstring), as every file of a project repeats it.
+    """
     body = [line.strip() for line in lines]
     while body and (body[0].startswith("#!") or "coding:" in body[0] or "coding=" in body[0] or not body[0]):
         body = body[1:]  # shebang, encoding declaration
+    while body:
+        doc, used = _first_doc(body, SPECS.get(language))
+        if doc is None or not _LICENCE.search(doc):
+            return doc
+        body = body[used:]
+        while body and not body[0]:
+            body = body[1:]
+    return None
+
+
+# What opens a licence header rather than a file's own doc text.
+_LICENCE = re.compile(r"^\W*(copyright\b|\(c\)|©|spdx-license-identifier)|licensed under|permission is hereby granted"
+                      r"|all rights reserved|this source code form is subject to|this file is part of"
+                      r"|general public license|use of this source code is governed by", re.IGNORECASE)
+
+
+def _first_doc(body: list[str], spec: LanguageSpec | None) -> tuple[str | None, int]:
+    """The first docstring or comment block of `body` (stripped lines), and the lines it spans."""
     if not body:
-        return None
+        return None, 0
     for quote in ('"""', "'''"):
         if body[0].lstrip("rRuU").startswith(quote):
             text = "\n".join(body)
             start = text.index(quote) + 3
             end = text.find(quote, start)
-            return text[start:end].strip() or None if end != -1 else None
+            if end == -1:
+                return None, 0
+            return text[start:end].strip() or None, text.count("\n", 0, end) + 1
     if spec is None:
-        return None
+        return None, 0
     comment = []
     for line in body:
         if line.startswith(spec.line_comments or ("\0",)) or line.startswith(tuple(b[0] for b in spec.block_comments)) \
@@ -188,7 +212,7 @@ def leading_doc(lines: list[str], language: str) -> str | None:
             comment.append(strip_comment(line, spec))
             continue
         break
-    return "\n".join(c for c in comment if c).strip() or None
+    return "\n".join(c for c in comment if c).strip() or None, len(comment)
 
 
 def _head_end(found: Found) -> int:
