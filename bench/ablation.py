@@ -20,7 +20,7 @@ import json
 import statistics
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -155,10 +155,11 @@ def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
     off = {"definition_first": False, "named_file": False, "embedded": 0.0, "compared": 1.0, "stem": 0.0,
            "folder": 0.0, "file_evidence": 0.0, "versions": False, "question_own_evidence": 1.0, "copies_tier": False, "question_sharpness": with_options().evidence_sharpness, "file_decay": 1.0,
+           "question_file_decay": 1.0,
            "factors": {k: 1.0 for k in with_options().factors}}
     steps: list[tuple[str, dict[str, Any]]] = [
         ("+ identifier's definition first", {"definition_first": True}),
-        ("+ soft file diversity", {"file_decay": with_options().file_decay}),
+        ("+ soft file diversity", {"file_decay": with_options().file_decay, "question_file_decay": with_options().file_decay}),
         ("+ tests, examples, benchmarks demoted", {"factors": {"test": 0.5, "example": 0.5, "bench": 0.5}}),
         ("+ compat, re-export, stub, generated, prose, config demoted", {"factors": dict(with_options().factors)}),
         ("+ query words in the file stem and folder", {"stem": with_options().stem, "folder": with_options().folder}),
@@ -173,6 +174,8 @@ def variants() -> dict[str, Variant]:
          {"compared": with_options().compared}),
         ("+ an identifier's definition in a copy (older tree, compat, stub) leaves the definitions' tier",
          {"copies_tier": True}),
+        ("+ questions: a file's further hits count less (x0.4 each, not x0.8)",
+         {"question_file_decay": with_options().question_file_decay}),
     ]
     rows: dict[str, Variant] = {"session 3 product (its ranking, from git)": session3(),
                                 "0 score fusion, no re-ranking": product(None)}
@@ -201,6 +204,10 @@ def variants() -> dict[str, Variant]:
         "no file diversity": {"file_decay": 1.0},
         "file decay 0.7": {"file_decay": 0.7},
         "file decay 0.5": {"file_decay": 0.5},
+        "questions: file decay 0.8, as other queries": {"question_file_decay": 0.8},
+        "questions: file decay 0.6": {"question_file_decay": 0.6},
+        "questions: one hit a file (file decay 0)": {"question_file_decay": 0.0},
+        "every query: file decay 0.4": {"file_decay": 0.4},
         "tests etc. x0.8": {"factors": {"test": 0.8, "example": 0.8, "bench": 0.8}},
         "tests etc. x0.3": {"factors": {"test": 0.3, "example": 0.3, "bench": 0.3}},
         "no embedded identifiers": {"embedded": 0.0},
@@ -233,6 +240,8 @@ def variants() -> dict[str, Variant]:
     rows["  product, code weight 1.0"] = product(with_options(), weights=(1.0, 1.0, 0.15))
     rows["  product, 200 candidates per vector"] = product(with_options(), fetch=200)
     rows["  lexical only (--lexical-only, or before the dense pass): BM25 + names + the ranking"] = lexical_only()
+    rows["  lexical only, questions: file decay 0.8, as other queries"] = lexical_only(
+        replace(LEXICAL_ONLY, question_file_decay=0.8))
     rows["  lexical only, with the hybrid's evidence sharpness (0.05, questions 0.15)"] = lexical_only(with_options())
     rows["  lexical only, evidence sharpness 0.3, questions 0.9"] = lexical_only(
         with_options(evidence_sharpness=0.3, question_sharpness=0.9))

@@ -154,6 +154,14 @@ def test_soft_file_diversity() -> None:
         ["a1", "a2", "b1", "a3", "c1"]
 
 
+def test_a_question_shows_another_file_before_a_further_hit_of_one_shown() -> None:
+    items = [cand("a1", "a.py", score=0.9), cand("a2", "a.py", score=0.8), cand("b1", "b.py", score=0.6)]
+    flat = with_options(file_evidence=0.0)
+    # a2 counts 0.8 x 0.8 = 0.64 for other queries, 0.8 x 0.4 = 0.32 for a question: below b1's 0.6
+    assert [c.id for c in rerank("x handled", items, flat)] == ["a1", "a2", "b1"]
+    assert [c.id for c in rerank("how is x handled", items, flat)] == ["a1", "b1", "a2"]
+
+
 def test_a_file_with_several_matches_lifts_its_best_hit() -> None:
     items = [cand("lone", "a.py", score=1.0), cand("b1", "b.py", score=0.98), cand("b2", "b.py", score=0.97),
              cand("b3", "b.py", score=0.96)]

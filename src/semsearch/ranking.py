@@ -110,6 +110,7 @@ class Ranking:
     own_evidence: float = 1.0  # a file's best hit counts this share of its own evidence
     question_own_evidence: float = 0.0  # ... and this for a question: only its other hits lift it
     file_decay: float = 0.8  # each better hit from the same file multiplies a hit's score by this
+    question_file_decay: float = 0.4  # ... and this for a question, which asks for files, not for one more hit of a file shown
     versions: bool = True  # an older versioned tree (`v3/` beside `v4/`) counts as compat
     copies_tier: bool = True  # an identifier's definition in a copy (compat, stub) is not in the definitions' tier
     factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
@@ -357,18 +358,20 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
             score *= ranking.compared
         tier = _name_tier(symbol, c, ranking.named_file, kind, ranking.copies_tier) if symbol is not None else 0
         scored.append((tier, score, position, c))
+    question = _QUESTION.match(query) is not None
     if ranking.file_evidence:
-        if _QUESTION.match(query):
+        if question:
             scored = _lift_files(scored, ranking.file_evidence, ranking.question_sharpness, ranking.question_own_evidence)
         else:
             scored = _lift_files(scored, ranking.file_evidence, ranking.evidence_sharpness, ranking.own_evidence)
+    decay = ranking.question_file_decay if question else ranking.file_decay
     scored.sort(key=lambda k: (-k[0], -k[1], k[2]))
     out = []
     seen: dict[str, int] = {}
     for tier, score, position, c in scored:
         n = seen.get(c.path, 0)
         seen[c.path] = n + 1
-        out.append((tier, score * ranking.file_decay ** n, position, c))
+        out.append((tier, score * decay ** n, position, c))
     out.sort(key=lambda k: (-k[0], -k[1], k[2]))
     return [replace(c, score=score) for _, score, _, c in out]
 
