@@ -385,3 +385,9 @@ def test_a_licence_header_is_not_the_files_doc_text() -> None:
     assert _head_doc("settings.py", python) == "Reading and writing settings."
     own = "// Licence files: finding and reading them.\npackage licence\n\nfunc Find() {}\n"
     assert _head_doc("licence.go", own) == "Licence files: finding and reading them."
+    xcode = "//\n//  Session.swift\n//\n//  Copyright (c) 2014 Alamofire Software Foundation\n//\n\nimport Foundation\n\n" \
+        "public func request() {}\n"
+    assert _head_doc("Session.swift", xcode) == "Session.swift"
+    own_then_licence = '"""Reading and writing settings.\n\nCopyright 2019 The Authors, MIT licence.\n"""\nimport os\n\n\n' \
+        'def load():\n    return os.environ\n'
+    assert _head_doc("settings.py", own_then_licence) == "Reading and writing settings."

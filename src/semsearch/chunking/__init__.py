@@ -169,23 +169,31 @@ class _ContextMaker:
 def leading_doc(lines: list[str], language: str) -> str | None:
     """The doc text opening a file: a Python module docstring or a leading comment block.
 
-    A licence header is not what the file is about: it is skipped for the doc text after it
-    (a Go package comment, a module docstring), as every file of a project repeats it.
+    A licence header is not what the file is about, and every file of a project repeats it:
+    the doc text ends where a licence line starts, and a block that opens with one is
+    skipped for the doc text after it (a Go package comment, a module docstring).
     """
     body = [line.strip() for line in lines]
     while body and (body[0].startswith("#!") or "coding:" in body[0] or "coding=" in body[0] or not body[0]):
         body = body[1:]  # shebang, encoding declaration
     while body:
         doc, used = _first_doc(body, SPECS.get(language))
-        if doc is None or not _LICENCE.search(doc):
-            return doc
+        if doc is None:
+            return None
+        kept = []
+        for line in doc.splitlines():
+            if _LICENCE.search(line):
+                break
+            kept.append(line)
+        if any(kept):
+            return "\n".join(kept).strip()
         body = body[used:]
         while body and not body[0]:
             body = body[1:]
     return None
 
 
-# What opens a licence header rather than a file's own doc text.
+# A line of a licence header rather than of a file's own doc text.
 _LICENCE = re.compile(r"^\W*(copyright\b|\(c\)|©|spdx-license-identifier)|licensed under|permission is hereby granted"
                       r"|all rights reserved|this source code form is subject to|this file is part of"
                       r"|general public license|use of this source code is governed by", re.IGNORECASE)
