@@ -28,7 +28,9 @@ from semsearch.ranking import Candidate, identifier_query
 from semsearch.search import CANDIDATES, CODE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
 from semsearch.store import SparseVector
 from semsearch.store.edge import EdgeStore
+from semsearch.textify import spell_identifiers
 
+SPELT_CACHE = Path(__file__).parent / ".work" / "offline" / "spelt-queries.json"
 SLIM = ("name", "language", "code_type", "line_from", "line_to", "signature", "part", "docstring")
 SLIM_CONTEXT = ("file_path", "file_name", "struct_name", "module")
 
@@ -169,8 +171,22 @@ def embed_queries(queries: list[str], cache: Path) -> dict[str, np.ndarray]:
 
 
 def scores(corpus: Corpus, query: str, vector: np.ndarray) -> QueryScores:
-    return QueryScores(query, corpus.text @ vector, corpus.code @ vector, corpus.bm25(lexical.embed_query(query)),
-                       corpus.file @ vector)
+    return QueryScores(query, corpus.text @ text_vector(query, vector), corpus.code @ vector,
+                       corpus.bm25(lexical.embed_query(query)), corpus.file @ vector)
+
+
+_SPELT: dict[str, np.ndarray] = {}
+
+
+def text_vector(query: str, vector: np.ndarray) -> np.ndarray:
+    """The text model's query vector, as `Searcher._embed` makes it: a query that is one
+    identifier is spelt as textify spells names (`ZodError` → "zod error")."""
+    if not identifier_query(query):
+        return vector
+    spelt = spell_identifiers(query)
+    if spelt not in _SPELT:
+        _SPELT.update(embed_queries([spelt], SPELT_CACHE))
+    return _SPELT[spelt]
 
 
 def top(values: np.ndarray, k: int, positive: bool = False) -> np.ndarray:

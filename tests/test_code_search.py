@@ -292,3 +292,14 @@ def test_an_int8_collection_keeps_its_precision(inflection_src: Path, tmp_path: 
     assert "holds" in rebuilt.stderr
     with EdgeStore(store) as db:
         assert db.metadata("code")["vectors"]["code"]["precision"] == "fp32"
+
+
+def test_the_text_model_reads_a_bare_identifier_spelt_as_names_are(indexed: Path) -> None:
+    """Documents' names reach the text model spelt ("pluralize word"); so does a query that is one identifier."""
+    with EdgeStore(indexed) as db:
+        searcher = Searcher(db, "code")
+        spelt = [(h.id, round(h.score, 4)) for h in searcher.search("pluralize word", mode="text", limit=5)]
+        assert [(h.id, round(h.score, 4)) for h in searcher.search("pluralizeWord", mode="text", limit=5)] == spelt
+        code = [(h.id, round(h.score, 4)) for h in searcher.search("pluralizeWord", mode="code", limit=5)]
+        assert code != [(h.id, round(h.score, 4)) for h in searcher.search("pluralize word", mode="code", limit=5)]
+        assert searcher.search("pluralizeWord", limit=1)[0].payload["name"] == "pluralize"

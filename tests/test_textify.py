@@ -1,7 +1,7 @@
 """The seed tutorial's textification."""
 
 from semsearch.structures import Structure
-from semsearch.textify import humanize, textify
+from semsearch.textify import humanize, spell_identifiers, textify
 
 # The tutorial's example structure, verbatim.
 TUTORIAL = {
@@ -44,3 +44,10 @@ def test_without_docstring_or_struct() -> None:
     assert text.endswith("module common file is_ready rs")
     with_body = textify(Structure.from_dict(data), with_body=True)
     assert with_body.endswith("module common file is_ready rs uses timeout duration mut is ready value lock")
+
+
+def test_identifiers_are_spelt_as_names_are() -> None:
+    assert spell_identifiers("ZodError") == "zod error"
+    assert spell_identifiers("count_indexed_points()") == "count indexed points()"
+    assert spell_identifiers("$ZodType") == "zod type"
+    assert spell_identifiers("Client.get") == "client.get"

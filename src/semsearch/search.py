@@ -26,6 +26,7 @@ from semsearch.embedding import query_encoder
 from semsearch.models import LEXICAL, resolve_models
 from semsearch.ranking import LEXICAL_ONLY, Candidate, embedded_identifiers, identifier_query, rerank, spellings
 from semsearch.store import Filter, HasVector, Hit, Match, Query, Search, Store, StoreError, is_point_id
+from semsearch.textify import spell_identifiers
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
 # What counts as blank in a query: Python's whitespace (which includes the ASCII separators
@@ -405,12 +406,19 @@ class Searcher:
         return [SearchHit(i, score, payloads[i], found_by="related") for i, score in best if i in payloads]
 
     def _embed(self, vector: str, query: str) -> list[float]:
-        """The query's vector for a named vector; one model call when text and code share a model."""
-        model = self.models.text if vector == "text" else self.models.code
-        key = (model, query)
+        """The query's vector for a named vector; one model call for both when they share a model.
+
+        The text model reads a query that is one identifier spelt as it reads the documents'
+        names (`ZodError` → "zod error"); the code model reads it as written, as code is.
+        """
+        text = spell_identifiers(query) if identifier_query(query) else query
+        wanted = {"text": (self.models.text, text), "code": (self.models.code, query)}
+        key = wanted[vector]
         if key not in self._embedded:
-            self._embedded.clear()  # only the current query: its text and code vectors share one call
-            self._embedded[key] = query_encoder(model, self.models.precision, self.device).encode_one(query)
+            model = key[0]
+            texts = list(dict.fromkeys(t for m, t in wanted.values() if m == model))
+            vectors = query_encoder(model, self.models.precision, self.device).encode(texts)
+            self._embedded = {(model, t): v.tolist() for t, v in zip(texts, vectors)}  # this query's only
         return self._embedded[key]
 
     def _run(self, searches: list[Search], found_by: str | None) -> list[list[SearchHit]]:

@@ -17,6 +17,7 @@ from semsearch.structures import Structure
 
 _NON_WORD = re.compile(r"\W+")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+_WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 # Words every language's bodies are full of; they say nothing about what the code does.
 _NOISE = frozenset("""
 self cls this super none null nil true false return returns def function func fn let var const
@@ -31,6 +32,15 @@ BODY_TERMS = 40  # identifiers from the body added to the sentence, at most
 def humanize(identifier: str) -> str:
     """`await_ready_for_timeout` / `awaitReadyForTimeout` → `Await ready for timeout`."""
     return inflection.humanize(inflection.underscore(identifier))
+
+
+def spell_identifiers(text: str) -> str:
+    """Every identifier of `text` spelt as `textify` spells names (`ZodError` → "zod error").
+
+    For a query that is one identifier: the text model reads every document's names spelt so,
+    and reads `ZodError` as the word pieces "z", "##oder", "##ror".
+    """
+    return _WORD.sub(lambda m: humanize(m.group(0).strip("$")).lower() or m.group(0), text)
 
 
 def body_terms(structure: Structure, limit: int = BODY_TERMS) -> list[str]:
