@@ -391,3 +391,14 @@ def test_a_licence_header_is_not_the_files_doc_text() -> None:
     own_then_licence = '"""Reading and writing settings.\n\nCopyright 2019 The Authors, MIT licence.\n"""\nimport os\n\n\n' \
         'def load():\n    return os.environ\n'
     assert _head_doc("settings.py", own_then_licence) == "Reading and writing settings."
+
+
+def test_magic_comments_are_not_the_files_doc_text() -> None:
+    ruby = "# frozen_string_literal: true\n\nrequire 'set'\n\nmodule Rack\n  def self.call(env)\n  end\nend\n"
+    assert _head_doc("urlmap.rb", ruby) is None
+    documented = "# frozen_string_literal: true\n# Routes requests by path.\n\nmodule Rack\n  def self.call(env)\n  end\nend\n"
+    assert _head_doc("router.rb", documented) == "Routes requests by path."
+    ts = "/* eslint-disable */\n// @ts-nocheck\n// The schema checks.\nimport { a } from './a';\n\nexport function check() {}\n"
+    assert _head_doc("checks.ts", ts) == "The schema checks."
+    python = "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n\"\"\"Settings.\"\"\"\nimport os\n\n\ndef load():\n    pass\n"
+    assert _head_doc("settings.py", python) == "Settings."

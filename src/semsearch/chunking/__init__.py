@@ -174,9 +174,9 @@ def leading_doc(lines: list[str], language: str) -> str | None:
     skipped for the doc text after it (a Go package comment, a module docstring).
     """
     body = [line.strip() for line in lines]
-    while body and (body[0].startswith("#!") or "coding:" in body[0] or "coding=" in body[0] or not body[0]):
-        body = body[1:]  # shebang, encoding declaration
     while body:
+        while body and (not body[0] or _PRAGMA.match(body[0])):
+            body = body[1:]
         doc, used = _first_doc(body, SPECS.get(language))
         if doc is None:
             return None
@@ -188,9 +188,13 @@ def leading_doc(lines: list[str], language: str) -> str | None:
         if any(kept):
             return "\n".join(kept).strip()
         body = body[used:]
-        while body and not body[0]:
-            body = body[1:]
     return None
+
+
+# Lines that talk to a tool, not to the reader: a shebang, encoding and other magic comments.
+_PRAGMA = re.compile(r"^(#!|(#|//|/\*)\s*(-\*-.*-\*-|(frozen_string_literal|encoding|coding|warn_indent|typed"
+                     r"|shareable_constant_value)\s*[:=]|@ts-|eslint|jshint|prettier-|@flow\b|istanbul |go:build"
+                     r"|\+build |vim:|rubocop:|pylint:|mypy:|flake8|noqa|type:\s*ignore|clang-format|nolint))", re.IGNORECASE)
 
 
 # A line of a licence header rather than of a file's own doc text.
