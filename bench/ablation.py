@@ -155,7 +155,7 @@ def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
     off = {"definition_first": False, "named_file": False, "embedded": 0.0, "compared": 1.0, "stem": 0.0,
            "folder": 0.0, "file_evidence": 0.0, "versions": False, "question_own_evidence": 1.0, "copies_tier": False, "question_sharpness": with_options().evidence_sharpness, "file_decay": 1.0,
-           "question_file_decay": 1.0,
+           "question_file_decay": 1.0, "v1_copies": False,
            "factors": {k: 1.0 for k in with_options().factors}}
     steps: list[tuple[str, dict[str, Any]]] = [
         ("+ identifier's definition first", {"definition_first": True}),
@@ -176,6 +176,7 @@ def variants() -> dict[str, Variant]:
          {"copies_tier": True}),
         ("+ questions: a file's further hits count less (x0.4 each, not x0.8)",
          {"question_file_decay": with_options().question_file_decay}),
+        ("+ a v1/ folder repeating its parent's files counts as an older copy", {"v1_copies": True}),
     ]
     rows: dict[str, Variant] = {"session 3 product (its ranking, from git)": session3(),
                                 "0 score fusion, no re-ranking": product(None)}

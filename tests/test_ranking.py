@@ -120,6 +120,17 @@ def test_older_versioned_trees_are_superseded_by_their_newer_sibling() -> None:
     assert older_versions({"v2/client.go", "client.go"}) == set()  # a Go module's v2 beside v1 at the root
 
 
+def test_a_v1_folder_repeating_its_parents_files_is_the_older_copy() -> None:
+    legacy = {"pydantic/main.py", "pydantic/v1/main.py", "pydantic/v1/fields.py", "pydantic/types.py"}
+    assert older_versions(legacy) == {"pydantic/v1/main.py", "pydantic/v1/fields.py"}
+    assert older_versions({"api/v1/users.py", "api/orders.py"}) == set()  # nothing repeated: the only version
+    assert older_versions(legacy, v1_copies=False) == set()
+    old = cand("old", "pydantic/v1/main.py", name="BaseModel", code_type="Class", score=1.0)
+    new = cand("new", "pydantic/main.py", name="BaseModel", code_type="Class", score=0.99)
+    assert [c.id for c in rerank("BaseModel", [old, new])] == ["new", "old"]
+    assert [c.id for c in rerank("BaseModel", [old, new], with_options(v1_copies=False))] == ["old", "new"]
+
+
 def test_the_current_version_comes_before_an_older_copy_unless_a_version_is_asked_for() -> None:
     old = cand("old", "v3/types.ts", name="ZodType", code_type="Class", score=1.0)
     new = cand("new", "v4/core/schemas.ts", name="ZodType", code_type="Interface", score=0.8)

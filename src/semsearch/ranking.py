@@ -112,6 +112,7 @@ class Ranking:
     file_decay: float = 0.8  # each better hit from the same file multiplies a hit's score by this
     question_file_decay: float = 0.4  # ... and this for a question, which asks for files, not for one more hit of a file shown
     versions: bool = True  # an older versioned tree (`v3/` beside `v4/`) counts as compat
+    v1_copies: bool = True  # ... and so does a `v1/` repeating its parent's files (pydantic.v1)
     copies_tier: bool = True  # an identifier's definition in a copy (compat, stub) is not in the definitions' tier
     factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
 
@@ -224,21 +225,28 @@ def _path_role(path: str) -> str | None:
     return None
 
 
-def older_versions(paths: set[str]) -> set[str]:
-    """Paths inside a folder `vN` whose parent also holds a `vM` with M > N among these paths.
+def older_versions(paths: set[str], v1_copies: bool = True) -> set[str]:
+    """Paths inside a folder `vN` whose parent also holds a `vM` with M > N among these paths,
+    or inside a `v1/` that repeats a file its parent holds.
 
     zod's `v3/` beside `v4/`, an API's `presenter/v1/` beside `v2/`: both copies define the same
     names, and the query means the current one unless it names a version. Only sibling
     folders count: a Go module's `v2/` beside v1 code at its root is not a pair of folders.
+    A `v1/` can only be older than its parent's own files: pydantic's `v1/main.py` beside
+    `main.py` is the legacy copy kept for old code.
     """
     latest: dict[str, int] = {}
     found: list[tuple[str, str, int]] = []
+    copies: set[str] = set()  # `…/v1` folders repeating a file of their parent
     for path in paths:
         for match in _VERSION_DIR.finditer(path):
             parent, version = path[:match.start()], int(match.group(1))
             latest[parent] = max(latest.get(parent, 0), version)
             found.append((path, parent, version))
-    return {path for path, parent, version in found if version < latest[parent]}
+            if v1_copies and version <= 1 and (parent + path[match.end():]).lstrip("/") in paths:
+                copies.add(path[:match.end()])
+    older = {path for path, parent, version in found if version < latest[parent]}
+    return older | {path for path in paths if any(path.startswith(folder + "/") for folder in copies)}
 
 
 def is_test_path(path: str) -> bool:
@@ -342,7 +350,7 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
     lifted = {name for name, asks in _ASKS_FOR.items() if asks.search(query)}
     paths = {c.path for c in candidates}
     path_lift = _path_lifts(words, paths, ranking) if words else {}
-    superseded = older_versions(paths) if ranking.versions else set()
+    superseded = older_versions(paths, ranking.v1_copies) if ranking.versions else set()
     scored: list[tuple[int, float, int, Candidate]] = []
     for position, c in enumerate(candidates):
         score = c.score
