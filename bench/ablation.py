@@ -161,7 +161,8 @@ def variants() -> dict[str, Variant]:
         ("+ identifier's definition first", {"definition_first": True}),
         ("+ soft file diversity", {"file_decay": with_options().file_decay, "question_file_decay": with_options().file_decay}),
         ("+ tests, examples, benchmarks demoted", {"factors": {"test": 0.5, "example": 0.5, "bench": 0.5}}),
-        ("+ compat, re-export, stub, generated, prose, config demoted", {"factors": dict(with_options().factors)}),
+        ("+ compat, re-export, stub, generated, prose, config demoted",
+         {"factors": {k: v for k, v in with_options().factors.items() if k != "internal"}}),
         ("+ query words in the file stem and folder", {"stem": with_options().stem, "folder": with_options().folder}),
         ("+ file evidence lifts a file's best hit", {"file_evidence": with_options().file_evidence}),
         ("+ the definition in the file named after it", {"named_file": True}),
@@ -177,12 +178,13 @@ def variants() -> dict[str, Variant]:
         ("+ questions: a file's further hits count less (x0.4 each, not x0.8)",
          {"question_file_decay": with_options().question_file_decay}),
         ("+ a v1/ folder repeating its parent's files counts as an older copy", {"v1_copies": True}),
+        ("+ internal code (internal/, _internal/, private/, detail/) demoted", {"factors": {"internal": 0.75}}),
     ]
     rows: dict[str, Variant] = {"session 3 product (its ranking, from git)": session3(),
                                 "0 score fusion, no re-ranking": product(None)}
     options = dict(off)
     for n, (name, change) in enumerate(steps, start=1):
-        options = {**options, **change}
+        options = {**options, **change, "factors": {**options["factors"], **change.get("factors", {})}}
         rows[f"{n} {name}"] = product(with_options(**options))
     rows["  = product"] = product(with_options())
     one = {
@@ -209,6 +211,8 @@ def variants() -> dict[str, Variant]:
         "questions: file decay 0.6": {"question_file_decay": 0.6},
         "questions: one hit a file (file decay 0)": {"question_file_decay": 0.0},
         "every query: file decay 0.4": {"file_decay": 0.4},
+        "internal code x0.6": {"factors": {"internal": 0.6}},
+        "internal code x0.85": {"factors": {"internal": 0.85}},
         "tests etc. x0.8": {"factors": {"test": 0.8, "example": 0.8, "bench": 0.8}},
         "tests etc. x0.3": {"factors": {"test": 0.3, "example": 0.3, "bench": 0.3}},
         "no embedded identifiers": {"embedded": 0.0},

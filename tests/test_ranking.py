@@ -70,7 +70,11 @@ def test_paths_by_role() -> None:
     assert role("src/json_amalgamated.hpp") == "generated" and role("include/nlohmann/json.hpp") is None
     assert role("README.md", {"language": "markdown"}) == "prose"
     assert role("Cargo.toml", {"language": "toml"}) == "config"
-    for path in ("pkg/testing_tools.py", "src/contest.py", "latest/x.py", "src/attestation.rs"):
+    for path in ("internal/tree/node.go", "com/google/gson/internal/bind/X.java", "pydantic/_internal/_fields.py",
+                 "serde/src/private/de.rs", "serde/src/__private/mod.rs", "include/nlohmann/detail/input.hpp"):
+        assert role(path) == "internal", path
+    for path in ("pkg/testing_tools.py", "src/contest.py", "latest/x.py", "src/attestation.rs", "src/privacy.rs",
+                 "pkg/internals/x.py", "pkg/_fields.py"):
         assert role(path) is None, path
     assert is_test_path("examples/demo.py") and not is_test_path("pkg/compat/shim.py")
 
@@ -111,6 +115,14 @@ def test_tests_and_prose_yield_to_code_unless_asked_for() -> None:
              cand("code", "a.py", score=0.85)]
     assert rerank("parse a header", items)[0].id == "code"
     assert rerank("tests for parsing a header", items)[0].id == "t"
+
+
+def test_internal_code_yields_to_the_public_api_unless_internals_are_asked_for() -> None:
+    hidden = cand("hidden", "pydantic/_internal/_fields.py", name="collect_model_fields", score=1.0)
+    public = cand("public", "pydantic/fields.py", name="Field", score=0.8)
+    assert [c.id for c in rerank("how are model fields declared", [hidden, public])] == ["public", "hidden"]
+    assert [c.id for c in rerank("how are model fields collected internally", [hidden, public])] == ["hidden", "public"]
+    assert [c.id for c in rerank("collect_model_fields", [hidden, public])][0] == "hidden"  # still its definition
 
 
 def test_older_versioned_trees_are_superseded_by_their_newer_sibling() -> None:

@@ -66,6 +66,10 @@ _TEST_FILE = re.compile(
 _EXAMPLE_DIR = re.compile(r"(^|/)_?(examples?|samples?|demos?|docs?|docs_src|tutorials?)(/|$)")
 _BENCH_DIR = re.compile(r"(^|/)_?(bench|benches|benchmarks?)(/|$)|(^|/)[^/]*_bench(mark)?\.[a-z]+$")
 _COMPAT_DIR = re.compile(r"(^|/)_?(compat|legacy|deprecated)(/|$)")
+# The implementation behind a public API, by the conventions of each language: Go's internal/
+# (the compiler enforces it), Java's `internal` packages, Python's `_internal/`, Rust's
+# `private`/`__private` modules, C++'s `detail/`.
+_INTERNAL_DIR = re.compile(r"(^|/)_{0,2}(internal|private|details?)(/|$)")
 _REEXPORT_FILE = re.compile(r"(^|/)(__init__\.py|index\.(ts|tsx|js|jsx|mjs|cjs)|package-info\.java)$")
 _STUB_FILE = re.compile(r"\.d\.ts$|\.pyi$")
 # An amalgamated single-header copy (`single_include/nlohmann/json.hpp`) repeats every definition of
@@ -79,6 +83,7 @@ _ASKS_FOR = {
     "bench": re.compile(r"\b(bench(mark)?s?|benchmarking|performance tests?)\b", re.IGNORECASE),
     "compat": re.compile(r"\b(compat(ibility)?|legacy|deprecated|old|older|v\d+)\b", re.IGNORECASE),
     "stub": re.compile(r"\b(stubs?|declarations?|typings?|\.d\.ts|\.pyi)\b", re.IGNORECASE),
+    "internal": re.compile(r"\b(internals?|internally|private|implementation details?|under the hood)\b", re.IGNORECASE),
 }
 
 # A question asks how something works or where it lives: an answer spread over a file's structures.
@@ -119,7 +124,7 @@ class Ranking:
 
 # Multipliers by role, lifted to 1 when the query asks for that role.
 ROLE_FACTORS = {"test": 0.5, "example": 0.5, "bench": 0.5, "compat": 0.6, "reexport": 0.7, "stub": 0.7,
-                "generated": 0.5, "prose": 0.8, "config": 0.8}
+                "generated": 0.5, "prose": 0.8, "config": 0.8, "internal": 0.75}
 _COPIES = frozenset({"compat", "stub"})  # kinds that repeat a definition made elsewhere
 DEFAULT = Ranking()
 # Without dense vectors (--lexical-only, or before the dense pass) the scores are BM25 alone, a
@@ -187,7 +192,7 @@ def _identifiers_in(query: str) -> tuple[list[str], list[str]]:
 
 def role(path: str, payload: dict[str, Any] | None = None) -> str | None:
     """What a file is besides plain code: test, example, bench, compat, reexport, stub, generated,
-    prose or config; None for code."""
+    prose, config or internal; None for code."""
     payload = payload or {}
     if payload.get("generated"):
         return "generated"
@@ -222,6 +227,8 @@ def _path_role(path: str) -> str | None:
         return "generated"
     if _REEXPORT_FILE.search(path):
         return "reexport"
+    if _INTERNAL_DIR.search(path):
+        return "internal"
     return None
 
 
