@@ -154,7 +154,7 @@ def session3() -> Variant:
 def variants() -> dict[str, Variant]:
     """Cumulative steps to the product's ranking, then the product with one thing changed."""
     off = {"definition_first": False, "named_file": False, "embedded": 0.0, "compared": 1.0, "stem": 0.0,
-           "folder": 0.0, "file_evidence": 0.0, "versions": False, "question_own_evidence": 1.0, "copies_tier": False, "question_sharpness": with_options().evidence_sharpness, "file_decay": 1.0,
+           "folder": 0.0, "file_evidence": 0.0, "question_file_evidence": 0.0, "versions": False, "question_own_evidence": 1.0, "copies_tier": False, "question_sharpness": with_options().evidence_sharpness, "file_decay": 1.0,
            "question_file_decay": 1.0, "v1_copies": False,
            "factors": {k: 1.0 for k in with_options().factors}}
     steps: list[tuple[str, dict[str, Any]]] = [
@@ -164,7 +164,8 @@ def variants() -> dict[str, Variant]:
         ("+ compat, re-export, stub, generated, prose, config demoted",
          {"factors": {k: v for k, v in with_options().factors.items() if k != "internal"}}),
         ("+ query words in the file stem and folder", {"stem": with_options().stem, "folder": with_options().folder}),
-        ("+ file evidence lifts a file's best hit", {"file_evidence": with_options().file_evidence}),
+        ("+ file evidence lifts a file's best hit",
+         {"file_evidence": with_options().file_evidence, "question_file_evidence": with_options().file_evidence}),
         ("+ the definition in the file named after it", {"named_file": True}),
         ("+ identifiers inside prose queries", {"embedded": with_options().embedded}),
         ("+ questions: weaker hits count as file evidence", {"question_sharpness": with_options().question_sharpness}),
@@ -179,6 +180,8 @@ def variants() -> dict[str, Variant]:
          {"question_file_decay": with_options().question_file_decay}),
         ("+ a v1/ folder repeating its parent's files counts as an older copy", {"v1_copies": True}),
         ("+ internal code (internal/, _internal/, private/, detail/) demoted", {"factors": {"internal": 0.75}}),
+        ("+ questions: file evidence lifts more (0.5, not 0.3)",
+         {"question_file_evidence": with_options().question_file_evidence}),
     ]
     rows: dict[str, Variant] = {"session 3 product (its ranking, from git)": session3(),
                                 "0 score fusion, no re-ranking": product(None)}
@@ -189,9 +192,12 @@ def variants() -> dict[str, Variant]:
     rows["  = product"] = product(with_options())
     one = {
         "no definition tier": {"definition_first": False},
-        "no file evidence": {"file_evidence": 0.0},
-        "file evidence 0.15": {"file_evidence": 0.15},
-        "file evidence 0.5": {"file_evidence": 0.5},
+        "no file evidence": {"file_evidence": 0.0, "question_file_evidence": 0.0},
+        "file evidence 0.15 (other queries)": {"file_evidence": 0.15},
+        "file evidence 0.5 (other queries)": {"file_evidence": 0.5},
+        "questions: file evidence 0.3, as other queries": {"question_file_evidence": 0.3},
+        "questions: file evidence 0.4": {"question_file_evidence": 0.4},
+        "questions: file evidence 0.7": {"question_file_evidence": 0.7},
         "evidence sharpness 0.1 (other queries)": {"evidence_sharpness": 0.1},
         "evidence sharpness 0.02 (other queries)": {"evidence_sharpness": 0.02},
         "evidence sharpness 0.1 for every query": {"evidence_sharpness": 0.1, "question_sharpness": 0.1},
@@ -245,6 +251,8 @@ def variants() -> dict[str, Variant]:
     rows["  product, code weight 1.0"] = product(with_options(), weights=(1.0, 1.0, 0.15))
     rows["  product, 200 candidates per vector"] = product(with_options(), fetch=200)
     rows["  lexical only (--lexical-only, or before the dense pass): BM25 + names + the ranking"] = lexical_only()
+    rows["  lexical only, questions: file evidence 0.5, as the hybrid's"] = lexical_only(
+        replace(LEXICAL_ONLY, question_file_evidence=0.5))
     rows["  lexical only, questions: file decay 0.8, as other queries"] = lexical_only(
         replace(LEXICAL_ONLY, question_file_decay=0.8))
     rows["  lexical only, with the hybrid's evidence sharpness (0.05, questions 0.15)"] = lexical_only(with_options())

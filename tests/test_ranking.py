@@ -179,7 +179,7 @@ def test_soft_file_diversity() -> None:
 
 def test_a_question_shows_another_file_before_a_further_hit_of_one_shown() -> None:
     items = [cand("a1", "a.py", score=0.9), cand("a2", "a.py", score=0.8), cand("b1", "b.py", score=0.6)]
-    flat = with_options(file_evidence=0.0)
+    flat = with_options(file_evidence=0.0, question_file_evidence=0.0)
     # a2 counts 0.8 x 0.8 = 0.64 for other queries, 0.8 x 0.4 = 0.32 for a question: below b1's 0.6
     assert [c.id for c in rerank("x handled", items, flat)] == ["a1", "a2", "b1"]
     assert [c.id for c in rerank("how is x handled", items, flat)] == ["a1", "b1", "a2"]
@@ -198,6 +198,12 @@ def test_a_question_counts_weaker_hits_of_a_file_as_evidence() -> None:
     assert [c.id for c in rerank("x and y handled", items)][0] == "lone"
     assert [c.id for c in rerank("how are x and y handled", items)][0] == "b0"
     assert [c.id for c in rerank("Where are x and y handled?", items)][0] == "b0"
+
+
+def test_a_question_lifts_a_file_of_several_hits_more_than_other_queries_do() -> None:
+    items = [cand("lone", "a.py", score=1.0), cand("b1", "b.py", score=0.85), cand("b2", "b.py", score=0.83)]
+    assert [c.id for c in rerank("how is x handled", items)][0] == "b1"  # + 0.5 x e^(-0.17/0.15) = 0.16
+    assert [c.id for c in rerank("how is x handled", items, with_options(question_file_evidence=0.3))][0] == "lone"
 
 
 def test_a_question_lifts_a_file_by_its_other_hits_not_by_its_best_hits_own_lead() -> None:
