@@ -123,6 +123,12 @@ def test_internal_code_yields_to_the_public_api_unless_internals_are_asked_for()
     assert [c.id for c in rerank("how are model fields declared", [hidden, public])] == ["public", "hidden"]
     assert [c.id for c in rerank("how are model fields collected internally", [hidden, public])] == ["hidden", "public"]
     assert [c.id for c in rerank("collect_model_fields", [hidden, public])][0] == "hidden"  # still its definition
+    # an application keeping most of its code in internal/ has no public face to prefer
+    app = [cand("engine", "internal/engine/run.go", score=1.0, language="go"),
+           cand("cache", "internal/cache/lru.go", score=0.9, language="go"),
+           cand("main", "cmd/tool/main.go", score=0.8, language="go")]
+    assert [c.id for c in rerank("how is work scheduled", app)][0] == "engine"
+    assert [c.id for c in rerank("how is work scheduled", app[::2])][0] == "main"  # half internal: demoted
 
 
 def test_older_versioned_trees_are_superseded_by_their_newer_sibling() -> None:

@@ -360,6 +360,8 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
     paths = {c.path for c in candidates}
     path_lift = _path_lifts(words, paths, ranking) if words else {}
     superseded = older_versions(paths, ranking.v1_copies) if ranking.versions else set()
+    if 2 * sum(1 for path in paths if _INTERNAL_DIR.search(path)) > len(paths):
+        lifted.add("internal")  # most of what matches is internal (an application's internal/): no public face
     scored: list[tuple[int, float, int, Candidate]] = []
     for position, c in enumerate(candidates):
         score = c.score
