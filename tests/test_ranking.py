@@ -71,10 +71,11 @@ def test_paths_by_role() -> None:
     assert role("README.md", {"language": "markdown"}) == "prose"
     assert role("Cargo.toml", {"language": "toml"}) == "config"
     for path in ("internal/tree/node.go", "com/google/gson/internal/bind/X.java", "pydantic/_internal/_fields.py",
-                 "serde/src/private/de.rs", "serde/src/__private/mod.rs", "include/nlohmann/detail/input.hpp"):
+                 "serde/src/private/de.rs", "serde/src/__private/mod.rs", "include/nlohmann/detail/input.hpp",
+                 "src/Polly.Core/Internal/Guard.cs"):
         assert role(path) == "internal", path
     for path in ("pkg/testing_tools.py", "src/contest.py", "latest/x.py", "src/attestation.rs", "src/privacy.rs",
-                 "pkg/internals/x.py", "pkg/_fields.py"):
+                 "pkg/internals/x.py", "pkg/_fields.py", "App/Views/Details/DetailsView.swift"):
         assert role(path) is None, path
     assert is_test_path("examples/demo.py") and not is_test_path("pkg/compat/shim.py")
 

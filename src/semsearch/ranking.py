@@ -68,8 +68,8 @@ _BENCH_DIR = re.compile(r"(^|/)_?(bench|benches|benchmarks?)(/|$)|(^|/)[^/]*_ben
 _COMPAT_DIR = re.compile(r"(^|/)_?(compat|legacy|deprecated)(/|$)")
 # The implementation behind a public API, by the conventions of each language: Go's internal/
 # (the compiler enforces it), Java's `internal` packages, Python's `_internal/`, Rust's
-# `private`/`__private` modules, C++'s `detail/`.
-_INTERNAL_DIR = re.compile(r"(^|/)_{0,2}(internal|private|details?)(/|$)")
+# `private`/`__private` modules, C++'s `detail/`, C#'s `Internal/`.
+_INTERNAL_DIR = re.compile(r"(^|/)_{0,2}([Ii]nternal|[Pp]rivate|details?)(/|$)")
 _REEXPORT_FILE = re.compile(r"(^|/)(__init__\.py|index\.(ts|tsx|js|jsx|mjs|cjs)|package-info\.java)$")
 _STUB_FILE = re.compile(r"\.d\.ts$|\.pyi$")
 # An amalgamated single-header copy (`single_include/nlohmann/json.hpp`) repeats every definition of
