@@ -30,7 +30,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -143,8 +143,8 @@ class Candidate:
     scores: dict[str, float] = field(default_factory=dict)
     ranks: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def path(self) -> str:
+    @cached_property
+    def path(self) -> str:  # read a dozen times a candidate by the re-ranking
         return self.payload.get("context", {}).get("file_path", "")
 
 
@@ -392,7 +392,7 @@ def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) 
         seen[c.path] = n + 1
         out.append((tier, score * decay ** n, position, c))
     out.sort(key=lambda k: (-k[0], -k[1], k[2]))
-    return [replace(c, score=score) for _, score, _, c in out]
+    return [Candidate(c.id, c.payload, score, c.scores, c.ranks) for _, score, _, c in out]
 
 
 def _is_definition_or_member(c: Candidate) -> bool:
