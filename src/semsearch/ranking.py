@@ -83,7 +83,8 @@ _ASKS_FOR = {
     "bench": re.compile(r"\b(bench(mark)?s?|benchmarking|performance tests?)\b", re.IGNORECASE),
     "compat": re.compile(r"\b(compat(ibility)?|legacy|deprecated|old|older|v\d+)\b", re.IGNORECASE),
     "stub": re.compile(r"\b(stubs?|declarations?|typings?|\.d\.ts|\.pyi)\b", re.IGNORECASE),
-    "internal": re.compile(r"\b(internals?|internally|private|implementation details?|under the hood)\b", re.IGNORECASE),
+    "internal": re.compile(r"\b(internals?|internally|private|implementation details?|under the hood)\b",
+                           re.IGNORECASE),
 }
 
 # A question asks how something works or where it lives: an answer spread over a file's structures.
@@ -116,7 +117,7 @@ class Ranking:
     own_evidence: float = 1.0  # a file's best hit counts this share of its own evidence
     question_own_evidence: float = 0.0  # ... and this for a question: only its other hits lift it
     file_decay: float = 0.8  # each better hit from the same file multiplies a hit's score by this
-    question_file_decay: float = 0.4  # ... and this for a question, which asks for files, not for one more hit of a file shown
+    question_file_decay: float = 0.4  # ... and this for a question: it asks for files, not a file's next hit
     versions: bool = True  # an older versioned tree (`v3/` beside `v4/`) counts as compat
     v1_copies: bool = True  # ... and so does a `v1/` repeating its parent's files (pydantic.v1)
     copies_tier: bool = True  # an identifier's definition in a copy (compat, stub) is not in the definitions' tier

@@ -194,7 +194,8 @@ def leading_doc(lines: list[str], language: str) -> str | None:
 # Lines that talk to a tool, not to the reader: a shebang, encoding and other magic comments.
 _PRAGMA = re.compile(r"^(#!|(#|//|/\*)\s*(-\*-.*-\*-|(frozen_string_literal|encoding|coding|warn_indent|typed"
                      r"|shareable_constant_value)\s*[:=]|@ts-|eslint|jshint|prettier-|@flow\b|istanbul |go:build"
-                     r"|\+build |vim:|rubocop:|pylint:|mypy:|flake8|noqa|type:\s*ignore|clang-format|nolint))", re.IGNORECASE)
+                     r"|\+build |vim:|rubocop:|pylint:|mypy:|flake8|noqa|type:\s*ignore|clang-format|nolint))",
+                     re.IGNORECASE)
 
 
 # A line of a licence header rather than of a file's own doc text.
