@@ -25,10 +25,9 @@ from semsearch import lexical
 from semsearch.embedding import MINILM, query_encoder
 from semsearch.models import LEXICAL
 from semsearch.ranking import Candidate, identifier_query
-from semsearch.search import CANDIDATES, CODE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in
+from semsearch.search import CANDIDATES, CODE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in, text_query
 from semsearch.store import SparseVector
 from semsearch.store.edge import EdgeStore
-from semsearch.textify import spell_identifiers
 
 SPELT_CACHE = Path(__file__).parent / ".work" / "offline" / "spelt-queries.json"
 SLIM = ("name", "language", "code_type", "line_from", "line_to", "signature", "part", "docstring")
@@ -179,14 +178,13 @@ _SPELT: dict[str, np.ndarray] = {}
 
 
 def text_vector(query: str, vector: np.ndarray) -> np.ndarray:
-    """The text model's query vector, as `Searcher._embed` makes it: a query that is one
-    identifier is spelt as textify spells names (`ZodError` → "zod error")."""
-    if not identifier_query(query):
+    """The text model's query vector, as `Searcher._embed` makes it (`text_query`)."""
+    text = text_query(query)
+    if text == query:
         return vector
-    spelt = spell_identifiers(query)
-    if spelt not in _SPELT:
-        _SPELT.update(embed_queries([spelt], SPELT_CACHE))
-    return _SPELT[spelt]
+    if text not in _SPELT:
+        _SPELT.update(embed_queries([text], SPELT_CACHE))
+    return _SPELT[text]
 
 
 def top(values: np.ndarray, k: int, positive: bool = False) -> np.ndarray:

@@ -217,6 +217,12 @@ def is_blank(query: str) -> bool:
     return _BLANK_QUERY.fullmatch(query) is not None
 
 
+def text_query(query: str) -> str:
+    """What the text model reads for a query: one that is an identifier spelt as textify spells
+    the documents' names (`ZodError` → "zod error"), prose as written."""
+    return spell_identifiers(query) if identifier_query(query) else query
+
+
 def fuse_sum(lists: list[list[Hit]], weights: list[float], floors: list[float]) -> list[tuple[str, float]]:
     """Every point any list found, scored sum(weight x its score in each list), a list that did not
     find it counting its floor; best first (ties by first appearance)."""
@@ -408,11 +414,9 @@ class Searcher:
     def _embed(self, vector: str, query: str) -> list[float]:
         """The query's vector for a named vector; one model call for both when they share a model.
 
-        The text model reads a query that is one identifier spelt as it reads the documents'
-        names (`ZodError` → "zod error"); the code model reads it as written, as code is.
+        The text model reads `text_query(query)`; the code model reads it as written, as code is.
         """
-        text = spell_identifiers(query) if identifier_query(query) else query
-        wanted = {"text": (self.models.text, text), "code": (self.models.code, query)}
+        wanted = {"text": (self.models.text, text_query(query)), "code": (self.models.code, query)}
         key = wanted[vector]
         if key not in self._embedded:
             model = key[0]
