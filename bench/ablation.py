@@ -31,7 +31,6 @@ from offline import FILE_WEIGHT, Corpus, QueryScores, embed_queries, lexical_poo
 from sources import DEFAULT_DATA, WORK, benchmark_root, manifest, prefix, tasks
 
 from semsearch.ranking import LEXICAL_ONLY, Candidate, Ranking, rerank, with_options
-from semsearch.search import named_in
 
 OFFLINE = WORK / "offline"
 PEER_VENV = WORK / "peer-venv" / "bin" / "python"
@@ -106,7 +105,7 @@ def lexical_only(ranking: Ranking = LEXICAL_ONLY) -> Variant:
 def fused_rankings(k: float = 60.0, lexical: float = 1.0, by: str = "rank") -> Variant:
     """The product's final list and the lexical-only one, fused: by reciprocal rank (k) or by
     final score, each scaled to its best; an identifier's definition tier still comes first."""
-    from semsearch.ranking import _name_tier, identifier_query, role
+    from semsearch.ranking import _name_tier, role
 
     def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
         ranking = with_options()
@@ -119,7 +118,7 @@ def fused_rankings(k: float = 60.0, lexical: float = 1.0, by: str = "rank") -> V
                 first.setdefault(c.id, c)
                 gain = 1 / (k + rank) if by == "rank" else max(c.score, 0.0) / best
                 fused[c.id] = fused.get(c.id, 0.0) + weight * gain
-        symbol = identifier_query(qs.query)
+        symbol = qs.query.identifier
         tier = {i: _name_tier(symbol, c, True, role(c.path, c.payload)) if symbol else 0 for i, c in first.items()}
         return sorted(first.values(), key=lambda c: (-tier[c.id], -fused[c.id]))
     return run
@@ -147,7 +146,7 @@ def session3() -> Variant:
     exec(compile(source, "ranking_session3.py", "exec"), module.__dict__)
 
     def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
-        return module.rerank(qs.query, pool(corpus, qs, embedded_names=False))
+        return module.rerank(qs.query.text, pool(corpus, qs, embedded_names=False))
     return run
 
 
@@ -262,7 +261,7 @@ def variants() -> dict[str, Variant]:
     rows["  product and lexical-only lists fused, RRF k=60"] = fused_rankings(60, 1.0)
     rows["  product + 0.25 x lexical-only final score"] = fused_rankings(lexical=0.25, by="score")
     rows["  product, lexical 0.3 for identifier queries and queries naming one"] = product(
-        with_options(), weights=lambda q: (1.0, 0.5, 0.3 if named_in(q) else 0.15))
+        with_options(), weights=lambda q: (1.0, 0.5, 0.3 if q.names else 0.15))
     return rows
 
 

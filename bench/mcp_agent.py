@@ -29,7 +29,7 @@ from sources import WORK, benchmark_root, manifest, prefix, tasks
 
 from semsearch.code_index import CodeIndex
 from semsearch.mcp_server import compact, hit_model
-from semsearch.ranking import query_words
+from semsearch.query import query_words
 from semsearch.store.edge import EdgeStore
 
 SEMSEARCH = Path(sys.executable).with_name("semsearch")

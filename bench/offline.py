@@ -23,9 +23,11 @@ from scipy import sparse
 
 from semsearch import lexical
 from semsearch.embedding import MINILM, query_encoder
+from semsearch.features import ListSummary
 from semsearch.models import LEXICAL
-from semsearch.ranking import Candidate, identifier_query
-from semsearch.search import CANDIDATES, CODE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT, named_in, text_query
+from semsearch.query import Query, analyse
+from semsearch.ranking import Candidate
+from semsearch.search import CANDIDATES, CODE_WEIGHT, LEXICAL_WEIGHT, NAME_HITS, TEXT_WEIGHT
 from semsearch.store import SparseVector
 from semsearch.store.edge import EdgeStore
 
@@ -143,7 +145,7 @@ def _load(saved: dict[str, Any], arrays: Path) -> Corpus:
 class QueryScores:
     """One query's scores against every point of a corpus."""
 
-    query: str
+    query: Query
     text: np.ndarray
     code: np.ndarray
     lex: np.ndarray
@@ -170,17 +172,19 @@ def embed_queries(queries: list[str], cache: Path) -> dict[str, np.ndarray]:
 
 
 def scores(corpus: Corpus, query: str, vector: np.ndarray) -> QueryScores:
-    return QueryScores(query, corpus.text @ text_vector(query, vector), corpus.code @ vector,
+    """`vector`: the query as written, through the product's query encoder (the code model's input)."""
+    analysed = analyse(query)
+    return QueryScores(analysed, corpus.text @ text_vector(analysed, vector), corpus.code @ vector,
                        corpus.bm25(lexical.embed_query(query)), corpus.file @ vector)
 
 
 _SPELT: dict[str, np.ndarray] = {}
 
 
-def text_vector(query: str, vector: np.ndarray) -> np.ndarray:
-    """The text model's query vector, as `Searcher._embed` makes it (`text_query`)."""
-    text = text_query(query)
-    if text == query:
+def text_vector(query: Query, vector: np.ndarray) -> np.ndarray:
+    """The text model's query vector, as `Searcher._embed` makes it (`Query.spelt`)."""
+    text = query.spelt
+    if text == query.text:
         return vector
     if text not in _SPELT:
         _SPELT.update(embed_queries([text], SPELT_CACHE))
@@ -210,7 +214,7 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_W
     Each candidate's `scores` holds its exact text/code/lex scores (whether or not it was in
     that vector's list) and `ranks` its rank in each list it was in.
     """
-    lists = {"text": top(qs.text, fetch), "code": top(qs.code, fetch), "lex": top(qs.lex, fetch, positive=True)}
+    lists = top_lists(qs, fetch)
     best_lex = float(qs.lex[lists["lex"][0]]) if len(lists["lex"]) else 0.0
     floors = {"text": float(qs.text[lists["text"][-1]]), "code": float(qs.code[lists["code"][-1]])}
     w_text, w_code, w_lex = weights(qs.query) if callable(weights) else weights
@@ -227,10 +231,10 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_W
         fused.append((score, n))
     fused.sort(key=lambda x: -x[0])
     out = [candidate(corpus, qs, n, score, members[n]) for score, n in fused[:fetch]]
-    symbol = identifier_query(qs.query)
+    symbol = qs.query.identifier
     wanted: set[str] = set()
     if names:
-        wanted = set(named_in(qs.query)) if embedded_names else {symbol} if symbol else set()
+        wanted = set(qs.query.names) if embedded_names else {symbol} if symbol else set()
     out += named(corpus, qs, wanted, {c.id for c in out}, qs.text)
     if not file_weight:
         return out
@@ -251,6 +255,18 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_W
     return out
 
 
+def top_lists(qs: QueryScores, fetch: int = CANDIDATES) -> dict[str, np.ndarray]:
+    """Each vector's list as Qdrant returns it: the `fetch` best points (lexical: those scoring above 0)."""
+    return {"text": top(qs.text, fetch), "code": top(qs.code, fetch), "lex": top(qs.lex, fetch, positive=True)}
+
+
+def summary(corpus: Corpus, qs: QueryScores, fetch: int = CANDIDATES) -> ListSummary:
+    """The three lists as `Searcher._hybrid` summarises them for the learned ranker."""
+    values = {"text": qs.text, "code": qs.code, "lex": qs.lex}
+    return ListSummary.of({name: [(corpus.ids[n], float(values[name][n])) for n in idx]
+                           for name, idx in top_lists(qs, fetch).items()})
+
+
 def named(corpus: Corpus, qs: QueryScores, names: set[str], seen: set[str], order: np.ndarray) -> list[Candidate]:
     """The product's name search: up to NAME_HITS structures of these names, best `order` first, score 0."""
     if not names:
@@ -265,7 +281,7 @@ def lexical_pool(corpus: Corpus, qs: QueryScores, fetch: int = CANDIDATES) -> li
     found = top(qs.lex, fetch, positive=True)
     best = float(qs.lex[found[0]]) if len(found) else 1.0
     out = [candidate(corpus, qs, n, float(qs.lex[n]) / best, {"lex": r}) for r, n in enumerate(found.tolist(), 1)]
-    return out + named(corpus, qs, set(named_in(qs.query)), {c.id for c in out}, qs.lex)
+    return out + named(corpus, qs, set(qs.query.names), {c.id for c in out}, qs.lex)
 
 
 def candidate(corpus: Corpus, qs: QueryScores, n: int, score: float, ranks: dict[str, int]) -> Candidate:

@@ -1,8 +1,20 @@
 """Ranking signals and result merging, on hand-made candidates."""
 
-from semsearch.ranking import (Candidate, compared_identifiers, embedded_identifiers, identifier_query, is_test_path,
-                               older_versions, query_words, related, rerank, role, with_options)
+from semsearch.query import analyse, identifier_query, query_words, related
+from semsearch.ranking import DEFAULT, Candidate, Ranking, is_test_path, older_versions, rerank, role, with_options
 from semsearch.search import SearchHit, group_hits, merge_overlapping, parse_filters
+
+
+def rank(text: str, items: list[Candidate], ranking: Ranking = DEFAULT) -> list[Candidate]:
+    return rerank(analyse(text), items, ranking)
+
+
+def asked(text: str) -> list[str]:
+    return list(analyse(text).asked)
+
+
+def compared(text: str) -> list[str]:
+    return list(analyse(text).compared)
 
 
 def cand(id: str, path: str, name: str = "f", code_type: str = "Function", score: float = 1.0,
@@ -23,35 +35,35 @@ def test_identifier_queries() -> None:
 def test_a_predicate_or_bang_method_is_an_identifier_too() -> None:
     items = [cand("prose", "lib/util.rb", name="blank_lines", score=1.0),
              cand("def", "lib/string.rb", name="blank?", code_type="Function", score=0.5, language="ruby")]
-    assert [c.id for c in rerank("blank?", items)][0] == "def"
+    assert [c.id for c in rank("blank?", items)][0] == "def"
     macro = [cand("other", "src/lib.rs", name="vector", score=1.0),
              cand("def", "src/macros.rs", name="vec", code_type="Macro", score=0.5, language="rust")]
-    assert [c.id for c in rerank("vec!", macro)][0] == "def"
+    assert [c.id for c in rank("vec!", macro)][0] == "def"
 
 
 def test_identifiers_written_inside_prose() -> None:
-    assert embedded_identifiers("how safeParse returns a result without throwing") == ["safeParse"]
-    assert embedded_identifiers("ZodType base class and the parse_input helper") == ["ZodType", "parse_input"]
-    assert embedded_identifiers("z.transform and z.pipe for chaining") == ["transform", "pipe"]
-    assert embedded_identifiers("how are routes registered") == []
-    assert embedded_identifiers("HTTPException") == []  # the whole query is one: identifier_query's case
+    assert asked("how safeParse returns a result without throwing") == ["safeParse"]
+    assert asked("ZodType base class and the parse_input helper") == ["ZodType", "parse_input"]
+    assert asked("z.transform and z.pipe for chaining") == ["transform", "pipe"]
+    assert asked("how are routes registered") == []
+    assert asked("HTTPException") == []  # the whole query is one: identifier_query's case
 
 
 def test_identifiers_a_query_compares_against() -> None:
     uniq = "This method is like `_.uniqBy` except that it's designed and optimized for sorted arrays."
-    assert compared_identifiers(uniq) == ["uniqBy"] and embedded_identifiers(uniq) == []
-    assert compared_identifiers("The base implementation of `_.toNumber` which doesn't coerce") == ["toNumber"]
-    assert compared_identifiers("like `forEach` or `forEachRight` but from the right") == ["forEach", "forEachRight"]
-    assert compared_identifiers("how safeParse returns a result") == []
+    assert compared(uniq) == ["uniqBy"] and asked(uniq) == []
+    assert compared("The base implementation of `_.toNumber` which doesn't coerce") == ["toNumber"]
+    assert compared("like `forEach` or `forEachRight` but from the right") == ["forEach", "forEachRight"]
+    assert compared("how safeParse returns a result") == []
     # named once to compare and once as the subject: the subject wins
-    assert compared_identifiers("parseInput: like `parseInput` but async") == []
+    assert compared("parseInput: like `parseInput` but async") == []
 
 
 def test_the_definition_a_query_compares_against_comes_after_the_rest() -> None:
     items = [cand("compared", "a.js", name="uniqBy", score=1.0), cand("wanted", "b.js", name="sortedUniqBy", score=0.8)]
     query = "This method is like `_.uniqBy` except that it's optimized for sorted arrays."
-    assert [c.id for c in rerank(query, items)][0] == "wanted"
-    assert [c.id for c in rerank(query, items, with_options(compared=1.0))][0] == "compared"
+    assert [c.id for c in rank(query, items)][0] == "wanted"
+    assert [c.id for c in rank(query, items, with_options(compared=1.0))][0] == "compared"
 
 
 def test_paths_by_role() -> None:
@@ -88,7 +100,7 @@ def test_query_words_are_one_per_concept() -> None:
 
 
 def test_definition_of_an_identifier_comes_first() -> None:
-    ranked = rerank("Router", [
+    ranked = rank("Router", [
         cand("use", "app.py", "make_app", score=0.9),
         cand("test", "tests/test_router.py", "Router", "Class", score=0.8),
         cand("member", "router.py", "add", "Method", score=0.7, struct="Router"),
@@ -100,36 +112,36 @@ def test_definition_of_an_identifier_comes_first() -> None:
 def test_among_several_definitions_the_file_named_after_it_comes_first() -> None:
     items = [cand("other", "sync/batch_semaphore.rs", "Semaphore", "Struct", score=0.9, language="rust"),
              cand("named", "sync/semaphore.rs", "Semaphore", "Struct", score=0.5, language="rust")]
-    assert [c.id for c in rerank("Semaphore", items)] == ["named", "other"]
-    assert [c.id for c in rerank("Semaphore", items, with_options(named_file=False))] == ["other", "named"]
+    assert [c.id for c in rank("Semaphore", items)] == ["named", "other"]
+    assert [c.id for c in rank("Semaphore", items, with_options(named_file=False))] == ["other", "named"]
 
 
 def test_an_identifier_inside_a_prose_query_lifts_its_definition() -> None:
     items = [cand("near", "core/util.ts", "parseResult", score=1.0), cand("def", "core/parse.ts", "safeParse", score=0.85)]
     query = "how safeParse returns a result"
-    assert [c.id for c in rerank(query, items, with_options(embedded=0.0, stem=0.0))] == ["near", "def"]
-    assert [c.id for c in rerank(query, items, with_options(stem=0.0))] == ["def", "near"]
+    assert [c.id for c in rank(query, items, with_options(embedded=0.0, stem=0.0))] == ["near", "def"]
+    assert [c.id for c in rank(query, items, with_options(stem=0.0))] == ["def", "near"]
 
 
 def test_tests_and_prose_yield_to_code_unless_asked_for() -> None:
     items = [cand("t", "tests/test_a.py", score=1.0), cand("doc", "README.md", score=1.0, language="markdown"),
              cand("code", "a.py", score=0.85)]
-    assert rerank("parse a header", items)[0].id == "code"
-    assert rerank("tests for parsing a header", items)[0].id == "t"
+    assert rank("parse a header", items)[0].id == "code"
+    assert rank("tests for parsing a header", items)[0].id == "t"
 
 
 def test_internal_code_yields_to_the_public_api_unless_internals_are_asked_for() -> None:
     hidden = cand("hidden", "pydantic/_internal/_fields.py", name="collect_model_fields", score=1.0)
     public = cand("public", "pydantic/fields.py", name="Field", score=0.8)
-    assert [c.id for c in rerank("how are model fields declared", [hidden, public])] == ["public", "hidden"]
-    assert [c.id for c in rerank("how are model fields collected internally", [hidden, public])] == ["hidden", "public"]
-    assert [c.id for c in rerank("collect_model_fields", [hidden, public])][0] == "hidden"  # still its definition
+    assert [c.id for c in rank("how are model fields declared", [hidden, public])] == ["public", "hidden"]
+    assert [c.id for c in rank("how are model fields collected internally", [hidden, public])] == ["hidden", "public"]
+    assert [c.id for c in rank("collect_model_fields", [hidden, public])][0] == "hidden"  # still its definition
     # an application keeping most of its code in internal/ has no public face to prefer
     app = [cand("engine", "internal/engine/run.go", score=1.0, language="go"),
            cand("cache", "internal/cache/lru.go", score=0.9, language="go"),
            cand("main", "cmd/tool/main.go", score=0.8, language="go")]
-    assert [c.id for c in rerank("how is work scheduled", app)][0] == "engine"
-    assert [c.id for c in rerank("how is work scheduled", app[::2])][0] == "main"  # half internal: demoted
+    assert [c.id for c in rank("how is work scheduled", app)][0] == "engine"
+    assert [c.id for c in rank("how is work scheduled", app[::2])][0] == "main"  # half internal: demoted
 
 
 def test_older_versioned_trees_are_superseded_by_their_newer_sibling() -> None:
@@ -146,16 +158,16 @@ def test_a_v1_folder_repeating_its_parents_files_is_the_older_copy() -> None:
     assert older_versions(legacy, v1_copies=False) == set()
     old = cand("old", "pydantic/v1/main.py", name="BaseModel", code_type="Class", score=1.0)
     new = cand("new", "pydantic/main.py", name="BaseModel", code_type="Class", score=0.99)
-    assert [c.id for c in rerank("BaseModel", [old, new])] == ["new", "old"]
-    assert [c.id for c in rerank("BaseModel", [old, new], with_options(v1_copies=False))] == ["old", "new"]
+    assert [c.id for c in rank("BaseModel", [old, new])] == ["new", "old"]
+    assert [c.id for c in rank("BaseModel", [old, new], with_options(v1_copies=False))] == ["old", "new"]
 
 
 def test_the_current_version_comes_before_an_older_copy_unless_a_version_is_asked_for() -> None:
     old = cand("old", "v3/types.ts", name="ZodType", code_type="Class", score=1.0)
     new = cand("new", "v4/core/schemas.ts", name="ZodType", code_type="Interface", score=0.8)
-    assert [c.id for c in rerank("how the base type parses input", [old, new])] == ["new", "old"]
-    assert [c.id for c in rerank("how the v3 base type parses input", [old, new])] == ["old", "new"]
-    assert [c.id for c in rerank("how the base type parses input", [old, new], with_options(versions=False))] \
+    assert [c.id for c in rank("how the base type parses input", [old, new])] == ["new", "old"]
+    assert [c.id for c in rank("how the v3 base type parses input", [old, new])] == ["old", "new"]
+    assert [c.id for c in rank("how the base type parses input", [old, new], with_options(versions=False))] \
         == ["old", "new"]
 
 
@@ -163,15 +175,15 @@ def test_a_definition_in_an_older_copy_is_not_in_the_definitions_tier() -> None:
     items = [cand("old", "src/v3/ZodError.ts", name="ZodError", code_type="Class", score=1.0),
              cand("new", "src/v4/core/errors.ts", name="$ZodError", code_type="Interface", score=0.5),
              cand("stub", "types/errors.d.ts", name="ZodError", code_type="Class", score=0.9)]
-    assert [c.id for c in rerank("ZodError", items)][0] == "new"
-    assert [c.id for c in rerank("ZodError", items, with_options(copies_tier=False))][0] == "old"
+    assert [c.id for c in rank("ZodError", items)][0] == "new"
+    assert [c.id for c in rank("ZodError", items, with_options(copies_tier=False))][0] == "old"
 
 
 def test_a_test_marked_inside_a_source_file_is_not_in_the_definitions_tier() -> None:
     in_file_test = cand("test", "src/parse.rs", name="parse", language="rust", score=1.0)
     in_file_test.payload["test"] = True  # a #[test] fn, as the chunker marks it
     library = cand("lib", "src/lib.rs", name="parse", language="rust", score=0.2)
-    assert [c.id for c in rerank("parse", [in_file_test, library])] == ["lib", "test"]
+    assert [c.id for c in rank("parse", [in_file_test, library])] == ["lib", "test"]
 
 
 def test_soft_file_diversity() -> None:
@@ -179,8 +191,8 @@ def test_soft_file_diversity() -> None:
              cand("a3", "a.py", score=0.6), cand("c1", "c.py", score=0.5)]
     plain = with_options(file_evidence=0.0, file_decay=0.8)
     # a2 counts 0.8*0.8=0.64 < b1's 0.7; a3 counts 0.6*0.64=0.384 < c1's 0.5
-    assert [c.id for c in rerank("x y", items, plain)] == ["a1", "b1", "a2", "c1", "a3"]
-    assert [c.id for c in rerank("x y", items, with_options(file_evidence=0.0, file_decay=1.0))] == \
+    assert [c.id for c in rank("x y", items, plain)] == ["a1", "b1", "a2", "c1", "a3"]
+    assert [c.id for c in rank("x y", items, with_options(file_evidence=0.0, file_decay=1.0))] == \
         ["a1", "a2", "b1", "a3", "c1"]
 
 
@@ -188,45 +200,45 @@ def test_a_question_shows_another_file_before_a_further_hit_of_one_shown() -> No
     items = [cand("a1", "a.py", score=0.9), cand("a2", "a.py", score=0.8), cand("b1", "b.py", score=0.6)]
     flat = with_options(file_evidence=0.0, question_file_evidence=0.0)
     # a2 counts 0.8 x 0.8 = 0.64 for other queries, 0.8 x 0.4 = 0.32 for a question: below b1's 0.6
-    assert [c.id for c in rerank("x handled", items, flat)] == ["a1", "a2", "b1"]
-    assert [c.id for c in rerank("how is x handled", items, flat)] == ["a1", "b1", "a2"]
+    assert [c.id for c in rank("x handled", items, flat)] == ["a1", "a2", "b1"]
+    assert [c.id for c in rank("how is x handled", items, flat)] == ["a1", "b1", "a2"]
 
 
 def test_a_file_with_several_matches_lifts_its_best_hit() -> None:
     items = [cand("lone", "a.py", score=1.0), cand("b1", "b.py", score=0.98), cand("b2", "b.py", score=0.97),
              cand("b3", "b.py", score=0.96)]
-    assert [c.id for c in rerank("x y", items, with_options(file_evidence=0.0))][0] == "lone"
-    assert [c.id for c in rerank("x y", items)][0] == "b1"
+    assert [c.id for c in rank("x y", items, with_options(file_evidence=0.0))][0] == "lone"
+    assert [c.id for c in rank("x y", items)][0] == "b1"
 
 
 def test_a_question_counts_weaker_hits_of_a_file_as_evidence() -> None:
     # one strong stray match against a file of four that all match a little less well
     items = [cand("lone", "a.py", score=1.0), *(cand(f"b{i}", "b.py", score=0.9 - 0.02 * i) for i in range(4))]
-    assert [c.id for c in rerank("x and y handled", items)][0] == "lone"
-    assert [c.id for c in rerank("how are x and y handled", items)][0] == "b0"
-    assert [c.id for c in rerank("Where are x and y handled?", items)][0] == "b0"
+    assert [c.id for c in rank("x and y handled", items)][0] == "lone"
+    assert [c.id for c in rank("how are x and y handled", items)][0] == "b0"
+    assert [c.id for c in rank("Where are x and y handled?", items)][0] == "b0"
 
 
 def test_a_question_lifts_a_file_of_several_hits_more_than_other_queries_do() -> None:
     items = [cand("lone", "a.py", score=1.0), cand("b1", "b.py", score=0.85), cand("b2", "b.py", score=0.83)]
-    assert [c.id for c in rerank("how is x handled", items)][0] == "b1"  # + 0.5 x e^(-0.17/0.15) = 0.16
-    assert [c.id for c in rerank("how is x handled", items, with_options(question_file_evidence=0.3))][0] == "lone"
+    assert [c.id for c in rank("how is x handled", items)][0] == "b1"  # + 0.5 x e^(-0.17/0.15) = 0.16
+    assert [c.id for c in rank("how is x handled", items, with_options(question_file_evidence=0.3))][0] == "lone"
 
 
 def test_a_question_lifts_a_file_by_its_other_hits_not_by_its_best_hits_own_lead() -> None:
     # a lone hit that leads by a little against a file whose second hit also matches
     items = [cand("lone", "a.py", score=1.0), cand("b1", "b.py", score=0.96), cand("b2", "b.py", score=0.75)]
-    assert [c.id for c in rerank("how is x handled", items)][0] == "b1"
-    assert [c.id for c in rerank("how is x handled", items, with_options(question_own_evidence=1.0))][0] == "lone"
-    assert [c.id for c in rerank("x handled", items)][0] == "lone"  # other queries keep the leader's own evidence
+    assert [c.id for c in rank("how is x handled", items)][0] == "b1"
+    assert [c.id for c in rank("how is x handled", items, with_options(question_own_evidence=1.0))][0] == "lone"
+    assert [c.id for c in rank("x handled", items)][0] == "lone"  # other queries keep the leader's own evidence
 
 
 def test_an_identifier_without_a_definition_still_names_its_file() -> None:
     items = [cand("other", "model.py", name="tokenize", score=1.0),
              cand("own", "tokenizer/tokenizer.py", name="turn_tokens_into_ids", score=0.95)]
-    assert [c.id for c in rerank("Tokenizer", items, with_options(file_evidence=0.0))][0] == "own"
+    assert [c.id for c in rank("Tokenizer", items, with_options(file_evidence=0.0))][0] == "own"
     defined = [*items, cand("def", "api.py", name="Tokenizer", code_type="Class", score=0.5)]
-    assert [c.id for c in rerank("Tokenizer", defined)][0] == "def"  # a definition keeps its tier
+    assert [c.id for c in rank("Tokenizer", defined)][0] == "def"  # a definition keeps its tier
 
 
 def hit(path: str, a: int, b: int, name: str = "x") -> SearchHit:
@@ -258,5 +270,5 @@ def test_filters_parse_with_aliases_and_repeats() -> None:
 
 def test_query_words_in_the_file_stem_lift_a_hit() -> None:
     items = [cand("util", "pkg/utils.py", score=1.0), cand("routing", "pkg/routing.py", score=0.9)]
-    assert [c.id for c in rerank("how are routes registered", items)] == ["routing", "util"]
-    assert [c.id for c in rerank("how are routes registered", items, with_options(stem=0.0))] == ["util", "routing"]
+    assert [c.id for c in rank("how are routes registered", items)] == ["routing", "util"]
+    assert [c.id for c in rank("how are routes registered", items, with_options(stem=0.0))] == ["util", "routing"]

@@ -27,7 +27,6 @@ Retrieval finds plausible code; these signals, each measured across six language
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
@@ -35,25 +34,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
+from semsearch.query import Query, related, spellings, split_words
 
-# A trailing ? or ! belongs to the name in Ruby and Elixir (`empty?`, `save!`); `vec!` calls Rust's `vec`.
-_IDENTIFIER_QUERY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:(?:\.|::|#)[A-Za-z_$][A-Za-z0-9_$]*)*[?!]?$")
-# Identifiers inside prose: an inner capital (camelCase, PascalCase), an inner underscore
-# (snake_case) or a member access (`z.object`, `.refine`, `Vec::new`).
-_EMBEDDED = re.compile(
-    r"(?<![\w$])(?:[A-Za-z_$][\w$]*(?:\.|::|#))*\$?(?:"
-    r"[a-z][a-z0-9]*(?:[A-Z][A-Za-z0-9]*)+"  # camelCase
-    r"|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+"  # PascalCase with two words or more
-    r"|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+"  # snake_case
-    r")(?![\w$])"
-    r"|(?:(?<=\.)|(?<=::))[A-Za-z_$][\w$]*(?:\(\))?"  # .member, ::member
-)
-# An identifier the query compares against is not the one it wants: "like `_.forEach` but from
-# the right", "the base implementation of `getAllKeys`", "used by `orderBy`".
-_COMPARED = re.compile(r"\b(like|unlike|than|except|instead of|similar to|version of|implementation of|"
-                       r"variant of|alias (of|for)|wrapper (of|for|around)|equivalent (of|to)|used by|called by|"
-                       r"counterpart of|same as)\W*$", re.IGNORECASE)
-_LISTED = re.compile(r"[`'\"\s,()]*(and|or|,)[`'\"\s_.$]*$")
 DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "Function", "Type",
                               "Object", "Protocol", "Module", "Macro"})
 
@@ -77,27 +59,6 @@ _STUB_FILE = re.compile(r"\.d\.ts$|\.pyi$")
 _AMALGAMATED = re.compile(r"(^|/)(single_include|single_header|single-header|amalgamat[a-z]*)(/|$)"
                           r"|(^|/)[^/]*amalgamat[^/]*$", re.IGNORECASE)
 _VERSION_DIR = re.compile(r"(?:^|/)v(\d+)(?=/)")
-_ASKS_FOR = {
-    "test": re.compile(r"\b(tests?|testing|unit ?tests?|specs?|fixtures?|mocks?|asserts?)\b", re.IGNORECASE),
-    "example": re.compile(r"\b(examples?|samples?|demos?|tutorials?|docs?|documentation|usage)\b", re.IGNORECASE),
-    "bench": re.compile(r"\b(bench(mark)?s?|benchmarking|performance tests?)\b", re.IGNORECASE),
-    "compat": re.compile(r"\b(compat(ibility)?|legacy|deprecated|old|older|v\d+)\b", re.IGNORECASE),
-    "stub": re.compile(r"\b(stubs?|declarations?|typings?|\.d\.ts|\.pyi)\b", re.IGNORECASE),
-    "internal": re.compile(r"\b(internals?|internally|private|implementation details?|under the hood)\b",
-                           re.IGNORECASE),
-}
-
-# A question asks how something works or where it lives: an answer spread over a file's structures.
-_QUESTION = re.compile(r"^\W*(how|where|what|which|why|when)\b", re.IGNORECASE)
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-_STOP = frozenset("""a an the and or of in on to by at as is are be been was were it its this that these those
-for from with into onto over under how what where which when who whom why does do did can could should would
-will shall may might must has have had not no use used uses using via per each all any some their there them
-they than then get gets set sets""".split())
-
-
 @dataclass(frozen=True)
 class Ranking:
     """The constants of the re-ranking; bench/ablation.py varies them one at a time."""
@@ -147,50 +108,6 @@ class Candidate:
     @cached_property
     def path(self) -> str:  # read a dozen times a candidate by the re-ranking
         return self.payload.get("context", {}).get("file_path", "")
-
-
-def identifier_query(query: str) -> str | None:
-    """The identifier a query names (`HTTPException`, `Client.get`, `Vec::new`, `empty?`), or None for prose."""
-    query = query.strip().strip("`").removesuffix("()")
-    if not _IDENTIFIER_QUERY.match(query):
-        return None
-    return re.split(r"\.|::|#", query)[-1]
-
-
-def spellings(symbol: str) -> list[str]:
-    """The names a definition of this identifier can carry: `save!` is Ruby's `save!` or Rust's macro `save`."""
-    return [symbol, symbol[:-1]] if symbol.endswith("!") else [symbol]
-
-
-def embedded_identifiers(query: str) -> list[str]:
-    """Identifiers written inside a prose query: `safeParse`, `ZodType`, `z.object` → object."""
-    return _identifiers_in(query)[0]
-
-
-def compared_identifiers(query: str) -> list[str]:
-    """Identifiers a prose query compares against: "like `_.uniqBy`", "the base implementation of `toNumber`"."""
-    return _identifiers_in(query)[1]
-
-
-def _identifiers_in(query: str) -> tuple[list[str], list[str]]:
-    """The identifiers inside a prose query: (those it asks about, those it compares against)."""
-    if identifier_query(query) is not None:
-        return [], []
-    found: list[str] = []
-    compared: list[str] = []
-    compared_until = -1  # where the last compared identifier ended: "like `a` and `b`" compares both
-    for match in _EMBEDDED.finditer(query):
-        name = re.split(r"\.|::|#", match.group(0).removesuffix("()"))[-1]
-        before = query[:match.start()].rstrip("`'\"(_.$ ")
-        if _COMPARED.search(before) or (compared_until >= 0 and _LISTED.match(query, compared_until, match.start())):
-            compared_until = match.end()
-            if len(name) > 2 and name not in compared:
-                compared.append(name)
-            continue
-        compared_until = -1
-        if len(name) > 2 and name not in found:
-            found.append(name)
-    return found, [name for name in compared if name not in found]
 
 
 def role(path: str, payload: dict[str, Any] | None = None) -> str | None:
@@ -264,35 +181,6 @@ def is_test_path(path: str) -> bool:
     return role(path) in ("test", "example", "bench")
 
 
-def split_words(text: str) -> list[str]:
-    """`JsonObject.java` / `url_format` / `route-headers` → lower-case words."""
-    words = []
-    for token in _WORD.findall(text):
-        words += [w.lower() for w in _CAMEL.findall(token)]
-    return words
-
-
-def query_words(query: str) -> list[str]:
-    """The words of a query that can name a file: identifiers split, stop words and short words out,
-    one word per concept (`route` and `routers` are one)."""
-    words: list[str] = []
-    for w in split_words(query):
-        if len(w) > 2 and w not in _STOP and not w.isdigit() and not any(related(w, seen) for seen in words):
-            words.append(w)
-    return words
-
-
-@lru_cache(maxsize=262144)
-def related(a: str, b: str) -> bool:
-    """Same word up to inflection: route ~ routes ~ router ~ routing, impls ~ implementations, util ~ utility."""
-    if a == b:
-        return True
-    short, long = sorted((a, b), key=len)
-    if len(short) <= 4:
-        return long in (short + "s", short + "es")
-    return len(os.path.commonprefix([short, long])) >= max(4, len(short) - 2)
-
-
 def _covered(words: list[str], names: list[str]) -> set[str]:
     return {w for w in words if any(related(w, n) for n in names)}
 
@@ -348,60 +236,91 @@ def _is_definition(c: Candidate) -> bool:
     return c.payload.get("code_type") in DEFINITION_TYPES
 
 
-def rerank(query: str, candidates: list[Candidate], ranking: Ranking = DEFAULT) -> list[Candidate]:
-    """Candidates (best first, by fused score) in their final order, as copies carrying their final score."""
-    if not candidates:
-        return []
-    symbol = identifier_query(query) if ranking.definition_first else None
-    asked, compared_names = _identifiers_in(query)
-    embedded = set(asked) if ranking.embedded else set()
-    compared = set(compared_names) if ranking.compared != 1 else set()
-    words = query_words(query)  # an identifier names files too: `Tokenizer` → tokenizer.py
-    lifted = {name for name, asks in _ASKS_FOR.items() if asks.search(query)}
+@dataclass
+class Judgement:
+    """What the rules make of one candidate: the re-ranking orders by these, the learned ranker reads them."""
+
+    candidate: Candidate
+    position: int  # in the fused order
+    role: str | None  # test, example, …, compat (an older copy too); None for plain code
+    factor: float  # its role's multiplier, 1 when the query asks for that role
+    path_lift: float  # query words in its file stem and folder
+    asked: bool  # a definition of an identifier written inside the query
+    compared: bool  # a definition of an identifier the query compares against
+    tier: int  # for an identifier query, how surely it is that identifier's definition (0-3)
+    score: float  # the fused score through the multipliers
+    lifted: float = 0.0  # ... and its file's evidence: what the order reads, before the file decay
+
+
+def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT) -> list[Judgement]:
+    """Every candidate through the rules, in the fused order."""
+    symbol = query.identifier if ranking.definition_first else None
+    embedded = set(query.asked) if ranking.embedded else set()
+    compared = set(query.compared) if ranking.compared != 1 else set()
+    lifted = set(query.asks_for)
     paths = {c.path for c in candidates}
-    path_lift = _path_lifts(words, paths, ranking) if words else {}
+    path_lift = _path_lifts(list(query.words), paths, ranking) if query.words else {}
     superseded = older_versions(paths, ranking.v1_copies) if ranking.versions else set()
-    if 2 * sum(1 for path in paths if _INTERNAL_DIR.search(path)) > len(paths):
+    if mostly_internal(paths):
         lifted.add("internal")  # most of what matches is internal (an application's internal/): no public face
-    scored: list[tuple[int, float, int, Candidate]] = []
+    judged = []
     for position, c in enumerate(candidates):
-        score = c.score
         kind = role(c.path, c.payload)
         if kind is None and c.path in superseded:
             kind = "compat"
-        if kind is not None and kind not in lifted:
-            score *= ranking.factors.get(kind, 1.0)
-        score *= path_lift.get(c.path, 1.0)
-        if embedded and c.payload.get("name") in embedded and _is_definition_or_member(c):
+        factor = ranking.factors.get(kind, 1.0) if kind is not None and kind not in lifted else 1.0
+        lift = path_lift.get(c.path, 1.0)
+        member = _is_definition_or_member(c)
+        is_asked = bool(embedded) and member and c.payload.get("name") in embedded
+        is_compared = bool(compared) and member and c.payload.get("name") in compared
+        score = c.score * factor * lift
+        if is_asked:
             score *= 1 + ranking.embedded
-        if compared and c.payload.get("name") in compared and _is_definition_or_member(c):
+        if is_compared:
             score *= ranking.compared
         tier = _name_tier(symbol, c, ranking.named_file, kind, ranking.copies_tier) if symbol is not None else 0
-        scored.append((tier, score, position, c))
-    question = _QUESTION.match(query) is not None
-    if question and ranking.question_file_evidence:
-        scored = _lift_files(scored, ranking.question_file_evidence, ranking.question_sharpness,
-                             ranking.question_own_evidence)
-    elif not question and ranking.file_evidence:
-        scored = _lift_files(scored, ranking.file_evidence, ranking.evidence_sharpness, ranking.own_evidence)
-    decay = ranking.question_file_decay if question else ranking.file_decay
-    scored.sort(key=lambda k: (-k[0], -k[1], k[2]))
-    out = []
+        judged.append(Judgement(c, position, kind, factor, lift, is_asked, is_compared, tier, score, score))
+    if query.is_question and ranking.question_file_evidence:
+        _lift_files(judged, ranking.question_file_evidence, ranking.question_sharpness, ranking.question_own_evidence)
+    elif not query.is_question and ranking.file_evidence:
+        _lift_files(judged, ranking.file_evidence, ranking.evidence_sharpness, ranking.own_evidence)
+    return judged
+
+
+def rerank(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT) -> list[Candidate]:
+    """Candidates (best first, by fused score) in their final order, as copies carrying their final score."""
+    if not candidates:
+        return []
+    judged = judge(query, candidates, ranking)
+    decay = ranking.question_file_decay if query.is_question else ranking.file_decay
+    return decayed(judged, [j.tier for j in judged], [j.lifted for j in judged], decay)
+
+
+def decayed(judged: list[Judgement], tiers: list[int], scores: list[float], decay: float) -> list[Candidate]:
+    """Candidates ordered by (tier, score), each further hit of a file already placed counting
+    `decay` times the one before it: copies carrying their final score."""
+    order = sorted(range(len(judged)), key=lambda i: (-tiers[i], -scores[i], judged[i].position))
     seen: dict[str, int] = {}
-    for tier, score, position, c in scored:
-        n = seen.get(c.path, 0)
-        seen[c.path] = n + 1
-        out.append((tier, score * decay ** n, position, c))
-    out.sort(key=lambda k: (-k[0], -k[1], k[2]))
-    return [Candidate(c.id, c.payload, score, c.scores, c.ranks) for _, score, _, c in out]
+    final = []
+    for i in order:
+        path = judged[i].candidate.path
+        n = seen.get(path, 0)
+        seen[path] = n + 1
+        final.append((tiers[i], scores[i] * decay ** n, judged[i].position, judged[i].candidate))
+    final.sort(key=lambda k: (-k[0], -k[1], k[2]))
+    return [Candidate(c.id, c.payload, score, c.scores, c.ranks) for _, score, _, c in final]
+
+
+def mostly_internal(paths: set[str]) -> bool:
+    """More than half of these files are internal: an application keeping its code in `internal/`."""
+    return 2 * sum(1 for path in paths if _INTERNAL_DIR.search(path)) > len(paths)
 
 
 def _is_definition_or_member(c: Candidate) -> bool:
     return c.payload.get("code_type") != "Block"
 
 
-def _lift_files(scored: list[tuple[int, float, int, Candidate]], lift: float, sharpness: float,
-                own: float) -> list[tuple[int, float, int, Candidate]]:
+def _lift_files(judged: list[Judgement], lift: float, sharpness: float, own: float) -> None:
     """Lift each file's best hit by the evidence of its hits (its own counting `own`), relative
     to the best file's.
 
@@ -410,20 +329,18 @@ def _lift_files(scored: list[tuple[int, float, int, Candidate]], lift: float, sh
     evidence rewards the leading hit for leading; counting only the others rewards a file for
     what its other structures add.
     """
-    top = max(s for _, s, _, _ in scored)
+    top = max(j.score for j in judged)
     evidence: dict[str, float] = {}
-    best: dict[str, int] = {}
-    for i, (_, score, _, c) in enumerate(scored):
-        evidence[c.path] = evidence.get(c.path, 0.0) + math.exp((score - top) / sharpness)
-        if c.path not in best or score > scored[best[c.path]][1]:
-            best[c.path] = i
+    best: dict[str, Judgement] = {}
+    for j in judged:
+        path = j.candidate.path
+        evidence[path] = evidence.get(path, 0.0) + math.exp((j.score - top) / sharpness)
+        if path not in best or j.score > best[path].score:
+            best[path] = j
     most = max(evidence.values())
-    out = list(scored)
-    for path, i in best.items():
-        tier, score, position, c = out[i]
-        found = evidence[path] - (1 - own) * math.exp((score - top) / sharpness)
-        out[i] = (tier, score + lift * top * found / most, position, c)
-    return out
+    for path, j in best.items():
+        found = evidence[path] - (1 - own) * math.exp((j.score - top) / sharpness)
+        j.lifted = j.score + lift * top * found / most
 
 
 def _name_tier(symbol: str, c: Candidate, named_file: bool, kind: str | None, copies: bool = True) -> int:

@@ -24,9 +24,11 @@ from semsearch import lexical
 from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
 from semsearch.models import LEXICAL, resolve_models
-from semsearch.ranking import LEXICAL_ONLY, Candidate, embedded_identifiers, identifier_query, rerank, spellings
-from semsearch.store import Filter, HasVector, Hit, Match, Query, Search, Store, StoreError, is_point_id
-from semsearch.textify import spell_identifiers
+from semsearch.features import ListSummary
+from semsearch.learned import LearnedRanker, shipped
+from semsearch.query import Query, analyse
+from semsearch.ranking import LEXICAL_ONLY, Candidate, rerank
+from semsearch.store import Filter, HasVector, Hit, Match, Search, Store, StoreError, is_point_id
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
 # What counts as blank in a query: Python's whitespace (which includes the ASCII separators
@@ -217,12 +219,6 @@ def is_blank(query: str) -> bool:
     return _BLANK_QUERY.fullmatch(query) is not None
 
 
-def text_query(query: str) -> str:
-    """What the text model reads for a query: one that is an identifier spelt as textify spells
-    the documents' names (`ZodError` → "zod error"), prose as written."""
-    return spell_identifiers(query) if identifier_query(query) else query
-
-
 def fuse_sum(lists: list[list[Hit]], weights: list[float], floors: list[float]) -> list[tuple[str, float]]:
     """Every point any list found, scored sum(weight x its score in each list), a list that did not
     find it counting its floor; best first (ties by first appearance)."""
@@ -235,24 +231,34 @@ def fuse_sum(lists: list[list[Hit]], weights: list[float], floors: list[float]) 
     return scored
 
 
-def _named(names: list[str], flt: Filter | None) -> Filter:
+def _fused_candidates(fused: list[tuple[str, float]], payloads: dict[str, dict[str, Any]],
+                      lists: dict[str, list[Hit]]) -> list[Candidate]:
+    """The fused points as candidates, each with its rank (1-based) and score in every list that found it."""
+    candidates = {i: Candidate(i, payloads[i], score=score) for i, score in fused if i in payloads}
+    for name, hits in lists.items():
+        for rank, h in enumerate(hits, start=1):
+            c = candidates.get(h.id)
+            if c is not None:
+                c.ranks[name], c.scores[name] = rank, h.score
+    return list(candidates.values())
+
+
+def _named(names: tuple[str, ...], flt: Filter | None) -> Filter:
     """The query's filter, narrowed to structures with one of these names (the name search)."""
-    return Filter(must=[*(flt.must if flt else []), Match("name", names[0] if len(names) == 1 else names)],
+    return Filter(must=[*(flt.must if flt else []), Match("name", names[0] if len(names) == 1 else list(names))],
                   must_not=list(flt.must_not) if flt else [])
-
-
-def named_in(query: str) -> list[str]:
-    """Names whose structures join the candidates: the identifier a query is, or those written in it."""
-    symbol = identifier_query(query)
-    return spellings(symbol) if symbol is not None else embedded_identifiers(query)
 
 
 class Searcher:
     """Searches one code collection with the models that built it."""
 
     def __init__(self, store: Store, collection: str, *, text_model: str | None = None,
-                 code_model: str | None = None, device: str | None = None) -> None:
+                 code_model: str | None = None, device: str | None = None,
+                 ranker: LearnedRanker | None | str = None) -> None:
+        """`ranker`: how a hybrid search orders its candidates: the learned ranker shipped in the
+        package (the default), another one, or None for the hand-set rules alone (ranking.rerank)."""
         self.store = store
+        self.ranker = shipped() if ranker == "shipped" else ranker
         self.collection = collection
         metadata = store.metadata(collection)
         if metadata.get("kind", "code") != "code":
@@ -299,18 +305,19 @@ class Searcher:
             raise QueryError(f"collection {self.collection!r} has no dense vectors yet (indexed with --lexical-only, "
                              f"or the first pass is still running): use --mode hybrid or lexical, or run "
                              f"`semsearch index` without --lexical-only")
+        analysed = analyse(query)
         if mode == "hybrid":
-            return self._hybrid(query, limit, flt, dense=embedded > 0)
+            return self._hybrid(analysed, limit, flt, dense=embedded > 0)
         if mode == "text":
-            return self._run([Search("text", self._embed("text", query), limit, flt)], "text")[0]
+            return self._run([Search("text", self._embed("text", analysed), limit, flt)], "text")[0]
         if mode == "code":
-            return self._run([Search("code", self._embed("code", query), limit, flt)], "code")[0]
+            return self._run([Search("code", self._embed("code", analysed), limit, flt)], "code")[0]
         if mode == "lexical":
             return self._run([Search(LEXICAL, lexical.embed_query(query), limit, flt)], "lexical")[0]
         text_limit = max(1, math.ceil(limit / 2))
         text_hits, code_hits = self._run([
-            Search("text", self._embed("text", query), text_limit, flt),
-            Search("code", self._embed("code", query), text_limit * 4, flt),
+            Search("text", self._embed("text", analysed), text_limit, flt),
+            Search("code", self._embed("code", analysed), text_limit * 4, flt),
         ], None)
         return merge_overlapping(text_hits, code_hits)[:limit]
 
@@ -327,7 +334,7 @@ class Searcher:
         self._complete = (time.monotonic(), total) if total and not missing else None
         return total - missing, total
 
-    def _hybrid(self, query: str, limit: int, flt: Filter | None, dense: bool = True) -> list[SearchHit]:
+    def _hybrid(self, query: Query, limit: int, flt: Filter | None, dense: bool = True) -> list[SearchHit]:
         """One batched call for the three lists (and the structures the query names), fused here.
 
         The fusion needs per-query constants — the best BM25 score (so lexical counts relative
@@ -345,8 +352,8 @@ class Searcher:
         searches = [Search("text", text_vector, fetch, flt, with_payload=False),
                     # the code list's locations also serve to mark where the code model agrees
                     Search("code", code_vector, fetch, flt, with_payload=["context.file_path", "line_from", "line_to"]),
-                    Search(LEXICAL, lexical.embed_query(query), fetch, flt, with_payload=False)]
-        names = named_in(query)
+                    Search(LEXICAL, lexical.embed_query(query.text), fetch, flt, with_payload=False)]
+        names = query.names
         if names:
             searches.append(Search("text", text_vector, NAME_HITS, _named(names, flt), with_payload=False))
         text_list, code_list, lexical_list, *named_hits = self.store.search(self.collection, searches)
@@ -357,17 +364,23 @@ class Searcher:
         seen = {i for i, _ in fused}
         extra = list(dict.fromkeys(h.id for hits in named_hits for h in hits if h.id not in seen))
         payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [i for i, _ in fused] + extra)}
-        candidates = [Candidate(i, payloads[i], score=score) for i, score in fused if i in payloads]
+        lists = {"text": text_list, "code": code_list, "lex": lexical_list}
+        candidates = _fused_candidates(fused, payloads, lists)
         candidates += [Candidate(i, payloads[i]) for i in extra if i in payloads]
-        hits = [SearchHit(c.id, c.score, c.payload, found_by="hybrid") for c in rerank(query, candidates)[:limit]]
+        if self.ranker is None:
+            ranked = rerank(query, candidates)
+        else:
+            summary = ListSummary.of({name: [(h.id, h.score) for h in hits] for name, hits in lists.items()})
+            ranked = self.ranker.rank(query, candidates, summary, fetch)
+        hits = [SearchHit(c.id, c.score, c.payload, found_by="hybrid") for c in ranked[:limit]]
         mark_overlaps(hits, [SearchHit(h.id, h.score, h.payload) for h in code_list[:max(20, 2 * limit)]])
         return hits
 
-    def _lexical_ranked(self, query: str, limit: int, flt: Filter | None) -> list[SearchHit]:
+    def _lexical_ranked(self, query: Query, limit: int, flt: Filter | None) -> list[SearchHit]:
         """BM25 scaled to the query's best hit, names added, then the same re-ranking: no model at all."""
         fetch = max(CANDIDATES, limit)
-        queries: list[Query] = [Search(LEXICAL, lexical.embed_query(query), fetch, flt, with_payload=RANKING_FIELDS)]
-        names = named_in(query)
+        queries = [Search(LEXICAL, lexical.embed_query(query.text), fetch, flt, with_payload=RANKING_FIELDS)]
+        names = query.names
         if names:
             queries.append(Search(LEXICAL, lexical.embed_query(" ".join(names)), NAME_HITS, _named(names, flt),
                                   with_payload=RANKING_FIELDS))
@@ -411,12 +424,12 @@ class Searcher:
         payloads = {p.id: p.payload for p in self.store.retrieve(self.collection, [i for i, _ in best])}
         return [SearchHit(i, score, payloads[i], found_by="related") for i, score in best if i in payloads]
 
-    def _embed(self, vector: str, query: str) -> list[float]:
+    def _embed(self, vector: str, query: Query) -> list[float]:
         """The query's vector for a named vector; one model call for both when they share a model.
 
-        The text model reads `text_query(query)`; the code model reads it as written, as code is.
+        The text model reads the query spelt (`Query.spelt`); the code model reads it as written, as code is.
         """
-        wanted = {"text": (self.models.text, text_query(query)), "code": (self.models.code, query)}
+        wanted = {"text": (self.models.text, query.spelt), "code": (self.models.code, query.text)}
         key = wanted[vector]
         if key not in self._embedded:
             model = key[0]
