@@ -80,3 +80,38 @@ def test_the_stores_own_writes_trigger_nothing(tmp_path: Path, monkeypatch) -> N
         stop.set()
         thread.join(timeout=30)
 
+
+
+def test_files_written_during_the_first_index_are_indexed_after_it(tmp_path: Path) -> None:
+    """The first index of a large tree takes minutes; what changes meanwhile must not wait for a later change."""
+    tree = tmp_path / "tree"
+    (tree / "pkg").mkdir(parents=True)
+    (tree / "a.py").write_text("def alpha():\n    return 1\n")
+    (tree / "pkg" / "b.py").write_text("def beta():\n    return 2\n")
+    store_dir = tmp_path / "store"
+    updates: list[Update] = []
+    written = threading.Event()
+
+    def on_progress(progress) -> None:  # type: ignore[no-untyped-def]
+        # The walk is over and the files are read: as a user would, add a file and edit one now.
+        if progress.phase == "parsing" and not written.is_set():
+            (tree / "pkg" / "late.py").write_text("def late_arrival():\n    return 3\n")
+            (tree / "a.py").write_text("def alpha():\n    return 1\n\n\ndef alpha_edited():\n    return 4\n")
+            written.set()
+
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(tree, lambda: EdgeStore(store_dir, wait=30), "code"),
+                              kwargs={"on_update": updates.append, "on_progress": on_progress, "debounce_ms": 200,
+                                      "stop": stop}, daemon=True)
+    thread.start()
+    try:
+        wait_for(updates, 1)
+        assert written.is_set() and updates[0].summary.files_indexed == 2  # the first pass read the old tree
+        deadline = time.time() + 20  # nothing else touches the tree: only the watcher can bring them in
+        while names_in(store_dir) != {"alpha", "alpha_edited", "beta", "late_arrival"}:
+            assert time.time() < deadline, f"{names_in(store_dir)} after {len(updates)} updates"
+            time.sleep(0.2)
+        assert updates[1].changed_paths >= 2
+    finally:
+        stop.set()
+        thread.join(timeout=30)

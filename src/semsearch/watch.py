@@ -4,6 +4,10 @@ Changes are collected by watchfiles (debounced in its Rust core); each batch tri
 indexer's ordinary incremental pass, which re-embeds only what changed and drops what was
 deleted or renamed away. The store is opened per update and closed after it, so searches
 from other processes can open the embedded store between updates.
+
+The watcher starts before the first walk: a first index of a large tree takes minutes, and a
+file written meanwhile would otherwise wait for some later change to be noticed. The Rust
+watcher keeps collecting events while an update runs; they are the next batch.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ def watch(root: Path, open_store: Callable[[], Store], collection: str, *,
           on_update: Callable[[Update], None], on_progress: ProgressCallback | None = None,
           on_idle: Callable[[], None] | None = None, debounce_ms: int = 800, stop: threading.Event | None = None,
           **index_options: object) -> None:
-    """Index root now, then after every debounced batch of changes, until stop is set.
+    """Start watching root, index it, then index again after every debounced batch of changes,
+    until stop is set.
 
     on_idle runs about twice a second while nothing changes (a server holding an embedded
     store lets a waiting process have it then).
@@ -55,9 +60,14 @@ def watch(root: Path, open_store: Callable[[], Store], collection: str, *,
             summary = indexer.index_tree(root, **index_options)  # type: ignore[arg-type]
         on_update(Update(count, summary))
 
+    events = file_events(root, watch_filter=_relevant(root), debounce=debounce_ms, stop_event=stop,
+                         raise_interrupt=False, yield_on_timeout=True, rust_timeout=500)
+    # The first step starts the watcher and returns on its first timeout (or first changes, which
+    # the walk below sees anyway); from then on every change is kept for a later step.
+    if next(events, None) is None:
+        return  # stopped before it began
     update(0)
-    for changes in file_events(root, watch_filter=_relevant(root), debounce=debounce_ms, stop_event=stop,
-                               raise_interrupt=False, yield_on_timeout=on_idle is not None, rust_timeout=500):
+    for changes in events:
         if changes:
             update(len(changes))
         elif on_idle is not None:
