@@ -123,3 +123,10 @@ def test_cors_only_when_configured(served) -> None:
     open_ = TestClient(create_app(served[0], cors_origins=["http://x.test"]))
     response = open_.get("/api/health", headers={"Origin": "http://x.test"})
     assert response.headers["access-control-allow-origin"] == "http://x.test"
+
+
+def test_collections_say_how_records_show(client) -> None:
+    listed = {c["name"]: c for c in client.get("/api/collections").json()}
+    assert listed["startups"]["display"] == {"title": "name", "link": "link", "image": "images", "alt": "alt",
+                                             "labels": ["city"]}
+    assert listed["code"]["display"] is None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from semsearch.records.display import Display, image_source, web_url
 from semsearch.records.loader import RecordLoader, RecordsError
 from semsearch.records.reader import RecordError, RecordFile
 from semsearch.records.search import RecordQueryError, RecordSearcher, highlight
@@ -173,3 +174,72 @@ def test_cli_loads_the_pypi_sample_and_searches_it(tmp_path: Path, cli) -> None:
     assert bad.exit_code == 1 and "cannot filter on 'city'" in bad.stderr
     gone = cli("records", "delete", "-c", "pypi", "--store", store, "--filter", "released=2026-11").stderr
     assert "deleted" in gone
+
+
+TUTORIAL = Path(__file__).parent / "fixtures" / "startups_demo.json"  # the neural-search tutorial's format
+
+
+def test_the_tutorials_records_know_their_title_link_picture_and_labels(store) -> None:
+    summary = RecordLoader(store, "startups").load(TUTORIAL)  # no options, as the tutorial's file comes
+    shown = Display(title="name", link="link", image="images", alt="alt", labels=["city"])
+    assert summary.display == shown and summary.loaded == 13
+    assert Display.from_json(store.metadata("startups")["display"]) == shown  # stored with the collection
+    searcher = RecordSearcher(store, "startups")
+    assert searcher.display == shown
+    lisbon = searcher.search("furniture", mode="neural", filter=searcher.filters([("city", "Lisbon")]))
+    assert names(lisbon)[0] == "Tidewater Labs" and {h.payload["city"] for h in lisbon} == {"Lisbon"}  # a label filters
+
+
+def test_display_parts_can_be_named_and_are_kept(tmp_path: Path) -> None:
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text("sku,label,blurb,shop,pic,aisle\n"
+                         "1,Oak shelf,A shelf of solid oak,https://shop.example/1,https://img.example/1.png,home\n"
+                         "2,Desk lamp,A lamp for late reading,https://shop.example/2,https://img.example/2.png,home\n"
+                         "3,Kettle,Boils water fast,https://shop.example/3,https://img.example/3.png,kitchen\n")
+    with EdgeStore(tmp_path / "s") as store:
+        loader = RecordLoader(store, "catalogue")
+        guessed = loader.load(catalogue, text_fields=["blurb"]).display
+        assert (guessed.title, guessed.link, guessed.image) == (None, None, None)  # no known names to go by
+        named = loader.load(catalogue, text_fields=["blurb"], recreate=True, title_field="label", link_field="shop",
+                            image_field="pic", label_fields=["aisle"]).display
+        assert named == Display(title="label", link="shop", image="pic", labels=["aisle"])
+        with pytest.raises(RecordsError, match="shows 'label' as its title, not 'sku': use --recreate"):
+            loader.load(catalogue, text_fields=["blurb"], title_field="sku")
+        with pytest.raises(RecordsError, match="no record has the image field 'picture'.*nothing was written"):
+            loader.load(catalogue, text_fields=["blurb"], image_field="picture", recreate=True)
+        assert store.count("catalogue") == 3 and RecordSearcher(store, "catalogue").display == named
+
+
+def test_only_web_links_and_pictures_are_used() -> None:
+    assert web_url("https://oakline.example/a?b=c") == "https://oakline.example/a?b=c"
+    assert web_url("javascript:alert(1)") is None and web_url("//evil.example") is None
+    assert web_url("https://x.example/" + "a" * 5000) is None  # a huge URL is not used
+    assert image_source(["ftp://x/y.png", "https://x.example/y.png"]) == "https://x.example/y.png"
+    assert image_source("data:image/png;base64,iVBORw0KGgo=") == "data:image/png;base64,iVBORw0KGgo="
+    assert image_source("data:text/html;base64,PHNjcmlwdD4=") is None
+
+
+def test_the_terminal_shows_a_record_as_title_labels_link_and_description(tmp_path: Path, cli) -> None:
+    store = tmp_path / "store"
+    loaded = cli("records", "load", TUTORIAL, "--store", store, "-c", "startups", "-q").stderr
+    assert "shown as title: name · link: link · image: images · alt: alt · labels: city" in loaded
+    listing = cli("collections", "--store", store).stdout
+    assert "shown as: title: name · link: link · image: images · alt: alt · labels: city" in listing
+    out = cli("search", "-c", "startups", "handmade wooden furniture", "--store", store, "--limit", "1").stdout
+    card = " ".join(line.strip("│╭╮╰╯─ ") for line in out.splitlines())
+    parts = ["1. Oakline", "Berlin", "https://oakline.example", "Handmade wooden furniture and shelving for small"]
+    assert [card.index(part) for part in parts] == sorted(card.index(part) for part in parts)  # in this order
+    assert "images" not in card and "alt:" not in card  # a picture the terminal cannot show is left out
+    hostile = cli("search", "-c", "startups", "free furniture giveaway", "--store", store, "--limit", "1").stdout
+    assert "Free Furniture Giveaway" in hostile and "javascript:" not in hostile  # not a link it would follow
+
+
+def test_control_characters_in_a_record_reach_the_terminal_inert(tmp_path: Path, cli) -> None:
+    rogue = tmp_path / "rogue.jsonl"
+    rogue.write_text(json.dumps({"name": "Clear\x1b[2J\x1b]0;owned\x07", "description": "escape \x1b[31mred\x1b[0m text",
+                                 "link": "https://rogue.example"}) + "\n")
+    store = tmp_path / "store"
+    cli("records", "load", rogue, "--store", store, "-q")
+    out = cli("search", "-c", "rogue", "escape", "--store", store).stdout
+    assert "\x1b" not in out and "\x07" not in out and "Clear" in out and "red" in out
+

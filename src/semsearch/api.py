@@ -7,6 +7,9 @@
     GET /api/collections · GET /api/health · OpenAPI at /docs
     GET /api/index  (the indexing job's progress, when started with `serve --index DIR`)
 
+/api/collections says, for a record collection, which fields are a record's title, link,
+picture and labels (`display`).
+
 Every error is a 4xx with {"detail": one line}: 400 a request the core refuses (a bad
 filter field, a mode that does not fit the collection), 404 what the request names is not
 there, 422 a parameter outside what the OpenAPI document declares. With an API key
@@ -152,12 +155,15 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
         with service.lock:
             for name in store.collections():
                 meta = store.metadata(name)
+                points = store.count(name)
+                searcher = service.searcher(name)
                 out.append({
-                    "name": name, "kind": meta.get("kind", "code"), "points": store.count(name),
+                    "name": name, "kind": meta.get("kind", "code"), "points": points,
                     "vectors": meta.get("vectors", {}), "text_fields": meta.get("text_fields", []),
                     "filter_fields": sorted(set(meta.get("keyword_fields", [])) | set(meta.get("integer_fields", []))),
                     "modes": list(RECORD_MODES if meta.get("kind") == "records" else MODES),
                     "source_url": source_urls.get(name),
+                    "display": searcher.display.to_json() if isinstance(searcher, RecordSearcher) else None,
                 })
         return out
 

@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
+from semsearch.records.display import Display, web_url
 from semsearch.search import Group, SearchHit
 
 if TYPE_CHECKING:
@@ -100,30 +101,51 @@ def _cached(summary: IndexSummary) -> str:
     return f" ({summary.vectors_cached:,} of {vectors:,} vectors from the cache)" if summary.vectors_cached else ""
 
 
-_TITLE_FIELDS = ("name", "title", "id")
+MAX_FIELD_CHARS = 1000  # of one field in the terminal
+_CONTROL = {c: "\ufffd" for c in (*range(0, 9), 11, 12, *range(14, 32), 127, *range(128, 160))} | {13: " "}
 
 
-def print_records(console: Console, hits: list, text_fields: list[str]) -> None:
-    """Record hits as cards: a title, the text fields with matched words marked, the rest dim."""
+def plain(value: object, limit: int = MAX_FIELD_CHARS) -> str:
+    """A record's value as inert terminal text: control characters (escape sequences) replaced, bounded."""
+    text = str(value).translate(_CONTROL)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def print_records(console: Console, hits: list, text_fields: list[str], display: Display) -> None:
+    """Record hits as cards, as the page draws them: title, labels, link, then the text with matched words
+    marked; the other short fields dim."""
     if not hits:
         console.print("no results")
     for rank, hit in enumerate(hits, start=1):
         payload = hit.payload
-        title_field = next((f for f in _TITLE_FIELDS if f in payload and f not in text_fields), None)
-        title = Text.assemble((f"{rank}. ", "bold"), (str(payload.get(title_field, "")), "bold cyan"),
-                              (f"  score {hit.score:.3f}", "dim"))
+        title = _marked(payload.get(display.title), hit.highlights.get(display.title or "", []), style="bold cyan") \
+            if payload.get(display.title) not in (None, "") else Text(hit.id, style="bold cyan")
+        head = Text.assemble((f"{rank}. ", "bold"), title, (f"  score {hit.score:.3f}", "dim"))
         body: list = []
+        labels = [plain(v, 80) for name in display.labels for v in _values(payload.get(name))]
+        if labels:
+            body.append(Text("  ").join(Text(f" {v} ", style="reverse") for v in labels))
+        link = web_url(payload.get(display.link)) if display.link else None
+        if link:
+            body.append(Text(link, style=f"blue underline link {link}"))
         for name in text_fields:
-            value = payload.get(name)
-            if value in (None, ""):
-                continue
-            text = Text(str(value))
-            for start, end in hit.highlights.get(name, []):
-                text.stylize("bold black on yellow", start, end)
-            body.append(text)
-        rest = [f"{k}: {v}" for k, v in payload.items() if k not in text_fields and k != title_field
+            if name != display.title and payload.get(name) not in (None, ""):
+                body.append(_marked(payload[name], hit.highlights.get(name, [])))
+        shown = display.roles() | set(display.labels) | set(text_fields)
+        rest = [f"{k}: {plain(v, 120)}" for k, v in payload.items() if k not in shown
                 and isinstance(v, (str, int, float)) and len(str(v)) < 120]
-        if rest:
-            body.append(Text("  ".join(rest), style="dim"))
-        body.append(Text(f"id {hit.id}", style="dim"))
-        console.print(Panel(RichGroup(*body), title=title, title_align="left", border_style="dim"))
+        body.append(Text("  ".join([*rest, f"id {hit.id}"]), style="dim"))
+        console.print(Panel(RichGroup(*body), title=head, title_align="left", border_style="dim"))
+
+
+def _values(value: object) -> list[object]:
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values[:5] if v not in (None, "") and isinstance(v, (str, int, float))]
+
+
+def _marked(value: object, spans: list[list[int]], style: str = "") -> Text:
+    """value with the matched words' spans marked (spans index the raw text; replacing controls keeps lengths)."""
+    text = Text(plain(value), style=style)
+    for start, end in spans:
+        text.stylize("bold black on yellow", start, end)
+    return text

@@ -36,7 +36,7 @@ def search_records(db: Store, collection: str, query: str, mode: str, limit: int
         if as_json:
             print(json.dumps({"query": text, "mode": mode, "hits": [h.to_json() for h in hits]}), flush=True)
         else:
-            print_records(out, hits, searcher.text_fields)
+            print_records(out, hits, searcher.text_fields, searcher.display)
 
 
 @records_app.command("load")
@@ -50,6 +50,16 @@ def records_load(
         "--id-field", metavar="FIELD", help="Field that identifies a record (else its content).")] = None,
     index_field: Annotated[Optional[list[str]], typer.Option(
         "--index-field", metavar="FIELD", help="Field to filter by, repeatable, e.g. city.")] = None,
+    title_field: Annotated[Optional[str], typer.Option(
+        "--title-field", metavar="FIELD", help="A record's title (default: name or title).")] = None,
+    link_field: Annotated[Optional[str], typer.Option(
+        "--link-field", metavar="FIELD", help="Its link (default: link, url or homepage holding http(s) URLs).")] = None,
+    image_field: Annotated[Optional[str], typer.Option(
+        "--image-field", metavar="FIELD", help="Its picture (default: images, image, picture or logo holding "
+                                               "http(s) URLs or data URIs).")] = None,
+    label_field: Annotated[Optional[list[str]], typer.Option(
+        "--label-field", metavar="FIELD", help="Its labels, repeatable; indexed, they filter when clicked "
+                                               "(default: short values many records share, e.g. city).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", metavar="N", help="Records embedded at a time.")] = 256,
     recreate: Annotated[bool, typer.Option("--recreate", help="Drop the collection and build it anew.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad line, writing nothing.")] = False,
@@ -81,14 +91,15 @@ def records_load(
 
             loader = RecordLoader(db, name, model=model, backend=backend, device=device, on_progress=on_progress)
             summary = loader.load(file, text_fields=text_field, id_field=id_field, index_fields=index_field or [],
-                                  batch_size=batch_size, recreate=recreate, strict=strict)
+                                  batch_size=batch_size, recreate=recreate, strict=strict, title_field=title_field,
+                                  link_field=link_field, image_field=image_field, label_fields=label_field)
         for error in summary.errors:
             err.print(f"{file}:{error.line}: skipped: {error.message}", soft_wrap=True)
         rate = summary.loaded / summary.seconds if summary.seconds else 0
         err.print(f"loaded {summary.loaded:,} records into {name!r} ({rate:,.0f} records/s, {summary.seconds:.1f} s); "
                   f"embedded {', '.join(summary.text_fields)}; skipped {summary.bad_lines:,} bad lines, "
                   f"{summary.skipped_no_text:,} without text, {summary.skipped_no_id:,} without id; "
-                  f"collection holds {summary.points:,} points", soft_wrap=True)
+                  f"collection holds {summary.points:,} points; shown as {summary.display.describe()}", soft_wrap=True)
 
 
 @records_app.command("delete")
@@ -145,4 +156,4 @@ def records_similar(
         if as_json:
             print(json.dumps({"like": record_id, "hits": [h.to_json() for h in hits]}))
         else:
-            print_records(out, hits, searcher.text_fields)
+            print_records(out, hits, searcher.text_fields, searcher.display)

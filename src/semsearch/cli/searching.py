@@ -107,7 +107,12 @@ def related(
 
 @app.command()
 def collections(store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None) -> None:
-    """List the collections of a store with their sizes and models."""
+    """List the collections of a store with their sizes and models.
+
+    For a record collection, also how a record is shown: its title, link, picture and labels.
+    """
+    from semsearch.records.display import stored_display
+
     with errors_as_messages(), open_for(store, qdrant_url, api_key, default=search_store(store)) as db:
         names = db.collections()
         if not names:
@@ -116,3 +121,5 @@ def collections(store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyO
             meta = db.metadata(name)
             vectors = ", ".join(f"{k}: {v.get('model')} ({v.get('size')})" for k, v in meta.get("vectors", {}).items())
             out.print(f"{name}  {db.count(name):,} points  ({meta.get('kind', '?')})  {vectors}", markup=False)
+            if meta.get("kind") == "records":
+                out.print(f"  shown as: {stored_display(db, name, meta).describe()}", markup=False, soft_wrap=True)

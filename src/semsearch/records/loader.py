@@ -22,6 +22,7 @@ from semsearch.embedding import (BACKENDS, ModelUnavailable, backend_for, canoni
                                  default_model, encoder)
 from semsearch.lexical import WORDS
 from semsearch.models import LEXICAL, recorded_precision
+from semsearch.records.display import Display, detect
 from semsearch.records.reader import Item, RecordError, RecordFile
 from semsearch.store import CollectionSpec, DenseVector, Point, Store, StoreError
 
@@ -43,6 +44,7 @@ class LoadSummary:
     bad_lines: int = 0
     errors: list[RecordError] = field(default_factory=list)  # the first few, for the report
     text_fields: list[str] = field(default_factory=list)
+    display: Display = field(default_factory=Display)
     points: int = 0
     seconds: float = 0.0
 
@@ -110,7 +112,9 @@ class RecordLoader:
 
     def load(self, path: Path, *, text_fields: list[str] | None = None, id_field: str | None = None,
              index_fields: Iterable[str] = (), batch_size: int = 256, recreate: bool = False,
-             strict: bool = False) -> LoadSummary:
+             strict: bool = False, title_field: str | None = None, link_field: str | None = None,
+             image_field: str | None = None, label_fields: list[str] | None = None) -> LoadSummary:
+        """Load path; the *_field options name a card's parts (else they are detected, see display.py)."""
         started = time.perf_counter()
         if batch_size < 1:
             raise RecordsError("batch size must be at least 1")
@@ -125,14 +129,19 @@ class RecordLoader:
             first_error = next((r for _, r in head if isinstance(r, RecordError)), None)
             raise RecordsError(f"no records in {path}" + (f" (line {first_error.line}: {first_error.message})"
                                                            if first_error else ""))
-        fields = _check_fields(records, text_fields, id_field, list(index_fields))
+        named = [(title_field, "title"), (link_field, "link"), (image_field, "image"),
+                 *((f, "label") for f in label_fields or [])]
+        fields = _check_fields(records, text_fields, id_field, list(index_fields), [(n, p) for n, p in named if n])
+        display = detect(records, fields, title=title_field, link=link_field, image=image_field, labels=label_fields,
+                         keyword_fields=[f for f in index_fields if not _all_integers(records, f)])
         if strict:
             for _, item in RecordFile(path):
                 if isinstance(item, RecordError):
                     raise RecordsError(f"{path}:{item.line}: {item.message} (--strict: nothing was written)")
-        model, backend = self._prepare(recreate, fields, records, list(index_fields))
+        requested = {"title": title_field, "link": link_field, "image": image_field, "labels": label_fields}
+        model, backend, display = self._prepare(recreate, fields, records, list(index_fields), display, requested)
         encode = encoder(model, backend, self.device).encode
-        summary = LoadSummary(text_fields=fields)
+        summary = LoadSummary(text_fields=fields, display=display)
         progress = LoadProgress(bytes_total=source.size)
         for batch in _batches(itertools.chain(head, items), batch_size):
             points = []
@@ -169,8 +178,12 @@ class RecordLoader:
         return summary
 
     def _prepare(self, recreate: bool, text_fields: list[str], sample: list[dict[str, Any]],
-                 index_fields: list[str]) -> tuple[str, str]:
-        """The model and backend to load with, the collection made ready for them."""
+                 index_fields: list[str], display: Display,
+                 requested: dict[str, Any]) -> tuple[str, str, Display]:
+        """The model, backend and card parts to load with, the collection made ready for them.
+
+        An existing collection keeps the parts it was made with; naming another is refused.
+        """
         exists = self.store.exists(self.collection)
         if exists and recreate:
             check_backend(self.backend)  # a bad request must not cost the collection
@@ -188,28 +201,34 @@ class RecordLoader:
             if meta.get("text_fields") != text_fields:
                 raise RecordsError(f"collection {self.collection!r} embeds {meta.get('text_fields')}, "
                                    f"not {text_fields}: use --recreate to rebuild it")
+            kept = Display.from_json(meta["display"]) if isinstance(meta.get("display"), dict) else display
+            for part, name in requested.items():
+                if name is not None and getattr(kept, part) != name:
+                    raise RecordsError(f"collection {self.collection!r} shows {getattr(kept, part)!r} as its {part}, "
+                                       f"not {name!r}: use --recreate to change it")
             try:
                 backend = backend_for(recorded_precision(meta), self.backend)
             except ModelUnavailable as exc:
                 raise RecordsError(str(exc)) from None
-            return str(recorded), backend
+            return str(recorded), backend, kept
         model = self.model or default_model("text")
         backend = check_backend(self.backend)
-        integers = [f for f in index_fields if _all_integers(sample, f)]
+        indexed = list(dict.fromkeys([*index_fields, *display.labels]))  # labels filter when clicked: indexed too
+        integers = [f for f in indexed if _all_integers(sample, f)]
         spec = CollectionSpec(
             vectors={"text": DenseVector(encoder(model, backend, self.device).dim, model, BACKENDS[backend])},
             sparse={LEXICAL: WORDS.name},
-            keyword_fields=[f for f in index_fields if f not in integers],
+            keyword_fields=[f for f in indexed if f not in integers],
             integer_fields=integers,
             text_fields=text_fields,
-            metadata={"kind": RECORDS},
+            metadata={"kind": RECORDS, "display": display.to_json()},
         )
         self.store.create(self.collection, spec)
-        return model, backend
+        return model, backend, display
 
 
 def _check_fields(records: list[dict[str, Any]], text_fields: list[str] | None, id_field: str | None,
-                  index_fields: list[str]) -> list[str]:
+                  index_fields: list[str], parts: Iterable[tuple[str, str]] = ()) -> list[str]:
     seen = sorted({k for r in records for k in r})
     if not text_fields:
         guess = next((g for g in TEXT_FIELD_GUESSES if any(g in r for r in records)), None)
@@ -217,7 +236,7 @@ def _check_fields(records: list[dict[str, Any]], text_fields: list[str] | None, 
             raise RecordsError(f"which field holds the text? pass --text-field (fields: {', '.join(seen)})")
         text_fields = [guess]
     for name, role in [*((f, "text") for f in text_fields), *((f, "index") for f in index_fields),
-                       *([(id_field, "id")] if id_field else [])]:
+                       *([(id_field, "id")] if id_field else []), *parts]:
         if not any(name in r for r in records):
             raise RecordsError(f"no record has the {role} field {name!r} (fields: {', '.join(seen)}); "
                                f"nothing was written")

@@ -14,6 +14,7 @@ from typing import Any
 from semsearch.embedding import canonical, query_encoder
 from semsearch.lexical import WORDS
 from semsearch.models import LEXICAL, recorded_precision
+from semsearch.records.display import Display, stored_display
 from semsearch.records.loader import RECORDS
 from semsearch.search import is_blank
 from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError, is_point_id
@@ -71,6 +72,15 @@ class RecordSearcher:
         self.text_fields: list[str] = list(meta.get("text_fields", []))
         self.integer_fields = set(meta.get("integer_fields", []))
         self.indexed = set(meta.get("keyword_fields", [])) | self.integer_fields
+        self._meta = meta
+        self._display: Display | None = None
+
+    @property
+    def display(self) -> Display:
+        """Which fields are a record's title, link, picture and labels (see display.py)."""
+        if self._display is None:
+            self._display = stored_display(self.store, self.collection, self._meta)
+        return self._display
 
     def filters(self, items: list[tuple[str, str]]) -> Filter | None:
         """`(field, value)` pairs → a filter on indexed fields; a field given twice means any of."""
