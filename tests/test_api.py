@@ -125,6 +125,17 @@ def test_cors_only_when_configured(served) -> None:
     assert response.headers["access-control-allow-origin"] == "http://x.test"
 
 
+def test_scores_say_what_they_are(client) -> None:
+    records = client.get("/api/search", params={"q": "wooden furniture", "collection": "startups"}).json()
+    assert records["score_kind"] == "rrf" and all(0 < h["score"] <= 2 / 60 + 1e-6 for h in records["result"])
+    top = records["result"][0]
+    assert top["payload"]["name"] == "Oakline" and top["relevance"] > 0.5  # its cosine: how near, for the page's bar
+    assert client.get("/api/search", params={"q": "plural"}).json()["score_kind"] == "fused"
+    assert client.get("/api/search", params={"q": "plural", "mode": "lexical"}).json()["score_kind"] == "bm25"
+    assert client.get("/api/search", params={"q": "wooden", "collection": "startups",
+                                             "mode": "neural"}).json()["score_kind"] == "cosine"
+
+
 def test_collections_say_how_records_show(client) -> None:
     listed = {c["name"]: c for c in client.get("/api/collections").json()}
     assert listed["startups"]["display"] == {"title": "name", "link": "link", "image": "images", "alt": "alt",

@@ -190,6 +190,18 @@ def test_the_tutorials_records_know_their_title_link_picture_and_labels(store) -
     assert names(lisbon)[0] == "Tidewater Labs" and {h.payload["city"] for h in lisbon} == {"Lisbon"}  # a label filters
 
 
+def test_a_hybrid_hit_says_how_near_it_is_beside_its_fused_score(tmp_path: Path) -> None:
+    with EdgeStore(tmp_path / "s") as store:
+        RecordLoader(store, "startups").load(TUTORIAL)
+        searcher = RecordSearcher(store, "startups")
+        hits = searcher.search("wooden furniture", limit=8)
+        neural = {h.id: h.score for h in searcher.search("wooden furniture", mode="neural", limit=13)}
+        assert [h.relevance for h in hits] == pytest.approx([neural[h.id] for h in hits], abs=1e-4)
+        assert all(h.score <= 2 / 60 + 1e-6 for h in hits)  # the fused score is reciprocal rank fusion's …
+        assert hits[0].relevance == max(h.relevance for h in hits) > 0.5  # … how near a hit is, its cosine
+        assert hits[0].to_json()["score"] == round(hits[0].score, 6) and "relevance" in hits[0].to_json()
+
+
 def test_display_parts_can_be_named_and_are_kept(tmp_path: Path) -> None:
     catalogue = tmp_path / "catalogue.csv"
     catalogue.write_text("sku,label,blurb,shop,pic,aisle\n"

@@ -7,6 +7,13 @@
     GET /api/collections · GET /api/health · OpenAPI at /docs
     GET /api/index  (the indexing job's progress, when started with `serve --index DIR`)
 
+A hit's `score` is kept raw; `score_kind` in the answer says what it is: `fused` (code's
+weighted sum of cosines and BM25, re-ranked), `rrf` (reciprocal rank fusion, records'
+hybrid), `cosine` or `bm25`. It orders one answer and means nothing across answers. A
+record hit also carries `relevance`, what the page's bar shows relative to the best hit: its
+cosine to the query in hybrid mode (an RRF score ranks a hit but does not say how near it
+is), else its score.
+
 /api/collections says, for a record collection, which fields are a record's title, link,
 picture and labels (`display`).
 
@@ -33,9 +40,10 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from semsearch import __version__
-from semsearch.code_index import CodeIndex
+from semsearch.code_index import SCORE_KINDS, CodeIndex
 from semsearch.index_job import IndexJob
-from semsearch.records.search import RECORD_MODES, RecordNotFound, RecordQueryError, RecordSearcher
+from semsearch.records.search import RECORD_MODES, SCORE_KINDS as RECORD_SCORE_KINDS, RecordNotFound, \
+    RecordQueryError, RecordSearcher
 from semsearch.search import BLANK, FIELD_PATH, MODES, NotFound, QueryError, parse_pairs
 from semsearch.store import COLLECTION_NAME, CollectionNotFound, Store, StoreError
 from semsearch.store.shared import SharedStore
@@ -194,6 +202,7 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                     mode = RECORD_MODE_FOR.get(mode or "hybrid", mode or "hybrid")
                     flt = searcher.filters(parse_pairs(filter or []))
                     result = [h.to_json() for h in searcher.search(q, mode=mode, limit=limit, filter=flt)]
+                    score_kind = RECORD_SCORE_KINDS[mode]
                 else:
                     if mode is None and neural is not None:
                         mode = "neural" if neural else "fulltext"
@@ -207,11 +216,12 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                         hits = searcher.search(q, mode=mode, limit=limit, filters=filters, content=content)
                         result = [h.to_json() for h in hits]
                     partial = searcher.partial()
+                    score_kind = SCORE_KINDS[mode]
             except (NotFound, RecordNotFound) as exc:
                 raise HTTPException(404, str(exc)) from None
             except (QueryError, RecordQueryError) as exc:
                 raise HTTPException(400, str(exc)) from None
-        return {"result": result, "mode": mode, "collection": collection,
+        return {"result": result, "mode": mode, "collection": collection, "score_kind": score_kind,
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2),
                 **({"partial": partial} if partial else {})}
 
@@ -228,7 +238,7 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                 raise HTTPException(404, str(exc)) from None
             except QueryError as exc:
                 raise HTTPException(400, str(exc)) from None
-        return {"result": [h.to_json() for h in hits], "path": path, "line": line}
+        return {"result": [h.to_json() for h in hits], "path": path, "line": line, "score_kind": "fused"}
 
     @app.get("/api/similar", dependencies=secured, responses=_errors(404))
     def similar(id: Annotated[UUID, Query(description="A point id, as in search results.")],
@@ -244,7 +254,8 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                     hits = searcher.searcher().related(str(id), limit=limit)
             except (RecordQueryError, QueryError) as exc:
                 raise HTTPException(404, str(exc)) from None
-        return {"result": [h.to_json() for h in hits], "like": str(id)}
+        return {"result": [h.to_json() for h in hits], "like": str(id),
+                "score_kind": "cosine" if isinstance(searcher, RecordSearcher) else "fused"}
 
     @app.get("/api/file", dependencies=secured, responses=_errors(400, 404))
     def file(path: Annotated[str, Query(min_length=1, max_length=4096, description="A file of the tree.")],

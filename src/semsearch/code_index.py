@@ -37,6 +37,9 @@ CONTENT = ("code", "docs", "config", "all")
 MAX_READ_LINES = 400  # lines one read() returns at most
 MAX_READ_CHARS = 64_000  # ... and characters
 FILES_FACET = 10_000_000
+# What a hit's score is, per mode; only its order within one answer means something to a person.
+# fused: cos(text) + 0.5 cos(code) + 0.15 BM25/best, then re-ranked (search.py, ranking.py).
+SCORE_KINDS = {"hybrid": "fused", "text": "cosine", "code": "cosine", "both": "cosine", "lexical": "bm25"}
 
 
 @dataclass

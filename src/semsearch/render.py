@@ -101,6 +101,7 @@ def _cached(summary: IndexSummary) -> str:
     return f" ({summary.vectors_cached:,} of {vectors:,} vectors from the cache)" if summary.vectors_cached else ""
 
 
+RELEVANCE_CELLS = 5
 MAX_FIELD_CHARS = 1000  # of one field in the terminal
 _CONTROL = {c: "\ufffd" for c in (*range(0, 9), 11, 12, *range(14, 32), 127, *range(128, 160))} | {13: " "}
 
@@ -111,16 +112,24 @@ def plain(value: object, limit: int = MAX_FIELD_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def relevance(score: float, best: float) -> str:
+    """A bar of RELEVANCE_CELLS relative to the best hit: raw scores (RRF's 0.033) mean nothing to a person."""
+    share = max(0.0, score) / best if best > 0 else 0.0
+    filled = max(1, round(share * RELEVANCE_CELLS)) if share > 0 else 0
+    return "●" * filled + "○" * (RELEVANCE_CELLS - filled)
+
+
 def print_records(console: Console, hits: list, text_fields: list[str], display: Display) -> None:
     """Record hits as cards, as the page draws them: title, labels, link, then the text with matched words
     marked; the other short fields dim."""
     if not hits:
         console.print("no results")
-    for rank, hit in enumerate(hits, start=1):
+    near = [h.score if h.relevance is None else h.relevance for h in hits]
+    for rank, (hit, value) in enumerate(zip(hits, near), start=1):
         payload = hit.payload
         title = _marked(payload.get(display.title), hit.highlights.get(display.title or "", []), style="bold cyan") \
             if payload.get(display.title) not in (None, "") else Text(hit.id, style="bold cyan")
-        head = Text.assemble((f"{rank}. ", "bold"), title, (f"  score {hit.score:.3f}", "dim"))
+        head = Text.assemble((f"{rank}. ", "bold"), title, (f"  {relevance(value, max(near))}", "dim"))
         body: list = []
         labels = [plain(v, 80) for name in display.labels for v in _values(payload.get(name))]
         if labels:

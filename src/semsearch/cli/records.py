@@ -22,7 +22,7 @@ NameOpt = Annotated[str, typer.Option("-c", "--collection", metavar="NAME", help
 def search_records(db: Store, collection: str, query: str, mode: str, limit: int, filters: list[str],
                    as_json: bool, model: str | None, device: str | None) -> None:
     """`semsearch search` on a record collection: cards in the terminal, or JSON lines."""
-    from semsearch.records.search import RecordSearcher
+    from semsearch.records.search import SCORE_KINDS, RecordSearcher
     from semsearch.render import print_records
     from semsearch.search import parse_pairs
 
@@ -34,7 +34,8 @@ def search_records(db: Store, collection: str, query: str, mode: str, limit: int
             continue
         hits = searcher.search(text, mode=mode, limit=limit, filter=flt)
         if as_json:
-            print(json.dumps({"query": text, "mode": mode, "hits": [h.to_json() for h in hits]}), flush=True)
+            print(json.dumps({"query": text, "mode": mode, "score_kind": SCORE_KINDS.get(mode),
+                              "hits": [h.to_json() for h in hits]}), flush=True)
         else:
             print_records(out, hits, searcher.text_fields, searcher.display)
 
@@ -154,6 +155,6 @@ def records_similar(
         searcher = RecordSearcher(db, collection)
         hits = searcher.similar(record_id, limit=limit)
         if as_json:
-            print(json.dumps({"like": record_id, "hits": [h.to_json() for h in hits]}))
+            print(json.dumps({"like": record_id, "score_kind": "cosine", "hits": [h.to_json() for h in hits]}))
         else:
             print_records(out, hits, searcher.text_fields, searcher.display)

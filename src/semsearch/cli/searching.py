@@ -35,7 +35,7 @@ def search(
 
     '-' as QUERY reads one query a line from stdin.
     """
-    from semsearch.code_index import CodeIndex, Options
+    from semsearch.code_index import SCORE_KINDS, CodeIndex, Options
     from semsearch.render import print_groups, print_hits
     from semsearch.search import parse_filters
 
@@ -61,14 +61,15 @@ def search(
                 groups = index.search_groups(text, group_by=group_by, group_size=group_size, mode=mode, limit=limit,
                                              content=content, filters=filter or [])
                 if as_json:
-                    print(json.dumps({"query": text, "groups": [g.to_json() for g in groups]}), flush=True)
+                    print(json.dumps({"query": text, "score_kind": SCORE_KINDS.get(mode),
+                                      "groups": [g.to_json() for g in groups]}), flush=True)
                 else:
                     print_groups(out, groups, group_by)
                 continue
             hits = index.search(text, mode=mode, limit=limit, content=content, filters=filter or [])
             partial = index.partial()
             if as_json:
-                print(json.dumps({"query": text, "hits": [h.to_json() for h in hits],
+                print(json.dumps({"query": text, "score_kind": SCORE_KINDS.get(mode), "hits": [h.to_json() for h in hits],
                                   **({"partial": partial} if partial else {})}), flush=True)
             else:
                 if partial:

@@ -17,9 +17,11 @@ from semsearch.models import LEXICAL, recorded_precision
 from semsearch.records.display import Display, stored_display
 from semsearch.records.loader import RECORDS
 from semsearch.search import is_blank
-from semsearch.store import Filter, Fused, Match, Query, Search, Store, StoreError, is_point_id
+from semsearch.store import Filter, Fused, Match, Search, Store, StoreError, is_point_id
 
 RECORD_MODES = ("hybrid", "neural", "fulltext")
+# What a hit's score is, per mode: only its order within one answer means something to a person.
+SCORE_KINDS = {"hybrid": "rrf", "neural": "cosine", "fulltext": "bm25"}
 CANDIDATES = 50
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -39,10 +41,15 @@ class RecordHit:
     payload: dict[str, Any]
     # field -> [[start, end], ...] character spans of query words, for marking
     highlights: dict[str, list[list[int]]] = field(default_factory=dict)
+    # What a person's relevance bar reads (relative to the best hit): the score, except for hybrid,
+    # whose fused score (reciprocal rank fusion) says where a hit ranks, not how near it is: there
+    # the hit's cosine to the query.
+    relevance: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "score": round(self.score, 6), "payload": self.payload,
-                "highlights": self.highlights}
+        return {"id": self.id, "score": round(self.score, 6),
+                "relevance": round(self.score if self.relevance is None else self.relevance, 6),
+                "payload": self.payload, "highlights": self.highlights}
 
 
 def highlight(text: str, query: str) -> list[list[int]]:
@@ -110,17 +117,16 @@ class RecordSearcher:
             raise RecordQueryError("empty query")
         dense = Search("text", query_encoder(self.model, self.precision, self.device).encode_one(query), limit, filter)
         words = Search(LEXICAL, WORDS.query(query), limit, filter)
-        request: Query
-        if mode == "neural":
-            request = dense
-        elif mode == "fulltext":
-            request = words
-        else:
-            fetch = max(CANDIDATES, limit)
-            request = Fused([Search("text", dense.vector, fetch, filter), Search(LEXICAL, words.vector, fetch, filter)],
-                            limit=limit)
-        (hits,) = self.store.search(self.collection, [request])
-        return [self._hit(h.id, h.score, h.payload, query if mode != "neural" else None) for h in hits]
+        if mode != "hybrid":
+            (hits,) = self.store.search(self.collection, [dense if mode == "neural" else words])
+            return [self._hit(h.id, h.score, h.payload, query if mode != "neural" else None) for h in hits]
+        fetch = max(CANDIDATES, limit)
+        nearest = Search("text", dense.vector, fetch, filter, with_payload=False)
+        fused, near = self.store.search(self.collection, [
+            Fused([nearest, Search(LEXICAL, words.vector, fetch, filter)], limit=limit), nearest])
+        cosine = {h.id: h.score for h in near}
+        floor = min(cosine.values(), default=0.0)  # a hit only the words found is no nearer than the last one
+        return [self._hit(h.id, h.score, h.payload, query, relevance=cosine.get(h.id, floor)) for h in fused]
 
     def similar(self, record_id: str, *, limit: int = 10, filter: Filter | None = None) -> list[RecordHit]:
         """Records nearest to a stored one (the page's "find similar"), itself excluded."""
@@ -132,7 +138,8 @@ class RecordSearcher:
         (hits,) = self.store.search(self.collection, [Search("text", found[0].vectors["text"], limit, flt)])
         return [self._hit(h.id, h.score, h.payload, None) for h in hits]
 
-    def _hit(self, id: str, score: float, payload: dict[str, Any], query: str | None) -> RecordHit:
+    def _hit(self, id: str, score: float, payload: dict[str, Any], query: str | None,
+             relevance: float | None = None) -> RecordHit:
         marks = {}
         if query:
             for name in self.text_fields:
@@ -141,4 +148,4 @@ class RecordSearcher:
                     spans = highlight(value, query)
                     if spans:
                         marks[name] = spans
-        return RecordHit(id, score, payload, marks)
+        return RecordHit(id, score, payload, marks, relevance)
