@@ -136,8 +136,14 @@ def test_scores_say_what_they_are(client) -> None:
                                              "mode": "neural"}).json()["score_kind"] == "cosine"
 
 
-def test_collections_say_how_records_show(client) -> None:
+def test_collections_say_how_records_show_and_what_to_try(client, served) -> None:
+    from tests.test_records import STARTUPS
+
     listed = {c["name"]: c for c in client.get("/api/collections").json()}
     assert listed["startups"]["display"] == {"title": "name", "link": "link", "image": "images", "alt": "alt",
                                              "labels": ["city"]}
     assert listed["code"]["display"] is None
+    descriptions = " ".join(s["description"].lower() for s in STARTUPS)
+    assert listed["startups"]["examples"] and all(e in descriptions for e in listed["startups"]["examples"])
+    source = " ".join(path.read_text().lower() for path in served[1].rglob("*.py"))
+    assert len(listed["code"]["examples"]) == 3 and all(e in source for e in listed["code"]["examples"])  # docstrings

@@ -255,3 +255,18 @@ def test_control_characters_in_a_record_reach_the_terminal_inert(tmp_path: Path,
     out = cli("search", "-c", "rogue", "escape", "--store", store).stdout
     assert "\x1b" not in out and "\x07" not in out and "Clear" in out and "red" in out
 
+
+def test_example_queries_come_from_the_collections_own_text(tmp_path: Path) -> None:
+    from semsearch.examples import record_examples
+
+    with EdgeStore(tmp_path / "s") as store:
+        RecordLoader(store, "startups").load(TUTORIAL)
+        examples = record_examples(store, "startups", ["description"])
+        text = " ".join(json.loads(line)["description"].lower() for line in TUTORIAL.read_text().splitlines())
+        assert len(examples) == 3 and all(example in text for example in examples)
+        searcher = RecordSearcher(store, "startups")
+        assert all(searcher.search(example, mode="fulltext", limit=1) for example in examples)
+        numbers = tmp_path / "numbers.jsonl"
+        numbers.write_text("".join(json.dumps({"text": str(n)}) + "\n" for n in range(5)))
+        RecordLoader(store, "numbers").load(numbers)
+        assert record_examples(store, "numbers", ["text"]) == []  # nothing to draw from: no examples

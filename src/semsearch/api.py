@@ -15,7 +15,8 @@ cosine to the query in hybrid mode (an RRF score ranks a hit but does not say ho
 is), else its score.
 
 /api/collections says, for a record collection, which fields are a record's title, link,
-picture and labels (`display`).
+picture and labels (`display`), and for every collection a few queries drawn from its own
+data (`examples`, the page's "Try:").
 
 Every error is a 4xx with {"detail": one line}: 400 a request the core refuses (a bad
 filter field, a mode that does not fit the collection), 404 what the request names is not
@@ -41,6 +42,7 @@ from pydantic import BaseModel
 
 from semsearch import __version__
 from semsearch.code_index import SCORE_KINDS, CodeIndex
+from semsearch.examples import code_examples, record_examples
 from semsearch.index_job import IndexJob
 from semsearch.records.search import RECORD_MODES, SCORE_KINDS as RECORD_SCORE_KINDS, RecordNotFound, \
     RecordQueryError, RecordSearcher
@@ -83,6 +85,7 @@ class Service:
         self.store = store if isinstance(store, SharedStore) else SharedStore(store)
         self.lock = self.store.lock
         self._searchers: dict[str, CodeIndex | RecordSearcher] = {}
+        self._examples: dict[str, tuple[int, list[str]]] = {}  # collection -> (its points then, examples)
 
     def metadata(self, collection: str) -> dict[str, Any]:
         try:
@@ -96,6 +99,16 @@ class Service:
             self._searchers[collection] = (RecordSearcher(self.store, collection) if kind == "records"
                                            else CodeIndex(self.store, collection, owns_store=False))
         return self._searchers[collection]
+
+    def examples(self, collection: str, points: int) -> list[str]:
+        """Queries for the page's "Try:", drawn from this collection's data; redrawn when it changes."""
+        known = self._examples.get(collection)
+        if known is None or known[0] != points:
+            searcher = self.searcher(collection)
+            drawn = (record_examples(self.store, collection, searcher.text_fields) if isinstance(searcher, RecordSearcher)
+                     else code_examples(self.store, collection))
+            self._examples[collection] = known = (points, drawn)
+        return known[1]
 
     def code(self, collection: str) -> CodeIndex:
         index = self.searcher(collection)
@@ -172,6 +185,7 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                     "modes": list(RECORD_MODES if meta.get("kind") == "records" else MODES),
                     "source_url": source_urls.get(name),
                     "display": searcher.display.to_json() if isinstance(searcher, RecordSearcher) else None,
+                    "examples": service.examples(name, points),
                 })
         return out
 
