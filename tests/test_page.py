@@ -196,3 +196,119 @@ def test_indexing_progress_then_search(tmp_path: Path, browser) -> None:
             browser.find_element(By.ID, "q").send_keys("exchange money between currencies", Keys.ENTER)
             first = wait_for(browser, ".code-hit")[0]
             assert "money.py" in first.find_element(By.CSS_SELECTOR, ".loc").text
+
+
+TUTORIAL = Path(__file__).parent / "fixtures" / "startups_demo.json"
+PYPI = Path(__file__).resolve().parents[2] / "shared" / "data" / "pypi-packages.jsonl"
+
+
+@pytest.fixture(scope="module")
+def records_server(tmp_path_factory):
+    """The tutorial's startups loaded with no options, and real PyPI records loaded as the README does."""
+    from semsearch.records.loader import RecordLoader
+
+    if not PYPI.is_file():
+        pytest.skip("shared/data/pypi-packages.jsonl is not beside the checkout")
+    base = tmp_path_factory.mktemp("records-page")
+    pypi = base / "pypi.jsonl"
+    with PYPI.open() as f:
+        pypi.write_text("".join(line for _, line in zip(range(300), f)))
+    store = EdgeStore(base / "store")
+    RecordLoader(store, "startups").load(TUTORIAL)
+    RecordLoader(store, "pypi").load(pypi, text_fields=["name", "summary"], id_field="name", index_fields=["released"])
+    with running(create_app(store, default_collection="startups")) as url:
+        yield url, pypi
+    store.close()
+
+
+def until(condition, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.time() + timeout
+    while not (value := condition()) and time.time() < deadline:
+        time.sleep(0.1)
+    return value
+
+
+def texts(browser, css: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The text of every element matching css, read at one moment (the page may be re-rendering)."""
+    return browser.execute_script("return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)", css)
+
+
+def search_for(browser, query: str) -> list:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = browser.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys(query, Keys.ENTER)
+    assert until(lambda: f"“{query}”" not in browser.find_element(By.ID, "status").text
+                 and "results in" in browser.find_element(By.ID, "status").text
+                 and parse_qs(urlparse(browser.current_url).query).get("q") == [query]), query
+    return browser.find_elements(By.CSS_SELECTOR, ".record-hit")
+
+
+def test_record_cards_as_in_the_tutorials_demo(records_server, browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    url, pypi = records_server
+    browser.set_window_size(1280, 1000)
+    browser.get(url + "/?collection=startups")
+    startups_text = TUTORIAL.read_text().lower()
+    examples = [a.text for a in wait_for(browser, "#examples a")]
+    assert examples and all(example in startups_text for example in examples)  # drawn from these records
+
+    oak = search_for(browser, "handmade wooden furniture")[0]
+    title = oak.find_element(By.CSS_SELECTOR, "a.title")
+    assert title.text == "Oakline" and title.get_attribute("href") == "https://oakline.example/"
+    assert "noopener" in title.get_attribute("rel").split() and title.get_attribute("target") == "_blank"
+    assert [chip.text for chip in oak.find_elements(By.CSS_SELECTOR, ".chip")] == ["city Berlin"]
+    assert [m.text for m in oak.find_elements(By.CSS_SELECTOR, "p mark")] == ["Handmade", "wooden", "furniture"]
+    # its picture's https URL cannot load here: the card keeps the placeholder, never a broken image
+    assert until(lambda: not oak.find_elements(By.CSS_SELECTOR, ".picture img"))
+    assert oak.find_element(By.CSS_SELECTOR, ".picture .placeholder").text == "O"
+    bars = [int(b.get_attribute("aria-valuenow")) for b in browser.find_elements(By.CSS_SELECTOR, ".relevance")]
+    assert bars[0] == max(bars) == 100 and min(bars) < 60  # how near each hit is to the best, not RRF's 0.033
+    assert [r.text for r in browser.find_elements(By.CSS_SELECTOR, ".rank-no")][:3] == ["#1", "#2", "#3"]
+
+    loom = search_for(browser, "rugs woven from wool")[0]  # a picture given inline (a data URI) loads and shows
+    assert loom.find_element(By.CSS_SELECTOR, ".title").text == "Loomcraft"
+    assert until(lambda: "loaded" in loom.find_element(By.CSS_SELECTOR, ".picture").get_attribute("class"))
+    assert browser.execute_script("return arguments[0].naturalWidth", loom.find_element(By.TAG_NAME, "img")) > 0
+
+    cards = search_for(browser, "outdoor furniture")
+    lisbon = next(chip for card in cards for chip in card.find_elements(By.CSS_SELECTOR, ".chip")
+                  if chip.text == "city Lisbon")
+    lisbon.click()  # a label filters when clicked
+    assert until(lambda: parse_qs(urlparse(browser.current_url).query).get("filter") == ["city:Lisbon"])
+    assert until(lambda: set(texts(browser, ".record-hit .chip")) == {"city Lisbon"})
+    assert browser.find_element(By.CSS_SELECTOR, '[data-field="city"]').get_attribute("value") == "Lisbon"
+    browser.save_screenshot(str(SHOTS / "records-cards.png"))
+
+    browser.get(url + "/?collection=startups&q=free+furniture+giveaway")  # the hostile record renders inert
+    hostile = wait_for(browser, ".record-hit")[0]
+    assert hostile.find_element(By.CSS_SELECTOR, ".title").text.startswith("<script>window.pwned")
+    assert not hostile.find_elements(By.CSS_SELECTOR, "a.title")  # its javascript: link is not a link
+    assert not hostile.find_elements(By.TAG_NAME, "img")  # its huge picture URL is not used
+    assert "<img src=x onerror=" in hostile.text
+    assert browser.execute_script("return window.pwned === undefined && document.querySelectorAll("
+                                  "'main script, main [onerror], main a[href^=\"javascript\"]').length === 0")
+
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element(By.ID, "collection")).select_by_value("pypi")
+    assert until(lambda: texts(browser, "#examples a") != examples)
+    pypi_text = pypi.read_text().lower()
+    offered = texts(browser, "#examples a")
+    assert offered and all(example in pypi_text for example in offered)  # this collection's own, not the startups'
+    browser.find_elements(By.CSS_SELECTOR, "#examples a")[0].click()  # a click searches it, in this collection
+    assert until(lambda: parse_qs(urlparse(browser.current_url).query).get("q") == offered[:1]
+                 and "results in" in browser.find_element(By.ID, "status").text)
+    first = browser.find_element(By.CSS_SELECTOR, ".record-hit")
+    assert first.find_element(By.CSS_SELECTOR, ".title").text.lower() in pypi_text
+    folded = first.find_element(By.CSS_SELECTOR, "details.more-fields")  # the fields without a part, folded away
+    assert folded.get_attribute("open") is None
+    assert "latest_version" in folded.get_attribute("textContent")
+    browser.set_window_size(390, 844)
+    browser.get(url + "/?collection=startups&q=wooden+furniture")
+    wait_for(browser, ".record-hit")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 400  # phone width
+    browser.set_window_size(1280, 1000)

@@ -1,10 +1,6 @@
 // The search page. Everything from the index is inserted with textContent, never as HTML.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const EXAMPLES = {
-  code: ["where is the configuration loaded", "handle errors from HTTP requests", "parse command line arguments"],
-  records: ["wooden furniture", "http client", "dataframe library"],
-};
 const MODES = {
   code: [["hybrid", "hybrid"], ["both", "neural"], ["lexical", "full-text"]],
   records: [["hybrid", "hybrid"], ["neural", "neural"], ["fulltext", "full-text"]],
@@ -16,6 +12,7 @@ let apiKey = localStorage.getItem("semsearch-api-key") || "";
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
+    if (value == null) continue;
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = value;
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
@@ -111,16 +108,25 @@ function filters() {
     .filter((i) => i.value.trim()).map((i) => `${i.dataset.field}:${i.value.trim()}`);
 }
 
+// Example queries drawn from the selected collection's own data (none when it offers none).
 function renderExamples() {
   const box = $("examples");
-  box.replaceChildren(el("span", { text: "Try:" }));
-  for (const example of EXAMPLES[kind()]) {
-    box.append(el("a", { text: example, tabindex: "0", onclick: () => { $("q").value = example; run(); } }));
+  const examples = (current() || {}).examples || [];
+  box.replaceChildren(...(examples.length ? [el("span", { text: "Try:" })] : []));
+  for (const example of examples) {
+    box.append(el("a", { text: example, href: "#", onclick: (event) => {
+      event.preventDefault();
+      $("q").value = example;
+      run();
+    } }));
   }
 }
 
+let latestRun = 0;  // an answer to an earlier search that arrives late is dropped
+
 async function run(event) {
   if (event && event.preventDefault) event.preventDefault();
+  const ticket = ++latestRun;
   const q = $("q").value.trim();
   if (!q) { setStatus("Type a question or a name."); return; }
   const params = { q, collection: $("collection").value, mode: mode(), filter: filters() };
@@ -132,12 +138,13 @@ async function run(event) {
   $("results").setAttribute("aria-busy", "true");
   try {
     const body = await api("/api/search", params);
-    show(body, params);
+    if (ticket === latestRun) show(body, params);
   } catch (error) {
+    if (ticket !== latestRun) return;
     $("results").replaceChildren();
     setStatus(error.message, true);
   } finally {
-    $("results").removeAttribute("aria-busy");
+    if (ticket === latestRun) $("results").removeAttribute("aria-busy");
   }
 }
 
@@ -148,16 +155,40 @@ function show(body, params) {
   const count = grouped ? body.result.reduce((n, g) => n + g.hits.length, 0) : body.result.length;
   if (!count) { setStatus(`No results for “${params.q}”.`); return; }
   setStatus(`${count} results in ${body.latency_ms} ms (${body.mode})`);
+  results.dataset.scoreKind = body.score_kind || "";
   if (grouped) {
+    const best = Math.max(0, ...body.result.flatMap((g) => g.hits.map(nearness)));
+    let rank = 0;
     for (const group of body.result) {
       results.append(el("h2", { class: "group-title", text: `${params.group_by}: ${group.value}` }));
-      for (const hit of group.hits) results.append(codeCard(hit));
+      for (const hit of group.hits) results.append(codeCard(hit, ++rank, best));
     }
-  } else if (kind() === "records") {
-    for (const hit of body.result) results.append(recordCard(hit));
   } else {
-    for (const hit of body.result) results.append(codeCard(hit));
+    const best = Math.max(0, ...body.result.map(nearness));
+    const card = kind() === "records" ? recordCard : codeCard;
+    body.result.forEach((hit, i) => results.append(card(hit, i + 1, best)));
   }
+}
+
+const SCORE_KINDS = { rrf: "reciprocal rank fusion", fused: "fused and re-ranked", cosine: "cosine similarity",
+                      bm25: "BM25" };
+
+// What a hit's bar measures: the API's `relevance` where it gives one (a hybrid record hit's
+// cosine: its RRF score ranks it but does not say how near it is), else its score.
+function nearness(hit) { return hit.relevance ?? hit.score; }
+
+// Rank and a bar relative to the best hit: a raw score (RRF's 0.033) means nothing to a person.
+function rankNode(rank, hit, best) {
+  const score = hit.score;
+  const share = best > 0 ? Math.max(0, Math.min(1, nearness(hit) / best)) : 0;
+  const kind = SCORE_KINDS[$("results").dataset.scoreKind] || "score";
+  const bar = el("span", { class: "relevance", role: "meter", "aria-valuemin": "0", "aria-valuemax": "100",
+                           "aria-valuenow": String(Math.round(share * 100)),
+                           "aria-label": `relevance ${Math.round(share * 100)}% of the best hit`,
+                           title: `${Math.round(share * 100)}% of the best hit (${kind} ${score.toPrecision(3)})` },
+                  el("span", { class: "fill" }));
+  bar.firstChild.style.width = `${Math.round(share * 100)}%`;
+  return el("span", { class: "rank" }, el("span", { class: "rank-no", text: `#${rank}` }), bar);
 }
 
 function lineNode(number, text, language, agree, context) {
@@ -166,7 +197,7 @@ function lineNode(number, text, language, agree, context) {
             el("span", { class: "src" }, highlightLine(text, language)));
 }
 
-function codeCard(hit) {
+function codeCard(hit, rank, best) {
   const lines = (hit.snippet || "").split("\n");
   const numbered = lines.length === hit.line_to - hit.line_from + 1;
   const agree = new Set();
@@ -202,7 +233,7 @@ function codeCard(hit) {
   const head = el("div", { class: "card-head" }, loc,
     el("span", { class: "name", text: hit.struct_name ? `${hit.struct_name}.${hit.name}` : hit.name }),
     el("span", { class: "kind", text: `${hit.code_type} · ${hit.language}` }),
-    el("span", { class: "score", text: hit.score.toFixed(3) }), actions);
+    rankNode(rank, hit, best), actions);
   const card = el("article", { class: "card code-hit" }, head, pre);
   if (agree.size) {
     const ranges = hit.overlap.map(([lo, hi]) => (hi > lo ? `${lo}-${hi}` : `${lo}`)).join(", ");
@@ -211,39 +242,15 @@ function codeCard(hit) {
   return card;
 }
 
-function marked(text, spans) {
-  const p = el("p");
+function marked(text, spans, tag = "p") {
+  const p = el(tag);
   let at = 0;
-  for (const [start, end] of spans || []) {
+  for (const [start, end] of (spans || []).filter(([, end]) => end <= text.length)) {
     p.append(document.createTextNode(text.slice(at, start)), el("mark", { text: text.slice(start, end) }));
     at = end;
   }
   p.append(document.createTextNode(text.slice(at)));
   return p;
-}
-
-function recordCard(hit) {
-  const textFields = (current() || {}).text_fields || [];
-  const payload = hit.payload;
-  const titleField = ["name", "title", "id"].find((f) => f in payload && !textFields.includes(f));
-  const body = el("div", { class: "record" });
-  for (const field of textFields) {
-    if (payload[field] != null && payload[field] !== "") body.append(marked(String(payload[field]), hit.highlights[field]));
-  }
-  const rest = Object.entries(payload).filter(([k, v]) => k !== titleField && !textFields.includes(k)
-    && ["string", "number"].includes(typeof v));
-  if (rest.length) body.append(el("p", { class: "fields", text: rest.map(([k, v]) => `${k}: ${v}`).join(" · ") }));
-  const similar = el("button", { type: "button", class: "similar", text: "Find similar", onclick: async () => {
-    setStatus("Searching…");
-    try {
-      const result = await api("/api/similar", { collection: $("collection").value, id: hit.id });
-      $("results").replaceChildren(...result.result.map(recordCard));
-      setStatus(`${result.result.length} records like “${payload[titleField] ?? hit.id}”`);
-    } catch (error) { setStatus(error.message, true); }
-  } });
-  const head = el("div", { class: "card-head" }, el("span", { class: "loc", text: String(payload[titleField] ?? hit.id) }),
-    el("span", { class: "score", text: hit.score.toFixed(3) }), el("div", { class: "card-actions" }, similar));
-  return el("article", { class: "card record-hit" }, head, body);
 }
 
 function onCollectionChange() {
