@@ -92,10 +92,13 @@ def queries(packages: list[Package]) -> None:
 
 
 def index(packages: list[Package]) -> None:
-    """Each stripped copy indexed exactly as bench/code_search.py indexes a repository."""
+    """Each stripped copy indexed exactly as bench/code_search.py indexes a repository.
+
+    Fold by fold, so a run stopped half way leaves whole folds in every language, not whole
+    languages."""
     INDEXED.mkdir(parents=True, exist_ok=True)
     total = 0.0
-    for p in packages:
+    for p in sorted(packages, key=lambda p: (p.fold, p.language, p.id)):
         done = INDEXED / f"{p.id}.json"
         if done.exists() and json.loads(done.read_text())["tree"] == _tree_stamp(p):
             continue

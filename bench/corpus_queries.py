@@ -12,8 +12,10 @@ words still occur anywhere in that copy is dropped.
 
 from __future__ import annotations
 
+import filecmp
 import gzip
 import json
+import os
 import random
 import re
 import shutil
@@ -25,7 +27,15 @@ from typing import Any
 
 from corpus_fetch import CORPUS, Package, named_folders, top_folder
 from corpus_strip import Blank, blank_docs, blank_rows
-from corpus_text import _is_code_name, cap, first_sentence, normalised, spell, to_query
+from corpus_text import (
+    cap,
+    first_sentence,
+    is_code_name,
+    looks_like_code,
+    normalised,
+    spell,
+    to_query,
+)
 
 from semsearch.chunking import chunk_source
 from semsearch.chunking.languages import SPECS, detect_language
@@ -50,7 +60,15 @@ _SKIP_HEADING = re.compile(
     r"|donat\w*|sponsor\w*|(table of )?contents|requirements|dependencies|tests?|testing|running tests|develop\w*"
     r"|build\w*|download\w*|documentation|links|status|badges|release notes|versions?\b.*|faq|community|getting help"
     r"|contact|maintainers|copyright|news|roadmap|todo|security|code of conduct|see also|references|thanks|index"
-    r"|indices and tables|api reference|readme|bugs|reporting bugs|author|legal|warranty)\W*$", re.IGNORECASE)
+    r"|indices and tables|api reference|readme|bugs|reporting bugs|author|legal|warranty|compil\w*( from source)?"
+    r"|added|changed|fixed|removed|deprecated|breaking changes|unreleased|migrat\w*( guide)?|upgrad\w*)\W*$"
+    r"|\bv?\d+\.\d+|\b(19|20)\d\d\b", re.IGNORECASE)  # a changelog's release headings
+# Pages that are not documentation of the code: change logs, contribution and conduct guides.
+_NOT_DOCS = re.compile(r"^(change|history|news|release|contribut|code.of.conduct|security|authors|maintainers"
+                       r"|support|funding|upgrad|migrat|todo|copying|licen[cs]e|hack|coding|style|whats.?new)", re.IGNORECASE)
+_PLAIN_NAME = re.compile(r"^[A-Za-z_$][\w$]*[?!]?$")  # not `A::B`, `Foo<T>` nor a setter `x=`
+# Test files that the ranking's path rules do not name (`mock-log_unittest.cc`, `FooTests.cs`).
+_TEST_FILE = re.compile(r"(^|/|_)(unit)?tests?([_./-]|$)|_unittest\.", re.IGNORECASE)
 _DOC_FILE = re.compile(r"(^|/)(readme[^/]*|[^/]+\.(md|markdown|rst))$", re.IGNORECASE)
 _NAMED = {True: "left out a bundled copy", False: "kept (a module of its own: no licence or manifest in it)"}
 _PATH_MENTION = re.compile(r"[\w./-]+\.[A-Za-z]{1,5}\b")
@@ -75,12 +93,14 @@ class Tree:
 
     texts: dict[str, str]
     languages: dict[str, str]
+    generated: set[str]  # files whose header says a tool wrote them (flex's scanner.c): no doc of theirs is asked for
     definitions: dict[str, list[Found]]
     heads: dict[str, tuple[str, int]]  # path -> (leading doc, last row of the head window)
     structures: int = 0
 
     def code_files(self) -> list[str]:
-        return [p for p in self.texts if self.languages[p] in SPECS]
+        """Source files in a language with structures, except those a tool generated."""
+        return [p for p in self.texts if self.languages[p] in SPECS and p not in self.generated]
 
 
 def _flatten(found: list[Found]) -> Iterator[Found]:
@@ -90,7 +110,7 @@ def _flatten(found: list[Found]) -> Iterator[Found]:
 
 
 def read_tree(root: Path) -> Tree:
-    tree = Tree({}, {}, {}, {})
+    tree = Tree({}, {}, set(), {}, {})
     for source in walk(root):
         language = detect_language(source.path, source.text)
         tree.texts[source.path] = source.text
@@ -101,6 +121,8 @@ def read_tree(root: Path) -> Tree:
         except Exception:  # noqa: BLE001, S112 - the indexer skips a file its parser rejects; so do we
             continue
         tree.structures += len(structures)
+        if any(s.extra.get("generated") for s in structures[:1]):
+            tree.generated.add(source.path)
         tree.definitions[source.path] = found
         head = structures[0] if structures and structures[0].code_type == "Block" else None
         if head is not None and head.docstring:
@@ -130,7 +152,8 @@ def _with_paragraphs(lines: list[str], doc: str, language: str) -> str:
 
 def _is_library(path: str, found: Found | None = None) -> bool:
     """Code the library is made of: not a test, an example or a type stub repeating a signature."""
-    return not is_test_path(path) and not path.endswith((".pyi", ".d.ts")) and not (found is not None and found.test)
+    return not is_test_path(path) and not _TEST_FILE.search(path) and not path.endswith((".pyi", ".d.ts")) \
+        and not (found is not None and found.test)
 
 
 def module_doc_candidates(tree: Tree) -> list[Candidate]:
@@ -147,11 +170,20 @@ def module_doc_candidates(tree: Tree) -> list[Candidate]:
                 continue
             doc = whole[0].docstring or ""
             last_row = whole[0].name_row + doc.count("\n") + 3
-        sentence = first_sentence(doc)
+        sentence = first_sentence(_without_file_name(doc, path))
         query = to_query(sentence)
         if query:
             out.append(Candidate("module-doc", query, sentence, [path], (path, 1), [Blank(path, 0, last_row, doc)]))
     return out
+
+
+def _without_file_name(doc: str, path: str) -> str:
+    """An Xcode or C header opens with the file's name on a line of its own: not a sentence."""
+    lines = doc.splitlines()
+    name = PurePosixPath(path).name
+    while lines and lines[0].strip() in (name, PurePosixPath(path).stem, ""):
+        lines = lines[1:]
+    return "\n".join(lines)
 
 
 def doc_candidates(tree: Tree) -> list[Candidate]:
@@ -194,7 +226,7 @@ def defined_once(tree: Tree) -> dict[str, tuple[str, Found]]:
 def identifier_candidates(tree: Tree) -> list[Candidate]:
     out = []
     for name, (path, f) in defined_once(tree).items():
-        if f.code_type in SYMBOL_TYPES and _distinctive(name, tree.languages[path]):
+        if f.code_type in SYMBOL_TYPES and _PLAIN_NAME.match(name) and _distinctive(name, tree.languages[path]):
             span = {"path": path, "start_line": f.start + 1, "end_line": f.end + 1}
             out.append(Candidate("identifier", name, "", [span], (path, f.name_row + 1), name=name,
                                  tier=SYMBOL_TYPES[f.code_type]))
@@ -266,7 +298,8 @@ def doc_files(top: Path, root: Path) -> Iterator[tuple[str, str, bool]]:
         inside_root = path.is_relative_to(root)
         wanted = (inside_root and len(path.relative_to(root).parts) <= 4) or "/" not in rel \
             or rel.startswith("usr/share/doc/") or (shallow and re.match(r"docs?/", rel) is not None)
-        if not path.is_file() or not _DOC_FILE.search(name) or not wanted or rel.count("/") > 6:
+        if not path.is_file() or not _DOC_FILE.search(name) or _NOT_DOCS.match(name) or not wanted \
+                or rel.count("/") > 6:
             continue
         if path.stat().st_size > 500_000:
             continue
@@ -290,7 +323,7 @@ def named_files(body: str, tree: Tree, once: dict[str, tuple[str, Found]]) -> li
             mentions[hits[0]] += 1
     code = " ".join(re.findall(r"`([^`]+)`", body) + re.findall(r"```.*?```", body, flags=re.DOTALL))
     for token in set(re.findall(r"[A-Za-z_][\w]{3,}", body)):
-        if token in once and (_is_code_name(token) or re.search(rf"\b{re.escape(token)}\b", code)):
+        if token in once and (is_code_name(token) or re.search(rf"\b{re.escape(token)}\b", code)):
             mentions[once[token][0]] += 1
     return [p for p, _ in mentions.most_common()] if 0 < len(mentions) <= 4 else []
 
@@ -301,7 +334,7 @@ def readme_candidates(top: Path, root: Path, tree: Tree) -> list[Candidate]:
     for path, text, inside in doc_files(top, root):
         for s in sections(text):
             heading = re.sub(r"[`*_]+|\[([^\]]*)\]\([^)]*\)", r"\1", s.heading).strip()
-            if _SKIP_HEADING.match(heading) or len(heading) > 80:
+            if _SKIP_HEADING.search(heading) or len(heading.split()) > 8 or looks_like_code(heading):
                 continue
             body = to_query(s.sentence)
             targets = named_files(s.body, tree, once)
@@ -317,7 +350,7 @@ def readme_candidates(top: Path, root: Path, tree: Tree) -> list[Candidate]:
 
 
 def spell_heading(heading: str) -> str:
-    return " ".join(spell(w) if _is_code_name(w) else w for w in heading.split())
+    return " ".join(spell(w) if is_code_name(w) else w for w in heading.split())
 
 
 def spread(candidates: list[Candidate], rng: random.Random) -> list[Candidate]:
@@ -421,14 +454,30 @@ def mine(package: Package) -> tuple[list[dict[str, Any]], Tree, list[str]]:
     chosen = select(pools, stripper)
     for path in stripper.changed:
         (staging / path).write_text(stripper.texts[path], encoding="utf-8")
-    target = REPOS / package.id
-    if target.exists():
-        shutil.rmtree(target)
-    staging.rename(target)
+    _sync(staging, REPOS / package.id)
+    shutil.rmtree(staging)
     rows = [{"query": c.query, "category": CATEGORY[c.rule], "rule": c.rule, "language": package.language,
              "relevant": c.relevant, "from": {"path": c.origin[0], "line": c.origin[1]}} for c in chosen]
     return rows, tree, [f"{_NAMED[bundled]}: {folder.relative_to(top)} (named like {project})"
                         for folder, project, bundled in named]
+
+
+def _sync(source: Path, target: Path) -> None:
+    """Make target a copy of source, touching only the files that differ (an index of it stays valid)."""
+    wanted = {p.relative_to(source) for p in source.rglob("*") if not p.is_dir()}
+    if target.exists():
+        for p in sorted(target.rglob("*"), reverse=True):
+            if not p.is_dir() and p.relative_to(target) not in wanted:
+                p.unlink()
+    for rel in sorted(wanted):
+        a, b = source / rel, target / rel
+        same = b.is_symlink() == a.is_symlink() and (os.readlink(a) == os.readlink(b) if a.is_symlink() else
+                                                     b.is_file() and filecmp.cmp(a, b, shallow=False))
+        if not same:
+            b.parent.mkdir(parents=True, exist_ok=True)
+            if b.is_symlink() or b.exists():
+                b.unlink()
+            shutil.copy2(a, b, follow_symlinks=False)
 
 
 def spread_symbols(candidates: list[Candidate], rng: random.Random) -> list[Candidate]:

@@ -32,6 +32,7 @@ _MARKUP = [
     (re.compile(r"\{@inheritDoc\}", re.IGNORECASE), " "),
     (re.compile(r"<[^<>]{1,80}>"), " "),  # HTML and C# XML doc tags
     (re.compile(r"!?\[([^\]]+)\]\([^)]*\)"), r"\1"),  # markdown links and images
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # markdown reference links
     (re.compile(r"\[`?([^\]`]+)`?\]"), r"\1"),  # Rust intra-doc links, [Foo]
     (re.compile(r":[\w:.-]+:`~?!?([^`<]+?)(?:\s*<[^>]*>)?`"), r"\1"),  # rST roles
     (re.compile(r"`+([^`]+)`+"), r"\1"),  # code spans
@@ -51,8 +52,12 @@ _OPENER = re.compile(
     r"|wraps|adds|allows|is|will|can|should|creates|returns|performs|encapsulates|manages)?(?:\s+(?:for|with))?"
     r"|(?:a\s+)?(?:helper|utility|convenience)(?:\s+(?:function|method|class))?(?:\s+(?:that|which|to|for))?"
     r"|(?:returns?|gets?)(?=\s+(?:a|an|the|all|true|false|whether|if|list|new|number|current|next|string|value)\b)"
-    r"|(?:is|are)(?=\s+(?:a|an|the|used|called|responsible)\b)"
+    r"|package\s+\w+\s+(?:provides|implements|contains|defines|offers|is|has)?"  # Go's package comment
+    r"|(?:(?:this|it)\s+)?(?:is|are)(?=\s+(?:a|an|the|used|called|responsible)\b)"
+    r"|(?:and|or|but)\b"  # what is left when the sentence opened with two names and one was removed
     r"|(?:public|private|internal|api|protected)\s*:)\s*", re.IGNORECASE)
+# A C or Xcode header names its file before saying what it holds: `crc32.h -- tables for …`.
+_FILE_NAME_LEAD = re.compile(r"^\s*[\w.+-]+\.[A-Za-z]{1,5}\b\s*(?:--?|—|:)?\s*")
 _LOOKS_LIKE_CODE = re.compile(r"[{}=;<>|]|\w:\s*\w+:")
 _ARTICLE = re.compile(r"^(?:a|an|the)\s+", re.IGNORECASE)
 _TRUE_IF = re.compile(r"^(?:true|`true`|True)\s+(?:if|when|iff)\b", re.IGNORECASE)
@@ -65,7 +70,8 @@ _NOT_A_DESCRIPTION = re.compile(
     # implementation notes and credits rather than what the code does
     r"|^(the\s+)?following\b|^(if|since|because|we|our|here|now|then|otherwise|also|but|so|hence|thus|ok|okay"
     r"|for compatibility|workaround|work around|hack|kludge)\b"
-    r"|\b(borrowed|ported|taken|copied|adapted|stolen) from\b|\b(inspired|designed|written|contributed) by\b",
+    r"|\b(borrowed|ported|taken|copied|adapted|stolen|derived) from\b|\b(inspired|designed|written|contributed|created) by\b"
+    r"|\bgenerated (automatically )?by\b|^usage:|\w/\w+/\w.*\bline \d+",
     re.IGNORECASE)
 
 
@@ -94,13 +100,13 @@ def spell(identifier: str) -> str:
     return " ".join(split_words(identifier))
 
 
-def _is_code_name(token: str) -> bool:
+def is_code_name(token: str) -> bool:
     bare = token.removesuffix("()")
     return bool(re.search(r"[._$#:>]|\(\)|[a-z][A-Z]|[A-Z]{2,}[a-z]{2,}", token)) or "_" in bare.strip("_")
 
 
 def _spell_identifiers(text: str) -> str:
-    return _IDENTIFIER.sub(lambda m: spell(m.group(0)) if _is_code_name(m.group(0)) else m.group(0), text)
+    return _IDENTIFIER.sub(lambda m: spell(m.group(0)) if is_code_name(m.group(0)) else m.group(0), text)
 
 
 def _without_name(text: str, name: str) -> str:
@@ -133,6 +139,10 @@ def cap(text: str) -> str:
     return head
 
 
+def looks_like_code(text: str) -> bool:
+    return _LOOKS_LIKE_CODE.search(text) is not None
+
+
 def to_query(sentence: str, name: str = "") -> str | None:
     """A search-box query from a doc sentence, or None when it is not a usable description."""
     text = sentence
@@ -142,7 +152,8 @@ def to_query(sentence: str, name: str = "") -> str | None:
         return None
     if sum(not ch.isascii() for ch in text) > len(text) // 10:
         return None  # mostly not English: the shipped model reads English
-    text = _without_name(text, name)
+    text = _FILE_NAME_LEAD.sub("", _without_name(text, name))
+    text = re.sub(r"(^|\s)(::|\.|#)(?=\w)", r"\1", text)  # what a removed qualifier leaves
     text = _spell_identifiers(text)
     text = " ".join(text.split())
     for _ in range(2):
@@ -155,7 +166,7 @@ def to_query(sentence: str, name: str = "") -> str | None:
     text = " ".join(text.split())
     text = cap(text)
     letters = sum(ch.isalpha() or ch.isspace() for ch in text)
-    if len(query_words(text)) < MIN_CONTENT_WORDS or letters < 0.85 * len(text) or _LOOKS_LIKE_CODE.search(text) \
+    if len(query_words(text)) < MIN_CONTENT_WORDS or letters < 0.85 * len(text) or looks_like_code(text) \
             or (text.count(",") >= 3 and len(text.split()) < 3 * text.count(",")):
         return None  # too generic, code rather than prose, or a list of names
     if len(text) > 1 and text[0].isupper() and text[1].islower():
