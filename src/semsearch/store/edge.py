@@ -4,11 +4,18 @@ Layout of a store directory:
 
     <store>/<collection>/collection.json   the CollectionSpec (written last: its presence
                                            means the collection is complete)
-    <store>/<collection>/shard/            the Edge shard (WAL + segments)
+    <store>/<collection>/shard/            the Edge shard (segments; a WAL in older collections)
 
-Edge locks a shard to one process, but a failed `EdgeShard.load` of a shard that another
-process holds can cost that process its latest writes (measured: ~25% of attempts during
-a write lost the batch before the last). So no load is ever attempted on a held shard:
+A collection is an index that the indexer can always rebuild, so it is kept small (see
+bench/STORE.md): no write-ahead log — every write is flushed into the segments before the
+call returns, so a crash loses at most the write in flight, which the indexer redoes on its
+next run (the WAL kept a second copy of everything written, about half the store).
+Collections made before keep their WAL and work as they did.
+
+Edge locks a shard to one process through its WAL (so a shard without one is not locked at
+all), and a failed `EdgeShard.load` of a shard that another process holds can cost that
+process its latest writes (measured: ~25% of attempts during a write lost the batch before
+the last). So no load is ever attempted on a held shard:
 every opener first takes an advisory lock of ours, `<collection>/.lock` (flock), and only
 then loads the shard; it keeps the lock until the shard is closed. A second process either
 gets StoreLocked with a message or, when opened with `wait`, leaves a marker in
@@ -56,6 +63,7 @@ _META = "collection.json"
 _KEYWORD_ON_DISK = qe.KeywordIndexParams(on_disk=True)
 _KEYWORD_LAYOUT = "keyword_indexes"  # metadata key; "on_disk" once they are
 _BATCH = 512
+_WAL = "wal"  # metadata key: false for collections made without a write-ahead log
 _WAITING = ".waiting"  # markers of processes waiting for a shard another process holds
 _LOCK = ".lock"  # in each collection folder: our advisory lock, taken before the shard is loaded
 _POLL = 0.05
@@ -71,6 +79,7 @@ class EdgeStore(Store):
         self.on_wait = on_wait
         self._shards: dict[str, qe.EdgeShard] = {}
         self._locks: dict[str, int] = {}  # collection → the fd holding its advisory lock
+        self._flush_writes: dict[str, bool] = {}  # collection → no WAL: each write is flushed before it returns
 
     # -- collections ---------------------------------------------------------------
     def collections(self) -> list[str]:
@@ -103,6 +112,7 @@ class EdgeStore(Store):
                             for vector in spec.sparse},
             hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=10_000, memory=cached),
             payload_memory=cached,
+            wal_enabled=False,
         )
         shard = qe.EdgeShard.create(str(directory / "shard"), config)
         for key in spec.keyword_fields:
@@ -114,7 +124,8 @@ class EdgeStore(Store):
                 key, qe.TextIndexParams(tokenizer=qe.TokenizerType.Word, lowercase=True)))
         shard.flush()
         self._shards[name] = shard
-        self._write_metadata(name, {**spec.to_metadata(), _KEYWORD_LAYOUT: "on_disk"})
+        self._flush_writes[name] = True
+        self._write_metadata(name, {**spec.to_metadata(), _KEYWORD_LAYOUT: "on_disk", _WAL: False})
 
     def drop(self, name: str) -> None:
         self._close_shard(name)
@@ -147,15 +158,19 @@ class EdgeStore(Store):
                 batch = []
         if batch:
             shard.update(qe.UpdateOperation.upsert_points(batch))
+        self._written(name, shard)
 
     def delete(self, name: str, filter: Filter) -> None:
-        self._shard(name).update(qe.UpdateOperation.delete_points_by_filter(_filter(filter)))
+        shard = self._shard(name)
+        shard.update(qe.UpdateOperation.delete_points_by_filter(_filter(filter)))
+        self._written(name, shard)
 
     def update_vectors(self, name: str, vectors: dict[str, dict[str, list[float]]]) -> None:
         shard = self._shard(name)
         items = [qe.PointVectors(uuid.UUID(i), v) for i, v in vectors.items()]
         for start in range(0, len(items), _BATCH):
             shard.update(qe.UpdateOperation.update_vectors(items[start:start + _BATCH]))
+        self._written(name, shard)
 
     def yield_to_readers(self, name: str) -> None:
         """If another process waits for this collection, close the shard until it has had it."""
@@ -209,6 +224,11 @@ class EdgeStore(Store):
             self._close_shard(name)
 
     # -- internals -----------------------------------------------------------------
+    def _written(self, name: str, shard: qe.EdgeShard) -> None:
+        """A write is durable once it returns: without a WAL, that takes a flush into the segments."""
+        if self._flush_writes.get(name):
+            shard.flush()
+
     def _write_metadata(self, name: str, metadata: dict[str, Any]) -> None:
         """collection.json, replaced atomically: it is what marks a collection complete."""
         directory = self.path / check_name(name)
@@ -246,6 +266,7 @@ class EdgeStore(Store):
                 raise StoreLocked(self._locked(name)) from None
             raise StoreError(f"cannot open collection {name!r} in {self.location}: {exc}") from exc
         self._shards[name] = shard
+        self._flush_writes[name] = self.metadata(name).get(_WAL, True) is False
         return shard
 
     def _locked(self, name: str) -> str:

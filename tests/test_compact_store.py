@@ -1,0 +1,63 @@
+"""A store that fits: no write-ahead log left behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from semsearch.indexer import MISSING_VECTORS, Indexer
+from semsearch.search import Searcher
+from semsearch.store.edge import EdgeStore
+
+
+def allocated(path: Path) -> int:
+    """Bytes of disk the files under path take (st_blocks, as `du` counts them)."""
+    return sum(os.lstat(os.path.join(folder, name)).st_blocks * 512
+               for folder, _, names in os.walk(path) for name in names)
+
+
+def tree_of(inflection_src: Path, tmp_path: Path) -> Path:
+    tree = tmp_path / "tree"
+    shutil.copytree(inflection_src / "inflection", tree / "inflection")
+    return tree
+
+
+KILLED_WRITER = """
+import os, signal, sys, uuid
+from semsearch.store import Point, SparseVector
+from semsearch.store.edge import EdgeStore
+store = EdgeStore(sys.argv[1])
+vector = [1.0] + [0.0] * 383
+store.upsert("code", [Point(str(uuid.UUID(int=i + 1)), {"text": vector, "code": vector,
+                             "lex": SparseVector([i], [1.0])}, {"name": f"written{i}"}) for i in range(40)])
+print("written", flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # no close, no flush of ours: as if the machine's process died
+"""
+
+
+def test_an_index_leaves_no_write_ahead_log_and_every_point_survives_a_reopen_and_a_kill(
+        inflection_src: Path, tmp_path: Path) -> None:
+    store_dir, tree = tmp_path / "store", tree_of(inflection_src, tmp_path)
+    with EdgeStore(store_dir) as store:
+        summary = Indexer(store, "code").index_tree(tree)
+    shard = store_dir / "code" / "shard"
+    assert allocated(shard / "wal") == 0  # nothing kept twice: every write went into the segments
+    with EdgeStore(store_dir) as store:
+        assert store.count("code") == summary.points > 10 and store.count("code", MISSING_VECTORS) == 0
+        assert Searcher(store, "code").search("pluralize", limit=1)[0].payload["name"] == "pluralize"
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(store_dir)], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert killed.stdout.strip() == "written", killed.stderr
+    with EdgeStore(store_dir) as store:  # what the write returned before the kill is there, vectors and all
+        written = store.retrieve("code", [str(uuid.UUID(int=i + 1)) for i in range(40)], with_vectors=True)
+        assert sorted(p.payload["name"] for p in written) == sorted(f"written{i}" for i in range(40))
+        assert all(p.vectors["text"][0] == pytest.approx(1.0, abs=2e-3) for p in written)
+        assert store.count("code") == summary.points + 40
+        again = Indexer(store, "code").index_tree(tree)  # nothing the kill left needs redoing
+        assert again.files_indexed == 0 and again.structures_embedded == 0 and again.points == summary.points + 40
