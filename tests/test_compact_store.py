@@ -1,4 +1,4 @@
-"""A store that fits: no write-ahead log left behind."""
+"""A store that fits: no write-ahead log left behind, a payload without repeats."""
 
 from __future__ import annotations
 
@@ -61,3 +61,18 @@ def test_an_index_leaves_no_write_ahead_log_and_every_point_survives_a_reopen_an
         assert store.count("code") == summary.points + 40
         again = Indexer(store, "code").index_tree(tree)  # nothing the kill left needs redoing
         assert again.files_indexed == 0 and again.structures_embedded == 0 and again.points == summary.points + 40
+
+
+def test_points_carry_their_file_once_and_a_reindex_still_skips_what_did_not_change(
+        inflection_src: Path, tmp_path: Path) -> None:
+    tree = tree_of(inflection_src, tmp_path)
+    with EdgeStore(tmp_path / "store") as store:
+        first = Indexer(store, "code").index_tree(tree)
+        payload = next(iter(store.scroll("code"))).payload
+        digest, count, path = payload["file_key"].split(":", 2)
+        assert path == payload["context"]["file_path"] and int(count) > 0 and len(digest) == 40
+        assert "file_hash" not in payload and "file_chunks" not in payload  # file_key says both
+        init = tree / "inflection" / "__init__.py"
+        init.write_text(init.read_text() + "\n\ndef shout(word):\n    return word.upper()\n")
+        again = Indexer(store, "code").index_tree(tree)
+        assert again.files_indexed == 1 and again.points == first.points + 1

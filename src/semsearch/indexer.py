@@ -289,6 +289,7 @@ class Indexer:
         """Pass 1: each file's structures with payload and BM25 vector (dense too when cached)."""
         batch: list[tuple[str, str, list[Structure]]] = []
         size = 0
+        legacy = _file_fields(self.store.metadata(self.collection))
         for item in _then_none(pending):
             if item is not None:
                 batch.append(item)
@@ -305,8 +306,8 @@ class Indexer:
                 if path in replaced:
                     self.store.delete(self.collection, Filter(must=[Match("context.file_path", path)]))
                 for structure in items:
-                    payload = {**structure.to_dict(), "file_hash": digest, "file_chunks": len(items),
-                               "file_key": f"{digest}:{len(items)}:{path}", "dirs": folders(path)}
+                    payload = {**structure.to_dict(), "file_key": f"{digest}:{len(items)}:{path}",
+                               "dirs": folders(path), **legacy(digest, len(items))}
                     vectors: dict[str, Any] = {LEXICAL: lexical.embed_document(lexical.lexical_text(structure))}
                     known = cached[row]
                     if known is not None:
@@ -344,6 +345,14 @@ class Indexer:
             self.progress.embedded += len(points)
             self.on_progress(self.progress)
             self.store.yield_to_readers(self.collection)
+
+
+def _file_fields(metadata: dict[str, Any]) -> Callable[[str, int], dict[str, Any]]:
+    """What else a point says of its file. `file_key` carries the hash and the structure count,
+    read back by one facet; a collection made before that field reads them from these two."""
+    if "file_key" in metadata.get("keyword_fields", []):
+        return lambda digest, count: {}
+    return lambda digest, count: {"file_hash": digest, "file_chunks": count}
 
 
 def _then_none(items: Iterable[Any]) -> Iterable[Any]:
