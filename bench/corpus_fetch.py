@@ -90,7 +90,8 @@ def save_packages(packages: list[Package], path: Path = PACKAGES) -> None:
 def _tokens(name: str) -> set[str]:
     """A package name's words and their joins: `golang-github-go-chi-chi-dev` holds `go-chi` and `chi`."""
     words = [w for w in re.split(r"[^a-z0-9.]+", name.lower()) if w]
-    return set(words) | {"-".join(words[i:i + n]) for n in (2, 3) for i in range(len(words))}
+    joined = {"-".join(words[i:i + n]) for n in (2, 3) for i in range(len(words))}
+    return set(words) | joined | {w.rstrip("0123456789") for w in words}  # libuv1-dev names libuv
 
 
 def forbidden_by_name(package: Package) -> str | None:
@@ -104,7 +105,7 @@ def forbidden_by_name(package: Package) -> str | None:
 
 
 # What a bundled copy of a project brings along and a module of the package itself does not.
-_PROJECT_FILES = re.compile(r"^(licen[cs]e|copying|readme|notice|authors)|^(setup\.py|pyproject\.toml|package\.json"
+_PROJECT_FILES = re.compile(r"(^|[._-])(licen[cs]e|copying|readme|notice|authors)|^(setup\.py|pyproject\.toml|package\.json"
                             r"|cargo\.toml|go\.mod|composer\.json|cmakelists\.txt|meson\.build|pom\.xml|build\.gradle"
                             r"|mix\.exs|rakefile|gemfile|makefile\.am|configure\.ac)$|\.(gemspec|cabal|podspec|csproj|sln)$",
                             re.IGNORECASE)
