@@ -184,3 +184,19 @@ def test_lexical_only_ranking_knows_the_in_file_tests_too(tmp_path: Path) -> Non
         hits = Searcher(store, "code").search("parse header name value", limit=5)
         names = [h.payload["name"] for h in hits]
         assert names.index("parse_header") < names.index("parse_header_splits_name_and_value")
+
+
+def test_an_indexer_that_stays_open_skips_the_files_it_replaced_before(tmp_path: Path) -> None:
+    """watch, serve --index and mcp keep the store open across runs: a file changed once is not changed forever."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(3):
+        (tree / f"m{i}.py").write_text(f"def first_{i}(x):\n    return x + {i}\n")
+    with EdgeStore(tmp_path / "store") as store:
+        indexer = Indexer(store, "code", cache=VectorCache(None))
+        indexer.index_tree(tree, lexical_only=True)
+        for i in range(3):
+            (tree / f"m{i}.py").write_text(f"def second_{i}(x):\n    return x * {i}\n")
+        assert indexer.index_tree(tree, lexical_only=True).files_indexed == 3
+        again = indexer.index_tree(tree, lexical_only=True)
+        assert again.files_indexed == 0 and again.files_unchanged == 3

@@ -252,6 +252,8 @@ class Indexer:
         if "file_key" in self.store.metadata(self.collection).get("keyword_fields", []):
             known = {}
             for key, count in self.store.facet(self.collection, "file_key", limit=FACET_LIMIT).items():
+                if not count:  # a replaced version of a file, kept in the open shard's index with no points
+                    continue
                 digest, expected, path = key.split(":", 2)
                 known[path] = (digest, count == int(expected))
             return known
