@@ -76,3 +76,37 @@ def test_points_carry_their_file_once_and_a_reindex_still_skips_what_did_not_cha
         init.write_text(init.read_text() + "\n\ndef shout(word):\n    return word.upper()\n")
         again = Indexer(store, "code").index_tree(tree)
         assert again.files_indexed == 1 and again.points == first.points + 1
+
+
+class CountingStore(EdgeStore):
+    """The embedded store, counting its deletes (each is a flush into the segments)."""
+
+    deletes = 0
+
+    def delete(self, name, filter) -> None:  # type: ignore[no-untyped-def]
+        self.deletes += 1
+        super().delete(name, filter)
+
+
+def test_changed_and_removed_files_cost_one_delete_a_batch_not_one_a_file(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(30):
+        (tree / f"m{i}.py").write_text(f"def first_{i}(x):\n    return x + {i}\n")
+    with CountingStore(tmp_path / "store") as store:
+        indexer = Indexer(store, "code")
+        indexer.index_tree(tree, lexical_only=True)
+        for i in range(30):
+            (tree / f"m{i}.py").write_text(f"def second_{i}(x):\n    return x * {i}\n")
+        store.deletes = 0
+        changed = indexer.index_tree(tree, lexical_only=True)
+        assert changed.files_indexed == 30 and store.deletes == 1
+        names = {h.payload["name"] for h in store.scroll("code", ["name"]) if h.payload["name"] != "m0.py"}
+        assert {n for n in names if n.startswith(("first", "second"))} == {f"second_{i}" for i in range(30)}
+        for i in range(20):
+            (tree / f"m{i}.py").unlink()
+        store.deletes = 0
+        removed = indexer.index_tree(tree, lexical_only=True)
+        assert removed.files_removed == 20 and store.deletes == 1
+        assert {h.payload["context"]["file_path"] for h in store.scroll("code", ["context"])} \
+            == {f"m{i}.py" for i in range(20, 30)}

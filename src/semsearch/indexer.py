@@ -50,6 +50,7 @@ KEYWORD_FIELDS = ["language", "context.file_path", "context.module", "code_type"
 FACET_LIMIT = 10_000_000  # more files than any tree: the facet must list them all
 EMBED_BATCH = 256  # structures per embed + update-vectors round: the unit of progress and of crash loss
 LEXICAL_BATCH = 2048  # structures per upsert in the lexical pass
+DELETE_BATCH = 1024  # files whose points one delete removes
 MISSING_VECTORS = Filter(must_not=[HasVector("text")])  # points the dense pass has not reached
 
 
@@ -167,9 +168,11 @@ class Indexer:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="semsearch-parse") as parser:
             parsed = parser.map(lambda item: self._parse(*item, summary), changed)  # runs ahead of the writes
             self._write_lexical(models, (p for p in parsed if p is not None), set(known), summary)
-        for path in sorted(set(known) - seen):
-            self.store.delete(self.collection, Filter(must=[Match("context.file_path", path)]))
-            summary.files_removed += 1
+        removed = sorted(set(known) - seen)
+        for start in range(0, len(removed), DELETE_BATCH):
+            gone = removed[start:start + DELETE_BATCH]
+            self.store.delete(self.collection, Filter(must=[Match("context.file_path", gone)]))
+        summary.files_removed += len(removed)
         if not lexical_only:
             self._fill_vectors(models, summary)
         if summary.files_indexed or summary.files_removed or summary.structures_embedded:
@@ -304,9 +307,10 @@ class Indexer:
             cached = self._cached(models, structures) if structures else []
             points = []
             row = 0
+            stale = [path for path, _, _ in batch if path in replaced]
+            if stale:  # one delete for the batch: each write is a flush in an embedded store
+                self.store.delete(self.collection, Filter(must=[Match("context.file_path", stale)]))
             for path, digest, items in batch:
-                if path in replaced:
-                    self.store.delete(self.collection, Filter(must=[Match("context.file_path", path)]))
                 for structure in items:
                     payload = {**structure.to_dict(), "file_key": f"{digest}:{len(items)}:{path}",
                                "dirs": folders(path), **legacy(digest, len(items))}
