@@ -17,7 +17,7 @@ MAX_WORDS = 20
 MIN_CONTENT_WORDS = 3
 
 # Lines after which a doc no longer describes: tags, sections, examples, parameter lists.
-_STOP_LINE = re.compile(r"^([@:]|\\(param|return|throws|see|note)\b|#|>>>|```|~~~|\.\. |=+$|-+$|\*\s*@|[-*+]\s"
+_STOP_LINE = re.compile(r"^(@(?![^@\s]+@)|:|\\(param|return|throws|see|note)\b|#|>>>|```|~~~|\.\. |=+$|-+$|\*\s*@|[-*+]\s"
                         r"|(args|arguments|parameters|params|returns?|raises|throws|yields|examples?|notes?|usage"
                         r"|see also|attributes|options|type parameters|safety|panics|errors)\s*:?\s*$)",
                         re.IGNORECASE)
@@ -39,6 +39,7 @@ _MARKUP = [
     (re.compile(r"(?<![\w])'([A-Za-z_][\w.]*)'(?![\w])"), r"\1"),  # Haddock's 'Foo'
     (re.compile(r"\*\*?([^*]+)\*\*?"), r"\1"),  # emphasis
     (re.compile(r"&[a-z]+;"), " "),  # HTML entities
+    (re.compile(r"@([^@\s]+)@"), r"\1"),  # Haddock's @code@
     (re.compile(r"\{[\w:-]+\}"), " "),  # MyST roles, {py:func}
     (re.compile(r"\[\^[^\]]*\]|\^\w+"), " "),  # footnote marks
 ]
@@ -55,7 +56,7 @@ _OPENER = re.compile(
     r"|package\s+\w+\s+(?:provides|implements|contains|defines|offers|is|has)?"  # Go's package comment
     r"|(?:(?:this|it)\s+)?(?:is|are)(?=\s+(?:a|an|the|used|called|responsible)\b)"
     r"|(?:and|or|but)\b"  # what is left when the sentence opened with two names and one was removed
-    r"|(?:public|private|internal|api|protected)\s*:)\s*", re.IGNORECASE)
+    r"|(?:public|private|internal|api|protected|summary|description|brief|purpose)\s*:)\s*", re.IGNORECASE)
 # A C or Xcode header names its file before saying what it holds: `crc32.h -- tables for …`.
 _FILE_NAME_LEAD = re.compile(r"^\s*[\w.+-]+\.[A-Za-z]{1,5}\b\s*(?:--?|—|:)?\s*")
 _LOOKS_LIKE_CODE = re.compile(r"[{}=;<>|]|\w:\s*\w+:")
@@ -71,7 +72,7 @@ _NOT_A_DESCRIPTION = re.compile(
     r"|^(the\s+)?following\b|^(if|since|because|we|our|here|now|then|otherwise|also|but|so|hence|thus|ok|okay"
     r"|for compatibility|workaround|work around|hack|kludge)\b"
     r"|\b(borrowed|ported|taken|copied|adapted|stolen|derived) from\b|\b(inspired|designed|written|contributed|created) by\b"
-    r"|\bgenerated (automatically )?by\b|^usage:|\w/\w+/\w.*\bline \d+",
+    r"|\bgenerated (automatically )?by\b|^usage:|^authors?:|^O\(|\w/\w+/\w.*\bline \d+",
     re.IGNORECASE)
 
 
