@@ -155,6 +155,8 @@ def test_highlight_marks_words_by_prefix() -> None:
     text = "Furniture, wooden furnishing and woodwork"
     spans = highlight(text, "wooden furniture")
     assert [text[a:b] for a, b in spans] == ["Furniture", "wooden"]
+    text = "Rugs and blankets woven from wool, and the rest"
+    assert [text[a:b] for a, b in highlight(text, "wool rugs and the blankets")] == ["Rugs", "blankets", "wool"]
 
 
 @pytest.mark.skipif(not PYPI.is_file(), reason="shared/data/pypi-packages.jsonl is not beside the checkout")

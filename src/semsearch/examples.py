@@ -27,8 +27,9 @@ but by can could did do does doing down during each few for from further had has
 his how i if in into is it its itself just me more most my no nor not now of off on once only or other our out over
 own same she should so some such than that the their them then there these they this those through to too under
 until up very was we were what when where which while who whom why will with would you your yours yet via per
-new one two using used use based simple easy fast best free first let lets
 """.split())
+# Words too vague to start or fill an example ("simple fast library"), though a query may use them.
+VAGUE = frozenset("new one two using used use based simple easy fast best free first let lets".split())
 
 
 def record_examples(store: Store, collection: str, text_fields: list[str], count: int = COUNT) -> list[str]:
@@ -80,7 +81,7 @@ def phrases(text: str, longest: int = 3) -> list[str]:
         if run and (gap not in " -" or len(run) == longest):
             found += [" ".join(run).lower()] if len(run) >= 2 else []
             run = []
-        if word.lower() in STOPWORDS or len(word) < 2:
+        if word.lower() in STOPWORDS or word.lower() in VAGUE or len(word) < 2:
             found += [" ".join(run).lower()] if len(run) >= 2 else []
             run = []
         else:

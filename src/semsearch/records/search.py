@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from semsearch.embedding import canonical, query_encoder
+from semsearch.examples import STOPWORDS
 from semsearch.lexical import WORDS
 from semsearch.models import LEXICAL, recorded_precision
 from semsearch.records.display import Display, stored_display
@@ -53,8 +54,9 @@ class RecordHit:
 
 
 def highlight(text: str, query: str) -> list[list[int]]:
-    """Spans of words in text that start with a query word (so `furniture` marks `Furniture,`)."""
-    words = {w.lower() for w in _WORD.findall(query) if len(w) > 1}
+    """Spans of words in text that start with a query word (so `furniture` marks `Furniture,`);
+    the query's stop words ("and", "the") mark nothing."""
+    words = {w.lower() for w in _WORD.findall(query) if len(w) > 1} - STOPWORDS
     spans = []
     for match in _WORD.finditer(text):
         token = match.group().lower()
