@@ -38,7 +38,7 @@ from corpus_text import (
 )
 
 from semsearch.chunking import chunk_source
-from semsearch.chunking.languages import SPECS, detect_language
+from semsearch.chunking.languages import SPECS, TYPE_CONTAINERS, detect_language
 from semsearch.chunking.treesitter import Found, find_structures, strip_comment
 from semsearch.query import query_words, split_words
 from semsearch.ranking import is_test_path
@@ -129,8 +129,31 @@ def read_tree(root: Path) -> Tree:
         head = structures[0] if structures and structures[0].code_type == "Block" else None
         if head is not None and head.docstring:
             lines = source.text.split("\n")[: head.line_to]
-            tree.heads[source.path] = (_with_paragraphs(lines, head.docstring, language), head.line_to - 1)
+            doc = _haskell_header(lines) if language == "haskell" else _with_paragraphs(lines, head.docstring, language)
+            if doc:
+                tree.heads[source.path] = (doc, head.line_to - 1)
     return tree
+
+
+_PRAGMA_LINE = re.compile(r"^\s*\{-#.*#-\}\s*$|^\s*#")
+_HEADER_FIELD = re.compile(r"^\s*[A-Z][\w-]*\s*:\s")  # Haddock's `Module : X`, `License : BSD3`
+
+
+def _haskell_header(lines: list[str]) -> str:
+    """A Haskell module's doc comment, past its LANGUAGE pragmas (which the chunker reads as the
+    file's doc text) and the header fields of a Haddock module header."""
+    rows = [line for line in lines if not _PRAGMA_LINE.match(line)]
+    while rows and not rows[0].strip():
+        rows = rows[1:]
+    out = []
+    for line in rows:
+        text = line.strip()
+        if not (text.startswith(("--", "{-")) or (out and not text.startswith("module"))) or not text:
+            break
+        text = text.removeprefix("{-").removesuffix("-}").lstrip("-| ").strip()
+        if not _HEADER_FIELD.match(text):
+            out.append(text)
+    return "\n".join(out).strip()
 
 
 def _with_paragraphs(lines: list[str], doc: str, language: str) -> str:
@@ -158,24 +181,39 @@ def _is_library(path: str, found: Found | None = None) -> bool:
         and not (found is not None and found.test)
 
 
+def file_doc(tree: Tree, path: str) -> tuple[str, int, Found | None] | None:
+    """A file's own doc: (text, last row it may span, the definition it belongs to, if any).
+
+    The head comment or module docstring; else a module that is the whole file (Elixir's
+    defmodule, a Ruby module); else the doc of the type the file is named after and made of,
+    which is how Java, Kotlin, C#, PHP, Scala and Swift document a file.
+    """
+    if path in tree.heads:
+        doc, last_row = tree.heads[path]
+        return doc, last_row, None
+    rows = tree.texts[path].count("\n") + 1
+    stem = PurePosixPath(path).stem.split(".")[0]
+    for f in tree.definitions.get(path, []):
+        whole = f.docstring and f.end - f.start + 1 >= 0.7 * rows and f.struct_name is None
+        if whole and (f.code_type == "Module" or (f.code_type in TYPE_CONTAINERS and f.name == stem)):
+            doc = f.docstring or ""
+            return doc, max(f.name_row, f.body_row or f.name_row) + doc.count("\n") + 3, f
+    return None
+
+
 def module_doc_candidates(tree: Tree) -> list[Candidate]:
     out = []
     for path in tree.code_files():
-        if not _is_library(path):
+        found = file_doc(tree, path) if _is_library(path) else None
+        if found is None:
             continue
-        doc, last_row = tree.heads.get(path, ("", 0))
-        rows = tree.texts[path].count("\n") + 1
-        if not doc:  # a module that is the whole file (Elixir's defmodule, Ruby's module) speaks for it
-            whole = [f for f in tree.definitions.get(path, []) if f.code_type == "Module" and f.docstring
-                     and f.end - f.start + 1 >= 0.7 * rows]
-            if not whole:
-                continue
-            doc = whole[0].docstring or ""
-            last_row = whole[0].name_row + doc.count("\n") + 3
+        doc, last_row, definition = found
+        first_row = definition.doc_start if definition is not None else 0
         sentence = first_sentence(_without_file_name(doc, path))
-        query = to_query(sentence)
+        query = to_query(sentence, definition.name if definition is not None else "")
         if query:
-            out.append(Candidate("module-doc", query, sentence, [path], (path, 1), [Blank(path, 0, last_row, doc)]))
+            out.append(Candidate("module-doc", query, sentence, [path], (path, first_row + 1),
+                                 [Blank(path, first_row, last_row, doc)]))
     return out
 
 
@@ -193,8 +231,10 @@ def doc_candidates(tree: Tree) -> list[Candidate]:
     for path in tree.code_files():
         if not _is_library(path):
             continue
+        found = file_doc(tree, path)
         for f in tree.definitions.get(path, []):
-            if f.code_type not in DOC_TYPES or not f.docstring or not _is_library(path, f):
+            if f.code_type not in DOC_TYPES or not f.docstring or not _is_library(path, f) \
+                    or (found is not None and found[2] is f):
                 continue
             sentence = first_sentence(f.docstring)
             query = to_query(sentence, f.name)

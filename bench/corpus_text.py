@@ -154,7 +154,7 @@ def to_query(sentence: str, name: str = "") -> str | None:
     if sum(not ch.isascii() for ch in text) > len(text) // 10:
         return None  # mostly not English: the shipped model reads English
     text = _FILE_NAME_LEAD.sub("", _without_name(text, name))
-    text = re.sub(r"(^|\s)(::|\.|#)(?=\w)", r"\1", text)  # what a removed qualifier leaves
+    text = re.sub(r"(^|\s)(::|\.|#)(?=\w)|(^|\s)s(?=\s)", r"\1", text)  # what a removed name leaves (`Foo`s)
     text = _spell_identifiers(text)
     text = " ".join(text.split())
     for _ in range(2):
