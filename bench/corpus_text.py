@@ -17,7 +17,7 @@ MAX_WORDS = 20
 MIN_CONTENT_WORDS = 3
 
 # Lines after which a doc no longer describes: tags, sections, examples, parameter lists.
-_STOP_LINE = re.compile(r"^(@(?![^@\s]+@)|:|\\(param|return|throws|see|note)\b|#|>>>|```|~~~|\.\. |=+$|-+$|\*\s*@|[-*+]\s"
+_STOP_LINE = re.compile(r"^(@(?![^@\s]+@)|:|usage:|\\(param|return|throws|see|note)\b|#|>>>|```|~~~|\.\. |=+$|-+$|\*\s*@|[-*+]\s"
                         r"|(args|arguments|parameters|params|returns?|raises|throws|yields|examples?|notes?|usage"
                         r"|see also|attributes|options|type parameters|safety|panics|errors)\s*:?\s*$)",
                         re.IGNORECASE)
@@ -51,7 +51,8 @@ _OPENER = re.compile(
     r"|implementation|namespace|mixin|protocol|record|constructor)\s+(?:(?:is|are)\s+(?:used\s+)?(?:to\s+)?)?"
     r"(?:provides|contains|implements|defines|holds|has|offers|handles|represents|describes|exposes|includes"
     r"|wraps|adds|allows|is|will|can|should|creates|returns|performs|encapsulates|manages)?(?:\s+(?:for|with))?"
-    r"|(?:a\s+)?(?:helper|utility|convenience)(?:\s+(?:function|method|class))?(?:\s+(?:that|which|to|for))?"
+    r"|(?:a\s+)?(?:helper|utility|convenience)s?\b(?:\s+(?:function|method|class)(?:s|es)?)?"
+    r"(?:\s+(?:that|which|to|for))?"
     r"|(?:returns?|gets?)(?=\s+(?:a|an|the|all|true|false|whether|if|list|new|number|current|next|string|value)\b)"
     r"|package\s+\w+\s+(?:provides|implements|contains|defines|offers|is|has)?"  # Go's package comment
     r"|(?:(?:this|it)\s+)?(?:is|are)(?=\s+(?:a|an|the|used|called|responsible)\b)"
