@@ -61,6 +61,8 @@ _OPENER = re.compile(
 # A C or Xcode header names its file before saying what it holds: `crc32.h -- tables for …`.
 _FILE_NAME_LEAD = re.compile(r"^\s*[\w.+-]+\.[A-Za-z]{1,5}\b\s*(?:--?|—|:)?\s*")
 _LOOKS_LIKE_CODE = re.compile(r"[{}=;<>|]|\w:\s*\w+:")
+# A sentence cut short: by a removed name ("used to implement a custom"), a colon, or "e.g.".
+_DANGLING = re.compile(r"\b(a|an|the|of|to|for|with|in|on|by|from|and|or|example|e g|e\.g|i e)$", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:a|an|the)\s+", re.IGNORECASE)
 _TRUE_IF = re.compile(r"^(?:true|`true`|True)\s+(?:if|when|iff)\b", re.IGNORECASE)
 # Doc text that is not a description of the code.
@@ -163,12 +165,14 @@ def to_query(sentence: str, name: str = "") -> str | None:
         text = _TRUE_IF.sub("whether", text)
         text = _ARTICLE.sub("", text)
     text = _strip_parentheses(text)
+    text = re.sub(r"\"\"\"|\'\'\'|\\(?=\W)", " ", text)  # a docstring's own quotes, Markdown's escapes
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     text = re.sub(r"^[\W_]+|[\s,;:.!?-]+$", "", text)
     text = " ".join(text.split())
     text = cap(text)
     letters = sum(ch.isalpha() or ch.isspace() for ch in text)
     if len(query_words(text)) < MIN_CONTENT_WORDS or letters < 0.85 * len(text) or looks_like_code(text) \
+            or _DANGLING.search(text) \
             or (text.count(",") >= 3 and len(text.split()) < 3 * text.count(",")):
         return None  # too generic, code rather than prose, or a list of names
     if len(text) > 1 and text[0].isupper() and text[1].islower():
