@@ -7,6 +7,7 @@ starts `semsearch serve` on loopback and sends the benchmark's queries one at a 
 query embedding included. Prints p50/p99 per mode, then the hybrid p50 in process.
 
     .venv/bin/python bench/http_latency.py [--points 100000] [--requests 500]
+    .venv/bin/python bench/http_latency.py --ab    # in process only: learned ranking against the rules, interleaved
 """
 
 from __future__ import annotations
@@ -73,10 +74,16 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--ab", action="store_true", help="Only the in-process A/B of the learned ranking and the rules.")
     args = parser.parse_args()
     store = WORK / "http-store"
     build(store, args.points)
     queries = dev_queries()
+    if args.ab:
+        p50 = interleaved(store, queries, args.requests)
+        print("in process, hybrid p50, interleaved query by query: "
+              + ", ".join(f"{name} {value:.1f} ms" for name, value in p50.items()))
+        return
     with serving(store, args.port) as base, httpx.Client(base_url=base, timeout=30) as client:
         print("| mode | requests | errors | p50 ms | p99 ms | server-side p50 ms |")
         print("|---|---|---|---|---|---|")
@@ -110,6 +117,23 @@ def in_process(store: Path, queries: list[str], requests: int) -> float:
             searcher.search(queries[i % len(queries)], limit=10)
             times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
+
+
+def interleaved(store: Path, queries: list[str], requests: int) -> dict[str, float]:
+    """Hybrid p50 per ranking over the same store, the rankings taking turns query by query, so a
+    machine that slows down meanwhile slows both alike."""
+    with EdgeStore(store) as edge:
+        searchers = {name: Searcher(edge, "code", ranking=name) for name in ("learned", "rules")}
+        for q in queries[:10]:
+            for searcher in searchers.values():
+                searcher.search(q, limit=10)
+        times: dict[str, list[float]] = {name: [] for name in searchers}
+        for i in range(requests):
+            for name, searcher in searchers.items():
+                started = time.perf_counter()
+                searcher.search(queries[i % len(queries)], limit=10)
+                times[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from semsearch.query import Query
 from semsearch.ranking import DEFAULT, Candidate, decayed, judge
 
 MODEL = Path(__file__).with_name("ranker.json")
+RULE_FLOOR = 1e-6  # the least rule score the base margin counts (log of it), for candidates scoring <= 0
+_RULE_SCORE = FEATURES.index("rule_score")
 
 
 class ModelError(ValueError):
@@ -107,6 +109,7 @@ class LearnedRanker:
     """Orders a query's candidates by the trees' score, as the rules' `rerank` does by theirs."""
 
     trees: Trees
+    from_rules: bool  # the trees add to the rules' score (log of it): they were boosted from it
     tiers: bool  # an identifier's definitions (ranking's tiers) stay above the rest
     file_decay: float  # each further hit of a file: score x this (scores are exp(tree score))
     question_file_decay: float
@@ -116,7 +119,8 @@ class LearnedRanker:
         if tuple(saved.get("features", ())) != FEATURES:
             raise ModelError("the ranker was trained on other features than features.py computes: retrain it "
                              "with bench/learn.py")
-        return cls(Trees.from_json(saved["trees"]), bool(saved["tiers"]), float(saved["file_decay"]),
+        return cls(Trees.from_json(saved["trees"]), bool(saved.get("from_rules", False)), bool(saved["tiers"]),
+                   float(saved["file_decay"]),
                    float(saved["question_file_decay"]))
 
     def rank(self, query: Query, candidates: list[Candidate], lists: ListSummary, fetch: int) -> list[Candidate]:
@@ -124,7 +128,10 @@ class LearnedRanker:
         if not candidates:
             return []
         judged = judge(query, candidates, DEFAULT)
-        scores = self.trees.predict(features(query, judged, lists, fetch))
+        rows = features(query, judged, lists, fetch)
+        scores = self.trees.predict(rows)
+        if self.from_rules:
+            scores += np.log(np.maximum(rows[:, _RULE_SCORE].astype(np.float64), RULE_FLOOR))
         best = float(scores.max())
         tiers = [j.tier for j in judged] if self.tiers else [0] * len(judged)
         decay = self.question_file_decay if query.is_question else self.file_decay

@@ -31,6 +31,7 @@ from semsearch.ranking import LEXICAL_ONLY, Candidate, rerank
 from semsearch.store import Filter, HasVector, Hit, Match, Search, Store, StoreError, is_point_id
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
+RANKINGS = ("learned", "rules")
 # What counts as blank in a query: Python's whitespace (which includes the ASCII separators
 # \x1c-\x1f and NEL) and JavaScript's (which includes the BOM), so that the API's pattern
 # means the same in its OpenAPI document as here.
@@ -254,11 +255,13 @@ class Searcher:
 
     def __init__(self, store: Store, collection: str, *, text_model: str | None = None,
                  code_model: str | None = None, device: str | None = None,
-                 ranker: LearnedRanker | None | str = None) -> None:
-        """`ranker`: how a hybrid search orders its candidates: the learned ranker shipped in the
-        package (the default), another one, or None for the hand-set rules alone (ranking.rerank)."""
+                 ranking: str = "rules") -> None:
+        """`ranking`: how a hybrid search orders its candidates: "learned" (the ranker shipped in the
+        package, learned.py) or "rules" (the hand-set rules alone, ranking.rerank)."""
+        if ranking not in RANKINGS:
+            raise QueryError(f"unknown ranking {ranking!r}: choose one of {', '.join(RANKINGS)}")
         self.store = store
-        self.ranker = shipped() if ranker == "shipped" else ranker
+        self.ranker: LearnedRanker | None = shipped() if ranking == "learned" else None
         self.collection = collection
         metadata = store.metadata(collection)
         if metadata.get("kind", "code") != "code":
