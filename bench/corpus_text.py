@@ -131,14 +131,14 @@ def _strip_parentheses(text: str) -> str:
     return inner if len(query_words(inner)) >= MIN_CONTENT_WORDS else text
 
 
-def cap(text: str) -> str:
-    """At most MAX_WORDS words, cut at a clause boundary where one falls late enough."""
+def cap(text: str, limit: int = MAX_WORDS) -> str:
+    """At most `limit` words, cut at a clause boundary where one falls late enough."""
     words = text.split()
-    if len(words) <= MAX_WORDS:
+    if len(words) <= limit:
         return text
-    head = " ".join(words[:MAX_WORDS])
+    head = " ".join(words[:limit])
     cut = max(head.rfind(", "), head.rfind("; "), head.rfind(" - "), head.rfind(": "))
-    if cut > 0 and len(head[:cut].split()) >= 8:
+    if cut > 0 and len(head[:cut].split()) >= min(8, limit // 2):
         return head[:cut]
     return head
 
