@@ -1,7 +1,9 @@
-"""A store that fits: no write-ahead log left behind, a payload without repeats."""
+"""A store that fits: no write-ahead log left behind, dense vectors stored compactly, a payload
+without repeats, and collections made by the previous release still read and written as before."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,11 +11,17 @@ import sys
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
+import qdrant_edge as qe
 
-from semsearch.indexer import MISSING_VECTORS, Indexer
+from semsearch.indexer import KEYWORD_FIELDS, MISSING_VECTORS, Indexer
 from semsearch.search import Searcher
+from semsearch.store import CollectionSpec, DenseVector, Point, Search
 from semsearch.store.edge import EdgeStore
+from tests.conftest import server_store
+
+DIM = 384
 
 
 def allocated(path: Path) -> int:
@@ -26,6 +34,13 @@ def tree_of(inflection_src: Path, tmp_path: Path) -> Path:
     tree = tmp_path / "tree"
     shutil.copytree(inflection_src / "inflection", tree / "inflection")
     return tree
+
+
+def embeddings(n: int, seed: int = 0) -> np.ndarray:
+    """Unit vectors sharing a common direction, as sentence embeddings do (cosines mostly 0.2-0.6)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, DIM)) + 1.5 * rng.normal(size=DIM)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
 KILLED_WRITER = """
@@ -61,6 +76,85 @@ def test_an_index_leaves_no_write_ahead_log_and_every_point_survives_a_reopen_an
         assert store.count("code") == summary.points + 40
         again = Indexer(store, "code").index_tree(tree)  # nothing the kill left needs redoing
         assert again.files_indexed == 0 and again.structures_embedded == 0 and again.points == summary.points + 40
+
+
+@pytest.mark.parametrize("backend", ["edge"])
+def test_dense_vectors_are_stored_compactly_and_score_within_a_hair_of_exact_cosine(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    store = EdgeStore(tmp_path / "store") if backend == "edge" \
+        else server_store(request.getfixturevalue("qdrant_url"))
+    docs, queries = embeddings(2000), embeddings(20, seed=1)
+    with store:
+        store.create("c", CollectionSpec(vectors={"text": DenseVector(DIM, "m")}))
+        store.upsert("c", [Point(str(uuid.UUID(int=i + 1)), {"text": v.tolist()}, {"i": i})
+                           for i, v in enumerate(docs)])
+        found = store.search("c", [Search("text", q.tolist(), 10) for q in queries])
+        exact = queries @ docs.T
+        errors = [abs(h.score - exact[q, h.payload["i"]]) for q, hits in enumerate(found) for h in hits]
+        assert max(errors) < 2e-3  # the ranking's fused scores move by less than its ties do
+        overlap = [len({h.payload["i"] for h in hits} & set(np.argsort(-exact[q])[:10]))
+                   for q, hits in enumerate(found)]
+        assert sum(overlap) >= 0.95 * 10 * len(queries)
+        (stored,) = store.retrieve("c", [str(uuid.UUID(int=1))], with_vectors=True)
+        assert stored.vectors["text"] == pytest.approx(docs[0].tolist(), abs=5e-3)
+        if backend == "edge":
+            assert store.metadata("c")["vector_datatype"] == "turbo8"
+            vectors = sum(allocated(p) for p in (tmp_path / "store" / "c" / "shard").rglob("vector_storage-text"))
+            assert vectors < 2000 * DIM * 4 / 3  # float32 would take 3 MB; 8-bit codes a quarter of it
+        else:
+            assert store.metadata("c")["vector_datatype"] == "float16"
+            params = store.client.get_collection("c").config.params.vectors["text"]
+            assert params.datatype is not None and params.datatype.value == "float16"  # as the server keeps them
+            wal = store.client.get_collection("c").config.wal_config
+            assert wal.wal_capacity_mb <= 4  # its write-ahead log stays small once flushed
+
+
+def previous_release_collection(store_dir: Path) -> None:
+    """A code collection laid out as the release before this one made it: a WAL, float32 vectors."""
+    with EdgeStore(store_dir / "scratch") as scratch:  # the spec the indexer writes is the same as then
+        Indexer(scratch, "code").import_structures([])
+        metadata = {k: v for k, v in scratch.metadata("code").items() if k not in ("wal", "vector_datatype")}
+    directory = store_dir / "code"
+    directory.mkdir(parents=True)
+    cached = qe.Memory.Cached
+    shard = qe.EdgeShard.create(str(directory / "shard"), qe.EdgeConfig(
+        vectors={v: qe.EdgeVectorParams(size=DIM, distance=qe.Distance.Cosine, memory=cached)
+                 for v in ("text", "code")},
+        sparse_vectors={"lex": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=cached)},
+        hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=10_000, memory=cached),
+        payload_memory=cached))
+    for key in KEYWORD_FIELDS:
+        shard.update(qe.UpdateOperation.create_field_index(key, qe.KeywordIndexParams(on_disk=True)))
+    shard.flush()
+    shard.close()
+    (directory / "collection.json").write_text(json.dumps(metadata))
+    shutil.rmtree(store_dir / "scratch")
+
+
+def test_a_collection_of_the_previous_release_keeps_working_beside_a_compact_new_one(
+        inflection_src: Path, tmp_path: Path) -> None:
+    store_dir, tree = tmp_path / "store", tree_of(inflection_src, tmp_path)
+    previous_release_collection(store_dir)
+    with EdgeStore(store_dir) as store:
+        first = Indexer(store, "code").index_tree(tree)
+        hit = Searcher(store, "code").search("pluralize", limit=1)[0]
+        assert hit.payload["name"] == "pluralize"
+        (point,) = store.retrieve("code", [hit.id], with_vectors=True)
+        (itself,) = store.search("code", [Search("text", point.vectors["text"], 1)])
+        assert itself[0].score == pytest.approx(1.0, abs=1e-6)  # still float32, exact
+        assert "wal" not in store.metadata("code")
+    assert allocated(store_dir / "code" / "shard" / "wal") > 0  # its log is its durability, left as it was
+    (tree / "inflection" / "__init__.py").write_text((tree / "inflection" / "__init__.py").read_text()
+                                                     + "\n\ndef shout(word):\n    return word.upper()\n")
+    with EdgeStore(store_dir) as store:
+        again = Indexer(store, "code").index_tree(tree)
+        assert again.files_indexed == 1 and store.count("code", MISSING_VECTORS) == 0
+        assert Searcher(store, "code").search("shout", limit=1)[0].payload["name"] == "shout"
+        assert store.count("code") == first.points + 1
+        store.create("notes", CollectionSpec(vectors={"text": DenseVector(DIM, "m")}))  # made now: compact
+        store.upsert("notes", [Point(str(uuid.UUID(int=1)), {"text": embeddings(1)[0].tolist()}, {})])
+        assert store.metadata("notes")["vector_datatype"] == "turbo8"
+    assert allocated(store_dir / "notes" / "shard" / "wal") == 0
 
 
 def test_points_carry_their_file_once_and_a_reindex_still_skips_what_did_not_change(

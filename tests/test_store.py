@@ -88,7 +88,8 @@ def test_upsert_search_filter_facet_delete(store) -> None:
     store.optimize("code")
     assert store.count("code") == 30
     (hits,) = store.search("code", [Search("text", unit(7), 3)])
-    assert hits[0].payload["name"] == "f7" and hits[0].score == pytest.approx(1.0, abs=1e-4)
+    # vectors are stored compactly (8-bit codes): a point is its own nearest neighbour within 2e-3 of 1
+    assert hits[0].payload["name"] == "f7" and hits[0].score == pytest.approx(1.0, abs=2e-3)
     text_hits, code_hits = store.search("code", [Search("text", unit(4), 5), Search("code", unit(1004), 5)])
     assert text_hits[0].payload["name"] == "f4" and code_hits[0].payload["name"] == "f4"
     flt = Filter(must=[Match("language", "python"), Match("context.module", ["m0", "m1"])])
@@ -240,6 +241,6 @@ def test_text_and_integer_indexes_retrieve_and_exclusion(store) -> None:
     assert store.count("records", Filter(must=[Match("rank", 3)])) == 1
     a_id = str(uuid.uuid5(uuid.NAMESPACE_OID, "a"))
     (point,) = store.retrieve("records", [a_id, str(uuid.uuid4())], with_vectors=True)
-    assert point.payload["name"] == "a" and point.vectors["dense"] == pytest.approx(unit(0), abs=1e-5)
+    assert point.payload["name"] == "a" and point.vectors["dense"] == pytest.approx(unit(0), abs=5e-3)
     (similar,) = store.search("records", [Search("dense", point.vectors["dense"], 5, Filter(exclude_ids=[a_id]))])
     assert [h.payload["name"] for h in similar] and "a" not in [h.payload["name"] for h in similar]
