@@ -78,7 +78,7 @@ def test_an_index_leaves_no_write_ahead_log_and_every_point_survives_a_reopen_an
         assert again.files_indexed == 0 and again.structures_embedded == 0 and again.points == summary.points + 40
 
 
-@pytest.mark.parametrize("backend", ["edge"])
+@pytest.mark.parametrize("backend", ["edge", "server"])
 def test_dense_vectors_are_stored_compactly_and_score_within_a_hair_of_exact_cosine(
         backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     store = EdgeStore(tmp_path / "store") if backend == "edge" \

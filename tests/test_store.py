@@ -88,7 +88,8 @@ def test_upsert_search_filter_facet_delete(store) -> None:
     store.optimize("code")
     assert store.count("code") == 30
     (hits,) = store.search("code", [Search("text", unit(7), 3)])
-    # vectors are stored compactly (8-bit codes): a point is its own nearest neighbour within 2e-3 of 1
+    # vectors are stored compactly (8-bit codes embedded, float16 on a server): a point is its own
+    # nearest neighbour at a cosine within 2e-3 of 1
     assert hits[0].payload["name"] == "f7" and hits[0].score == pytest.approx(1.0, abs=2e-3)
     text_hits, code_hits = store.search("code", [Search("text", unit(4), 5), Search("code", unit(1004), 5)])
     assert text_hits[0].payload["name"] == "f4" and code_hits[0].payload["name"] == "f4"

@@ -30,6 +30,12 @@ from semsearch.store.base import (
 )
 
 _BATCH = 256
+# New collections keep their dense vectors as float16 (half of float32; the server has no 8-bit
+# storage that keeps cosine), and a write-ahead log of small segments: once the server has flushed
+# a write into its segments it drops the closed log segments, and 32 MB ones (its default) kept
+# most of a small collection twice. Collections without "vector_datatype" in their metadata hold float32.
+VECTOR_DATATYPE = "float16"
+WAL_SEGMENT_MB = 4  # a few write batches (_BATCH points with both vectors) a segment
 
 
 @dataclass(frozen=True)
@@ -73,15 +79,17 @@ class ServerStore(Store):
     def create(self, name: str, spec: CollectionSpec) -> None:
         if self.exists(name):
             raise StoreError(f"collection {name!r} already exists at {self.location}")
+        datatype = models.Datatype(VECTOR_DATATYPE)
         self._call("creating a collection", self.client.create_collection, name,
-                   vectors_config={k: models.VectorParams(size=v.size, distance=models.Distance.COSINE)
-                                   for k, v in spec.vectors.items()},
+                   vectors_config={k: models.VectorParams(size=v.size, distance=models.Distance.COSINE,
+                                                          datatype=datatype) for k, v in spec.vectors.items()},
                    sparse_vectors_config={k: models.SparseVectorParams(modifier=models.Modifier.IDF)
                                           for k in spec.sparse} or None,
                    shard_number=self.distribution.shards,
                    replication_factor=self.distribution.replicas,
                    write_consistency_factor=self.distribution.write_consistency,
-                   metadata=spec.to_metadata())
+                   wal_config=models.WalConfigDiff(wal_capacity_mb=WAL_SEGMENT_MB, wal_segments_ahead=0),
+                   metadata={**spec.to_metadata(), "vector_datatype": VECTOR_DATATYPE})
         schemas: list[tuple[str, Any]] = [(k, models.PayloadSchemaType.KEYWORD) for k in spec.keyword_fields]
         schemas += [(k, models.PayloadSchemaType.INTEGER) for k in spec.integer_fields]
         schemas += [(k, models.TextIndexParams(type=models.TextIndexType.TEXT, tokenizer=models.TokenizerType.WORD,
