@@ -109,6 +109,18 @@ def status(pid: int | str = "self") -> dict[str, int]:
     return out
 
 
+def mapped(pid: int | str, under: Path) -> int:
+    """Resident bytes of the file mappings of a process whose files lie under a folder."""
+    total, inside = 0, False
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and len(head) >= 5:  # a mapping's header line
+            inside = len(head) >= 6 and head[5].startswith(str(under))
+        elif inside and head and head[0] == "Rss:":
+            total += int(head[1]) * 1024
+    return total
+
+
 def rss_child(store: str, queries_file: str) -> None:
     """In a fresh process: the query model alone, then the store opened and every query run."""
     from semsearch.embedding import query_encoder
@@ -128,8 +140,10 @@ def rss_child(store: str, queries_file: str) -> None:
         searcher.search(query, limit=10)
     seconds = time.perf_counter() - started
     after = status()
+    files = 0 if url else mapped("self", Path(store).resolve())
     opened.close()
-    print(json.dumps({"before": before, "after": after, "query_ms": 1000 * seconds / len(queries)}))
+    print(json.dumps({"before": before, "after": after, "store_files": files,
+                      "query_ms": 1000 * seconds / len(queries)}))
 
 
 def measure_rss(store: str) -> dict[str, Any]:
@@ -234,15 +248,17 @@ def server_row(name: str, root: Path, label: str) -> dict[str, Any]:
         server.wait_optimized("code")
         rss = measure_rss(server.url)
         serving = status(server.process.pid)  # type: ignore[union-attr]
+        files = mapped(server.process.pid, (folder / "storage").resolve())  # type: ignore[union-attr]
     finally:
         server.stop()
     return {"store": "server", "points": points, "disk": disk(folder / "storage" / "collections"),
-            "rss": {"before": empty, "after": serving, "query_ms": rss["query_ms"]}, "index_s": seconds}
+            "rss": {"before": empty, "after": serving, "store_files": files, "query_ms": rss["query_ms"]},
+            "index_s": seconds}
 
 
 def print_rows(rows: list[dict[str, Any]]) -> None:
     print("\n| tree | store | structures | source MB | disk MB (WAL / segments / other) | × source "
-          "| disk MB per 100k | RSS MiB (store's share) | store RSS MiB per 100k | query ms |")
+          "| disk MB per 100k | RSS MiB (store's share; its files) | store RSS MiB per 100k | query ms |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         d: Disk = r["disk"]
@@ -250,7 +266,8 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
         per = 100_000 / r["points"]
         print(f"| {r['tree']} | {r['store']} | {r['points']:,} | {r['source'] / MB:.1f} | {d.total / MB:.1f} "
               f"({d.wal / MB:.1f} / {d.segments / MB:.1f} / {d.other / MB:.1f}) | {d.total / r['source']:.1f} "
-              f"| {d.total / MB * per:,.0f} | {r['rss']['after']['VmRSS'] / 2**20:,.0f} ({share / 2**20:,.0f}) "
+              f"| {d.total / MB * per:,.0f} | {r['rss']['after']['VmRSS'] / 2**20:,.0f} ({share / 2**20:,.0f}; "
+              f"{r['rss'].get('store_files', 0) / 2**20:,.0f}) "
               f"| {share / 2**20 * per:,.0f} | {r['rss']['query_ms']:.1f} |", flush=True)
 
 
