@@ -100,15 +100,18 @@ def index(packages: list[Package]) -> None:
     total = 0.0
     for p in sorted(packages, key=lambda p: (p.fold, p.language, p.id)):
         done = INDEXED / f"{p.id}.json"
-        if done.exists() and json.loads(done.read_text())["tree"] == _tree_stamp(p):
+        before = json.loads(done.read_text()) if done.exists() else {}
+        if before.get("tree") == _tree_stamp(p):
             continue
         with EdgeStore(STORES / p.id) as store:
             summary = Indexer(store, "code").index_tree(REPOS / p.id)
-        row = {"files": summary.walk.files, "structures": summary.points, "seconds": round(summary.seconds, 1),
-               "embedded": summary.structures_embedded, "tree": _tree_stamp(p)}
+        # seconds and embedded add up over runs: an incremental update adds to the store's cost
+        row = {"files": summary.walk.files, "structures": summary.points,
+               "seconds": round(before.get("seconds", 0) + summary.seconds, 1),
+               "embedded": before.get("embedded", 0) + summary.structures_embedded, "tree": _tree_stamp(p)}
         done.write_text(json.dumps(row))
         total += summary.seconds
-        print(f"{p.id}: {row['files']} files, {row['structures']} structures, {row['seconds']} s", flush=True)
+        print(f"{p.id}: {row['files']} files, {row['structures']} structures, {summary.seconds:.1f} s", flush=True)
     print(f"indexed in {total:.0f} s", flush=True)
 
 

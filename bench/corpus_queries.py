@@ -183,13 +183,24 @@ class Stripper:
         return any(p and f" {p} " in self._flat for p in probes)
 
     def still_indexed(self, c: Candidate) -> bool:
-        """An identifier's definition is still a structure of the stripped file, at its lines."""
-        if c.rule != "identifier":
-            return True
-        span = c.relevant[0]
-        text = self.texts[span["path"]]
-        return any(s.name == c.name and s.line_from <= span["end_line"] and span["start_line"] <= s.line_to
-                   for s in chunk_source(span["path"], text, self.tree.languages[span["path"]]))
+        """Every target is still indexed: an identifier's definition is a structure of the stripped
+        file at its lines, and a file whose only content was the blanked doc still has a chunk."""
+        for target in c.relevant:
+            path = target if isinstance(target, str) else target["path"]
+            chunks = chunk_source(path, self.texts[path], self.tree.languages[path])
+            if isinstance(target, str) and not chunks:
+                return False
+            if not isinstance(target, str) and not any(
+                    s.name == c.name and s.line_from <= target["end_line"] and target["start_line"] <= s.line_to
+                    for s in chunks):
+                return False
+        return True
+
+    def structures(self) -> int:
+        """What the chunker makes of the stripped copy (a blanked doc can leave a window empty)."""
+        delta = sum(len(chunk_source(p, self.texts[p], self.tree.languages[p]))
+                    - len(chunk_source(p, self.tree.texts[p], self.tree.languages[p])) for p in self.changed)
+        return self.tree.structures + delta
 
 
 def select(pools: dict[str, list[Candidate]], stripper: Stripper) -> list[Candidate]:
@@ -215,11 +226,12 @@ def select(pools: dict[str, list[Candidate]], stripper: Stripper) -> list[Candid
         for c in batch:
             if not stripper.survives(c) and stripper.still_indexed(c):
                 accepted[c.rule].append(c)
-    return [c for rule in pools for c in accepted[rule]]
+    return [c for rule in pools for c in accepted[rule] if stripper.still_indexed(c)]  # a later blank can empty a file
 
 
-def mine(package: Package) -> tuple[list[dict[str, Any]], Tree, list[str]]:
-    """The package's queries, written with its stripped copy; also what was left out as vendored."""
+def mine(package: Package) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The package's queries, written with its stripped copy; and the copy's files, structures and
+    the folders named like a forbidden project (left out or kept)."""
     top = top_folder(package)
     root = top / package.root if package.root else top
     named = named_folders(root)
@@ -242,8 +254,8 @@ def mine(package: Package) -> tuple[list[dict[str, Any]], Tree, list[str]]:
     shutil.rmtree(staging)
     rows = [{"query": c.query, "category": CATEGORY[c.rule], "rule": c.rule, "language": package.language,
              "relevant": c.relevant, "from": {"path": c.origin[0], "line": c.origin[1]}} for c in chosen]
-    return rows, tree, [f"{_NAMED[bundled]}: {folder.relative_to(top)} (named like {project})"
-                        for folder, project, bundled in named]
+    notes = [f"{_NAMED[bundled]}: {folder.relative_to(top)} (named like {project})" for folder, project, bundled in named]
+    return rows, {"files": len(tree.texts), "structures": stripper.structures(), "vendored": notes}
 
 
 def _sync(source: Path, target: Path) -> None:
@@ -273,10 +285,9 @@ def spread_symbols(candidates: list[Candidate], rng: random.Random) -> list[Cand
 
 
 def write_queries(package: Package) -> dict[str, Any]:
-    rows, tree, vendored = mine(package)
+    rows, stats = mine(package)
     QUERIES.mkdir(parents=True, exist_ok=True)
     with (QUERIES / f"{package.id}.jsonl").open("w") as out:
         for row in rows:
             out.write(json.dumps(row) + "\n")
-    return {"files": len(tree.texts), "structures": tree.structures, "queries": Counter(r["rule"] for r in rows),
-            "vendored": vendored}
+    return {**stats, "queries": Counter(r["rule"] for r in rows)}
