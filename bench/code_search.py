@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from semsearch.indexer import Indexer
+from semsearch.learned import load as load_ranker
 from semsearch.search import Searcher
 from semsearch.store.edge import EdgeStore
 from sources import DEFAULT_DATA, WORK, benchmark_root, manifest, prefix, tasks
@@ -67,7 +68,7 @@ def ndcg_at_k(results: list[tuple[str, int, int]], targets: list[Target],
 
 
 def run_repo(entry: dict[str, Any], data: Path, mode: str, reindex: bool, backend: str | None = None,
-             lexical_only: bool = False, ranking: str = "rules") -> dict[str, Any]:
+             lexical_only: bool = False, ranker: Path | None = None) -> dict[str, Any]:
     root = benchmark_root(entry, data)
     head = prefix(entry)
     store_dir = WORK / ("stores-lexical" if lexical_only else "stores") / entry["name"]
@@ -75,7 +76,7 @@ def run_repo(entry: dict[str, Any], data: Path, mode: str, reindex: bool, backen
         summary = Indexer(store, "code", backend=backend).index_tree(root, recreate=reindex, lexical_only=lexical_only)
         indexed = [(head + h.payload["context"]["file_path"], h.payload["line_from"], h.payload["line_to"])
                    for h in store.scroll("code", ["context", "line_from", "line_to"])]
-        searcher = Searcher(store, "code", ranking=ranking)
+        searcher = Searcher(store, "code", ranker=load_ranker(ranker) if ranker else None)
         searcher.search("warm up the model", mode=mode, limit=K)
         scores: dict[str, list[float]] = {}
         latencies = []
@@ -115,18 +116,18 @@ def main() -> None:
     parser.add_argument("--backend", help="onnx (default), onnx-int8 or torch; time with SEMSEARCH_VECTOR_CACHE=off.")
     parser.add_argument("--lexical-only", action="store_true",
                         help="Index without dense vectors (what searches see before the dense pass).")
-    parser.add_argument("--ranking", default="rules", help="rules (the hand-set rules) or learned (the trees in src/semsearch/ranker.json).")
+    parser.add_argument("--ranker", type=Path, help="Trees written by bench/learn.py export instead of the rules.")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()
     wanted = {r for r in args.repos.split(",") if r}
     rows = []
     for entry in manifest(args.data, wanted):
         rows.append(run_repo(entry, args.data, args.mode, not args.reuse, args.backend, args.lexical_only,
-                             args.ranking))
+                             args.ranker))
         print(f"{entry['name']}: {rows[-1]['ndcg']:.3f}", flush=True)
     categories = sorted({c for r in rows for c in r["categories"]})
     header = ["repo", "language", "NDCG@10", *categories, "files", "structures", "index s", "query p50 ms"]
-    print(f"mode: {args.mode}, ranking: {args.ranking}, backend: {args.backend or 'default'}"
+    print(f"mode: {args.mode}, ranking: {args.ranker or 'rules'}, backend: {args.backend or 'default'}"
           + (", lexical only" if args.lexical_only else ""))
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))

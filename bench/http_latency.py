@@ -7,7 +7,7 @@ starts `semsearch serve` on loopback and sends the benchmark's queries one at a 
 query embedding included. Prints p50/p99 per mode, then the hybrid p50 in process.
 
     .venv/bin/python bench/http_latency.py [--points 100000] [--requests 500]
-    .venv/bin/python bench/http_latency.py --ab    # in process only: learned ranking against the rules, interleaved
+    .venv/bin/python bench/http_latency.py --ab bench/.work/learn/ranker.json   # in process: learned trees against the rules, interleaved
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM
 from semsearch.indexer import KEYWORD_FIELDS, folders
 from semsearch.models import LEXICAL
+from semsearch.learned import load as load_ranker
 from semsearch.search import Searcher
 from semsearch.store import CollectionSpec, DenseVector, Point
 from semsearch.store.edge import EdgeStore
@@ -74,13 +75,14 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--port", type=int, default=18765)
-    parser.add_argument("--ab", action="store_true", help="Only the in-process A/B of the learned ranking and the rules.")
+    parser.add_argument("--ab", type=Path, metavar="RANKER",
+                        help="Only the in-process A/B of these learned trees (bench/learn.py export) and the rules.")
     args = parser.parse_args()
     store = WORK / "http-store"
     build(store, args.points)
     queries = dev_queries()
     if args.ab:
-        p50 = interleaved(store, queries, args.requests)
+        p50 = interleaved(store, queries, args.requests, args.ab)
         print("in process, hybrid p50, interleaved query by query: "
               + ", ".join(f"{name} {value:.1f} ms" for name, value in p50.items()))
         return
@@ -119,11 +121,11 @@ def in_process(store: Path, queries: list[str], requests: int) -> float:
     return statistics.median(times)
 
 
-def interleaved(store: Path, queries: list[str], requests: int) -> dict[str, float]:
+def interleaved(store: Path, queries: list[str], requests: int, ranker: Path) -> dict[str, float]:
     """Hybrid p50 per ranking over the same store, the rankings taking turns query by query, so a
     machine that slows down meanwhile slows both alike."""
     with EdgeStore(store) as edge:
-        searchers = {name: Searcher(edge, "code", ranking=name) for name in ("learned", "rules")}
+        searchers = {"learned": Searcher(edge, "code", ranker=load_ranker(ranker)), "rules": Searcher(edge, "code")}
         for q in queries[:10]:
             for searcher in searchers.values():
                 searcher.search(q, limit=10)

@@ -6,7 +6,8 @@ fold in turn, against today's rules on the same candidates; the nine development
 repositories are scored by a model fitted on the mined corpus alone (they are never trained
 on, unless --with-nine, where each of the nine is scored by a model that did not see it).
 `ablation` refits with each feature group left out. `export` fits on every fold and writes
-the trees to src/semsearch/ranker.json, which the product reads.
+the trees to bench/.work/learn/ranker.json, which code_search.py --ranker and
+http_latency.py --ab read (no ranker ships in the package: see bench/README.md).
 
     .venv/bin/python bench/code_search.py            # the nine's stores
     .venv/bin/python bench/corpus.py all             # the mined corpus and its stores
@@ -32,7 +33,7 @@ from learn_data import CACHE, CORPUS, CSN_FOLD, NINE_FOLD, Group, csn, decayed_o
 from semsearch.features import FEATURES, ROLES
 from semsearch.learned import RULE_FLOOR
 
-MODEL = Path(__file__).resolve().parent.parent / "src" / "semsearch" / "ranker.json"
+SOURCES = Path(__file__).resolve().parent.parent / "src" / "semsearch"
 FOLDS = 5
 PARAMS: dict[str, Any] = {
     "objective": "lambdarank", "metric": "ndcg", "eval_at": [10], "learning_rate": 0.05, "num_leaves": 15, "max_depth": 5,
@@ -58,7 +59,7 @@ GROUPS = {  # feature groups, for the ablation
 
 def load(with_mined: bool = True) -> list[Group]:
     """The nine and the mined corpus as groups, cached until the code that makes them changes."""
-    sources = [MODEL.parent / name for name in ("ranking.py", "query.py", "features.py", "search.py")]
+    sources = [SOURCES / name for name in ("ranking.py", "query.py", "features.py", "search.py")]
     sources += [Path(__file__).parent / name for name in ("learn_data.py", "offline.py")]
     stores = sorted((CORPUS / "indexed").glob("*.json")) if with_mined else []  # the corpus's finished stores
     stamp = "".join(f"{p.name}{p.stat().st_mtime_ns}" for p in stores).encode()
@@ -97,9 +98,10 @@ def fit(groups: list[Group], rounds: int = ROUNDS, params: dict[str, Any] | None
     params = dict(params or {})
     linear, grades = params.pop("linear", False), params.pop("grades", True)
     from_rules = params.pop("base", True)
+    every = params.pop("every", False)
     train = [g for g in groups if g.labels.any()]  # a query with no right answer in its pool teaches nothing
     rows = np.concatenate([g.rows for g in train])
-    labels = np.concatenate([g.labels for g in train])
+    labels = np.concatenate([g.labels if every else first_labels(g) for g in train])
     if not grades:
         labels = np.minimum(labels, 1.0)
     if linear:
@@ -114,6 +116,22 @@ def fit(groups: list[Group], rounds: int = ROUNDS, params: dict[str, Any] | None
                        init_score=base_score(rows) if from_rules else None, free_raw_data=False)
     booster = lgb.train({**PARAMS, **params}, data, num_boost_round=rounds)
     return _FromRules(booster) if from_rules else booster
+
+
+def first_labels(group: Group) -> np.ndarray:
+    """The metric's view of a pool: per target, only the chunk the rules place first among those
+    covering it is right (1); a doc query's own structure stays right (2) wherever it is.
+
+    Labelling every chunk of a target file right teaches the trees to fill the top with one
+    file's chunks, which the metric does not reward and which hides the other files."""
+    labels = np.where(group.labels >= 2, group.labels, 0.0).astype(np.float32)
+    seen: set[int] = set()
+    for i in group.rules:
+        new = [t for t in group.covers[i] if t not in seen]
+        if new:
+            labels[i] = max(1.0, labels[i])
+            seen.update(new)
+    return labels
 
 
 def base_score(rows: np.ndarray) -> np.ndarray:
@@ -294,8 +312,10 @@ def export(groups: list[Group], rounds: int, with_nine: bool, tiers: bool, param
                     "params": {k: v for k, v in {**PARAMS, **params}.items() if k not in ("verbose", "num_threads")}},
         "trees": trees_of(booster),
     }
-    MODEL.write_text(json.dumps(saved, separators=(",", ":")) + "\n")
-    print(f"wrote {MODEL} ({MODEL.stat().st_size // 1024} KB, {rounds} trees, {len(train)} queries)")
+    model_file = CACHE / "ranker.json"
+    model_file.parent.mkdir(parents=True, exist_ok=True)
+    model_file.write_text(json.dumps(saved, separators=(",", ":")) + "\n")
+    print(f"wrote {model_file} ({model_file.stat().st_size // 1024} KB, {rounds} trees, {len(train)} queries)")
 
 
 def main() -> None:
@@ -307,13 +327,14 @@ def main() -> None:
     parser.add_argument("--nine-only", action="store_true", help="No mined corpus (a smoke test of the pipeline).")
     parser.add_argument("--linear", action="store_true", help="A logistic regression instead of the trees (cv).")
     parser.add_argument("--zero", action="store_true", help="Boost from zero, not from the rules' score.")
+    parser.add_argument("--every", action="store_true", help="Label every chunk covering a target right.")
     parser.add_argument("--flat", action="store_true", help="Every right chunk labelled alike (no doc-origin grade).")
     parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                         help="A LightGBM parameter for this run (cv, ablation), e.g. --set num_leaves=31")
     args = parser.parse_args()
     groups = load(with_mined=not args.nine_only)
     print(f"{len(groups)} queries in {len({g.repo for g in groups})} repositories")
-    params: dict[str, Any] = {"linear": args.linear, "grades": not args.flat, "base": not args.zero}
+    params: dict[str, Any] = {"linear": args.linear, "grades": not args.flat, "base": not args.zero, "every": args.every}
     for item in args.set:
         key, value = item.split("=", 1)
         params[key] = json.loads(value)

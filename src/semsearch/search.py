@@ -25,13 +25,12 @@ from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
 from semsearch.models import LEXICAL, resolve_models
 from semsearch.features import ListSummary
-from semsearch.learned import LearnedRanker, shipped
+from semsearch.learned import LearnedRanker
 from semsearch.query import Query, analyse
 from semsearch.ranking import LEXICAL_ONLY, Candidate, rerank
 from semsearch.store import Filter, HasVector, Hit, Match, Search, Store, StoreError, is_point_id
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
-RANKINGS = ("learned", "rules")
 # What counts as blank in a query: Python's whitespace (which includes the ASCII separators
 # \x1c-\x1f and NEL) and JavaScript's (which includes the BOM), so that the API's pattern
 # means the same in its OpenAPI document as here.
@@ -255,13 +254,11 @@ class Searcher:
 
     def __init__(self, store: Store, collection: str, *, text_model: str | None = None,
                  code_model: str | None = None, device: str | None = None,
-                 ranking: str = "rules") -> None:
-        """`ranking`: how a hybrid search orders its candidates: "learned" (the ranker shipped in the
-        package, learned.py) or "rules" (the hand-set rules alone, ranking.rerank)."""
-        if ranking not in RANKINGS:
-            raise QueryError(f"unknown ranking {ranking!r}: choose one of {', '.join(RANKINGS)}")
+                 ranker: LearnedRanker | None = None) -> None:
+        """`ranker`: trees that order a hybrid search's candidates (learned.py; bench/learn.py trains
+        them, none ships); without one, the hand-set rules do (ranking.rerank)."""
         self.store = store
-        self.ranker: LearnedRanker | None = shipped() if ranking == "learned" else None
+        self.ranker = ranker
         self.collection = collection
         metadata = store.metadata(collection)
         if metadata.get("kind", "code") != "code":
