@@ -196,6 +196,28 @@ def test_soft_file_diversity() -> None:
         ["a1", "a2", "b1", "a3", "c1"]
 
 
+def in_repo(repo: str, c: Candidate) -> Candidate:
+    c.payload["repo"] = repo
+    return c
+
+
+def test_the_same_path_in_two_repositories_is_two_files() -> None:
+    plain = with_options(file_evidence=0.0, file_decay=0.5)
+    items = [in_repo("api", cand("a1", "src/lib.rs", score=0.9)), in_repo("cli", cand("b1", "src/lib.rs", score=0.8)),
+             in_repo("api", cand("a2", "src/main.rs", score=0.7))]
+    assert [c.id for c in rank("x y", items, plain)] == ["a1", "b1", "a2"]  # b1 is no further hit of a1's file
+    alone = [cand("a1", "src/lib.rs", score=0.9), cand("b1", "src/lib.rs", score=0.8), cand("a2", "src/main.rs", score=0.7)]
+    assert [c.id for c in rank("x y", alone, plain)] == ["a1", "a2", "b1"]
+
+
+def test_one_repositorys_newer_version_does_not_make_anothers_older() -> None:
+    old = in_repo("web", cand("old", "v3/types.ts", name="ZodType", code_type="Class", score=1.0))
+    new = in_repo("schemas", cand("new", "v4/core/schemas.ts", name="ZodType", code_type="Interface", score=0.8))
+    assert [c.id for c in rank("how the base type parses input", [old, new])] == ["old", "new"]
+    same = in_repo("web", cand("new", "v4/core/schemas.ts", name="ZodType", code_type="Interface", score=0.8))
+    assert [c.id for c in rank("how the base type parses input", [old, same])] == ["new", "old"]
+
+
 def test_a_question_shows_another_file_before_a_further_hit_of_one_shown() -> None:
     items = [cand("a1", "a.py", score=0.9), cand("a2", "a.py", score=0.8), cand("b1", "b.py", score=0.6)]
     flat = with_options(file_evidence=0.0, question_file_evidence=0.0)

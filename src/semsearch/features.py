@@ -83,9 +83,9 @@ def features(query: Query, judged: list[Judgement], lists: ListSummary, fetch: i
     fused_top = max(j.candidate.score for j in judged) or 1.0
     rule_top = max(j.lifted for j in judged) or 1.0
     rule_rank = {id(j): r for r, j in enumerate(sorted(judged, key=lambda j: (-j.tier, -j.lifted, j.position)))}
-    files: dict[str, list[Judgement]] = {}
+    files: dict[tuple[str, str], list[Judgement]] = {}
     for j in judged:
-        files.setdefault(j.candidate.path, []).append(j)
+        files.setdefault(j.candidate.file, []).append(j)
     file_rank = {id(j): r for hits in files.values() for r, j in enumerate(hits)}  # in the fused order
     absent = math.log(fetch + 1)
     rows = []
@@ -95,7 +95,7 @@ def features(query: Query, judged: list[Judgement], lists: ListSummary, fetch: i
         in_text, in_code, in_lex = "text" in ranks, "code" in ranks, "lex" in ranks
         code_type = payload.get("code_type")
         language = payload.get("language")
-        hits = files[c.path]
+        hits = files[c.file]
         rows.append([
             *head,
             c.score / fused_top,

@@ -109,6 +109,12 @@ class Candidate:
     def path(self) -> str:  # read a dozen times a candidate by the re-ranking
         return self.payload.get("context", {}).get("file_path", "")
 
+    @cached_property
+    def file(self) -> tuple[str, str]:
+        """(repository, path): what one file is when a collection holds several repositories,
+        whose paths are each relative to their own root (two `src/lib.rs` are two files)."""
+        return self.payload.get("repo") or "", self.path
+
 
 def role(path: str, payload: dict[str, Any] | None = None) -> str | None:
     """What a file is besides plain code: test, example, bench, compat, reexport, stub, generated,
@@ -174,6 +180,14 @@ def older_versions(paths: set[str], v1_copies: bool = True) -> set[str]:
                 copies.add(path[:match.end()])
     older = {path for path, parent, version in found if version < latest[parent]}
     return older | {path for path in paths if any(path.startswith(folder + "/") for folder in copies)}
+
+
+def _older_files(files: set[tuple[str, str]], v1_copies: bool) -> set[tuple[str, str]]:
+    """older_versions within each repository: one's `v3/` is not older than another's `v4/`."""
+    by_repo: dict[str, set[str]] = {}
+    for repo, path in files:
+        by_repo.setdefault(repo, set()).add(path)
+    return {(repo, path) for repo, paths in by_repo.items() for path in older_versions(paths, v1_copies)}
 
 
 def is_test_path(path: str) -> bool:
@@ -260,13 +274,13 @@ def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT)
     lifted = set(query.asks_for)
     paths = {c.path for c in candidates}
     path_lift = _path_lifts(list(query.words), paths, ranking) if query.words else {}
-    superseded = older_versions(paths, ranking.v1_copies) if ranking.versions else set()
+    superseded = _older_files({c.file for c in candidates}, ranking.v1_copies) if ranking.versions else set()
     if mostly_internal(paths):
         lifted.add("internal")  # most of what matches is internal (an application's internal/): no public face
     judged = []
     for position, c in enumerate(candidates):
         kind = role(c.path, c.payload)
-        if kind is None and c.path in superseded:
+        if kind is None and c.file in superseded:
             kind = "compat"
         factor = ranking.factors.get(kind, 1.0) if kind is not None and kind not in lifted else 1.0
         lift = path_lift.get(c.path, 1.0)
@@ -300,12 +314,12 @@ def decayed(judged: list[Judgement], tiers: list[int], scores: list[float], deca
     """Candidates ordered by (tier, score), each further hit of a file already placed counting
     `decay` times the one before it: copies carrying their final score."""
     order = sorted(range(len(judged)), key=lambda i: (-tiers[i], -scores[i], judged[i].position))
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     final = []
     for i in order:
-        path = judged[i].candidate.path
-        n = seen.get(path, 0)
-        seen[path] = n + 1
+        file = judged[i].candidate.file
+        n = seen.get(file, 0)
+        seen[file] = n + 1
         final.append((tiers[i], scores[i] * decay ** n, judged[i].position, judged[i].candidate))
     final.sort(key=lambda k: (-k[0], -k[1], k[2]))
     return [Candidate(c.id, c.payload, score, c.scores, c.ranks) for _, score, _, c in final]
@@ -330,16 +344,16 @@ def _lift_files(judged: list[Judgement], lift: float, sharpness: float, own: flo
     what its other structures add.
     """
     top = max(j.score for j in judged)
-    evidence: dict[str, float] = {}
-    best: dict[str, Judgement] = {}
+    evidence: dict[tuple[str, str], float] = {}
+    best: dict[tuple[str, str], Judgement] = {}
     for j in judged:
-        path = j.candidate.path
-        evidence[path] = evidence.get(path, 0.0) + math.exp((j.score - top) / sharpness)
-        if path not in best or j.score > best[path].score:
-            best[path] = j
+        file = j.candidate.file
+        evidence[file] = evidence.get(file, 0.0) + math.exp((j.score - top) / sharpness)
+        if file not in best or j.score > best[file].score:
+            best[file] = j
     most = max(evidence.values())
-    for path, j in best.items():
-        found = evidence[path] - (1 - own) * math.exp((j.score - top) / sharpness)
+    for file, j in best.items():
+        found = evidence[file] - (1 - own) * math.exp((j.score - top) / sharpness)
         j.lifted = j.score + lift * top * found / most
 
 
