@@ -10,19 +10,25 @@ format. It holds no I/O of its own beyond the store and the tree it indexes.
         for hit in index.search("retry with backoff", limit=5):
             print(hit.path, hit.line_from, hit.payload["name"])
 
-Every error a caller can fix (a bad filter, a path outside the tree, an unknown mode) is a
-`QueryError` with a one-line message; each face turns it into its own answer.
+One collection can hold several trees, each a repository under its own name (repos.py):
+`open_index(["~/src/a", "b=~/src/b"], store=...)`. Every hit names its `repo`, `repos=[...]`
+narrows a search to some, and paths stay relative to their own repository.
+
+Every error a caller can fix (a bad filter, a path outside the tree, an unknown mode or
+repository) is a `QueryError` with a one-line message; each face turns it into its own answer.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
+from semsearch.repos import FIELD as REPO, Repo, RepoError, Tree, as_metadata, parse_tree, parse_trees, recorded, \
+    source_link, unknown
 from semsearch.search import (DEFAULT_MODE, Group, NotFound, QueryError, SearchHit, Searcher, field_path,
                               parse_filters)
 from semsearch.store import STORE_DIR, Filter, HasVector, Match, Store, StoreError, find_store_dir, open_store
@@ -64,6 +70,7 @@ class IndexStatus:
     embedded: int  # structures with dense vectors; fewer than structures while the dense pass runs
     languages: dict[str, int]
     indexing: dict[str, Any] | None = None  # the background job's state and progress, when one runs
+    repos: list[dict[str, Any]] | None = None  # each repository: name, root, revision, updated, files, structures
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,16 +111,21 @@ def content_conditions(content: str) -> tuple[list[Match], list[Match]]:
 
 
 class CodeIndex:
-    """One code collection and, when known, the tree it indexes."""
+    """One code collection and, when known, the trees it indexes (its repositories)."""
 
     def __init__(self, store: Store, collection: str = CODE_COLLECTION, root: Path | None = None,
-                 options: Options | None = None, *, owns_store: bool = True) -> None:
+                 options: Options | None = None, *, owns_store: bool = True, trees: Sequence[Tree] = (),
+                 source_urls: Mapping[str, str] | None = None) -> None:
+        """trees: what update() indexes (root alone: one tree, named after its folder); source_urls:
+        repository → the base URL its paths are browsable under, over what the collection records."""
         self.store = store if isinstance(store, SharedStore) else SharedStore(store)
         self._inner = store
         self._owns_store = owns_store
         self.collection = collection
         self.options = options or Options()
-        self._root = root.resolve() if root is not None else None
+        self.trees = list(trees) or ([parse_tree(root)] if root is not None else [])
+        self._root = self.trees[0].root if self.trees else None
+        self.source_urls = dict(source_urls or {})
         self._searcher: Searcher | None = None
         self.job: IndexJob | None = None
 
@@ -128,18 +140,24 @@ class CodeIndex:
 
     def update(self, *, recreate: bool = False, lexical_only: bool = False,
                on_progress: Callable[[Progress], None] | None = None) -> IndexSummary:
-        """Bring the index up to date with the tree: only new and changed files are parsed, and only
-        structures without vectors embedded (none with lexical_only)."""
+        """Bring the index up to date with its trees, one repository after the other: only new and changed
+        files are parsed, and only structures without vectors embedded (none with lexical_only). With
+        recreate the collection is rebuilt (by the first tree; the others are added to it). The summary is
+        the last tree's; each is in `summaries`."""
         from semsearch.indexer import Indexer
 
-        root = self._require_root()
+        self._require_root()
         o = self.options
-        indexer = Indexer(self.store, self.collection, text_model=o.text_model, code_model=o.code_model,
-                          backend=o.backend, device=o.device, on_progress=on_progress)
-        kwargs: dict[str, Any] = {"recreate": recreate, "hidden": o.hidden, "lexical_only": lexical_only}
-        if o.max_bytes is not None:
-            kwargs["max_bytes"] = o.max_bytes
-        summary = indexer.index_tree(root, **kwargs)
+        self.summaries: dict[str, IndexSummary] = {}
+        for number, tree in enumerate(self.trees):
+            indexer = Indexer(self.store, self.collection, text_model=o.text_model, code_model=o.code_model,
+                              backend=o.backend, device=o.device, on_progress=on_progress)
+            kwargs: dict[str, Any] = {"recreate": recreate and number == 0, "hidden": o.hidden,
+                                      "lexical_only": lexical_only, "repo": tree.requested,
+                                      "source_url": self.source_urls.get(tree.name)}
+            if o.max_bytes is not None:
+                kwargs["max_bytes"] = o.max_bytes
+            summary = self.summaries[tree.name] = indexer.index_tree(tree.root, **kwargs)
         self._searcher = None  # models may have been recorded just now
         return summary
 
@@ -149,18 +167,60 @@ class CodeIndex:
 
         self._require_root()
         if self.job is None:
-            self.job = IndexJob(self.store, self._require_root(), self.collection, watch=watch,
+            self.job = IndexJob(self.store, self.trees, self.collection, watch=watch,
                                 hidden=self.options.hidden).start()
         return self.job
 
+    # -- repositories --------------------------------------------------------------
+    def repos(self) -> dict[str, Repo]:
+        """The repositories the collection holds, by name (one, named after its root, in an older collection)."""
+        with self.store.lock:
+            return recorded(self.store.metadata(self.collection)) if self.store.exists(self.collection) else {}
+
+    def repo_status(self) -> list[dict[str, Any]]:
+        """Each repository with its files and structures, as `semsearch repos` lists them."""
+        with self.store.lock:
+            repos = self.repos()
+            structures = self.store.facet(self.collection, REPO, limit=10_000) if repos else {}
+            keys = self.store.facet(self.collection, "file_key", limit=FILES_FACET) if repos else {}
+            total = self.store.count(self.collection) if repos else 0
+        out = []
+        for repo in repos.values():
+            if repo.legacy:
+                files, count = sum(1 for n in keys.values() if n), total
+            else:
+                files = sum(1 for key, n in keys.items() if n and key.split(":", 3)[2:3] == [repo.name])
+                count = structures.get(repo.name, 0)
+            out.append({**repo.to_json(), "files": files, "structures": count})
+        return out
+
+    def remove_repo(self, name: str) -> int:
+        """Drop one repository's points and its entry; the others stay as they are. Returns the points removed."""
+        with self.store.lock:
+            repos = self.repos()
+            message = unknown([name], repos)
+            if message:
+                raise QueryError(message)
+            if repos[name].legacy:
+                raise QueryError(f"{name!r} was indexed before repositories: its points carry no name, so it goes "
+                                 f"only with the whole collection (`semsearch index --recreate`)")
+            before = self.store.count(self.collection)
+            self.store.delete(self.collection, Filter(must=[Match(REPO, name)]))
+            del repos[name]
+            self.store.update_metadata(self.collection, {"repos": as_metadata(repos)})
+            return before - self.store.count(self.collection)
+
     # -- questions -----------------------------------------------------------------
     def search(self, query: str, *, limit: int = 10, mode: str = DEFAULT_MODE, content: str = "code",
-               filters: Iterable[str] = (), language: str | None = None, path: str | None = None) -> list[SearchHit]:
+               filters: Iterable[str] = (), language: str | None = None, path: str | None = None,
+               repos: Iterable[str] | None = None) -> list[SearchHit]:
         """Best structures for a query. filters: `FIELD=VALUE` strings; language and path (a file or
-        folder prefix) are shorthands for the two filters users want most."""
-        user, scope, exclude = self._conditions(content, filters, language, path)
+        folder prefix) are shorthands for the two filters users want most; repos: only these repositories."""
         with self.store.lock:
-            return self.searcher().search(query, mode=mode, limit=limit, filters=user, scope=scope, exclude=exclude)
+            user, scope, exclude = self._conditions(content, filters, language, path)
+            known = self._scope_repos(repos, scope)
+            hits = self.searcher().search(query, mode=mode, limit=limit, filters=user, scope=scope, exclude=exclude)
+            return self._named(hits, known)
 
     def partial(self) -> dict[str, int] | None:
         """{"embedded": N, "total": M} while points still lack dense vectors, else None."""
@@ -170,47 +230,65 @@ class CodeIndex:
 
     def search_groups(self, query: str, *, group_by: str, group_size: int = 1, limit: int = 10,
                       mode: str = DEFAULT_MODE, content: str = "code", filters: Iterable[str] = (),
-                      language: str | None = None, path: str | None = None) -> list[Group]:
+                      language: str | None = None, path: str | None = None,
+                      repos: Iterable[str] | None = None) -> list[Group]:
         """The best `group_size` hits for each of `limit` values of a payload field (e.g. module)."""
-        user, scope, exclude = self._conditions(content, filters, language, path)
         with self.store.lock:
-            return self.searcher().search_groups(query, group_by=group_by, group_size=group_size, mode=mode,
-                                                 limit=limit, filters=user, scope=scope, exclude=exclude)
+            user, scope, exclude = self._conditions(content, filters, language, path)
+            known = self._scope_repos(repos, scope)
+            groups = self.searcher().search_groups(query, group_by=group_by, group_size=group_size, mode=mode,
+                                                   limit=limit, filters=user, scope=scope, exclude=exclude)
+            for group in groups:
+                self._named(group.hits, known)
+            return groups
 
-    def related(self, path: str, line: int, *, limit: int = 5, content: str = "code") -> list[SearchHit]:
-        """Code like the structure at path:line, elsewhere in the tree (by its stored vectors)."""
+    def related(self, path: str, line: int, *, limit: int = 5, content: str = "code",
+                repo: str | None = None) -> list[SearchHit]:
+        """Code like the structure at path:line (of repository repo, needed only when several hold
+        path), elsewhere in the collection (by its stored vectors)."""
         if not 1 <= limit <= 100:
             raise QueryError("limit must be between 1 and 100")
         must, exclude = content_conditions(content)
         with self.store.lock:
-            anchor = self.structure_at(path, line)
-            flt = Filter(must=must, must_not=[*exclude, Match(field_path("path"), anchor.path)])
-            return self.searcher().related(anchor.id, limit=limit, flt=flt)
+            anchor = self.structure_at(path, line, repo=repo)
+            known = self.repos()
+            if anchor.payload.get(REPO):  # the anchor's file in its repository, not the same path in another
+                same = [h.id for h in self.store.scroll(self.collection, [], self._in_repo(anchor.path, anchor.repo))]
+                flt = Filter(must=must, must_not=exclude, exclude_ids=same)
+            else:
+                flt = Filter(must=must, must_not=[*exclude, Match(field_path("path"), anchor.path)])
+            return self._named(self.searcher().related(anchor.id, limit=limit, flt=flt), known)
 
-    def structure_at(self, path: str, line: int) -> SearchHit:
+    def structure_at(self, path: str, line: int, *, repo: str | None = None) -> SearchHit:
         """The innermost indexed structure covering path:line (a line window when nothing else does)."""
         path = _clean(path)
         if line < 1:
             raise QueryError("line numbers start at 1")
-        hits = list(self.store.scroll(self.collection, ["name", "code_type", "line_from", "line_to", "context.file_path"],
-                                      Filter(must=[Match(field_path("path"), path)])))
+        known = self.repos()
+        repo = self._one_repo(path, repo, known)
+        hits = list(self.store.scroll(self.collection, ["name", "code_type", "line_from", "line_to",
+                                                        "context.file_path", REPO], self._in_repo(path, repo)))
         if not hits:
-            raise NotFound(f"{path[:200]!r} is not in the index")
+            raise NotFound(f"{path[:200]!r} is not in the index" + (f" of repository {repo!r}" if repo else ""))
         covering = [h for h in hits if h.payload.get("line_from", 0) <= line <= h.payload.get("line_to", 0)]
         if not covering:
             raise NotFound(f"no indexed structure covers {path[:200]!r} line {line}")
         best = min(covering, key=lambda h: (h.payload.get("code_type") == "Block",
                                             h.payload["line_to"] - h.payload["line_from"]))
-        return SearchHit(best.id, 0.0, best.payload)
+        return self._named([SearchHit(best.id, 0.0, best.payload)], known)[0]
 
-    def read(self, path: str, line_from: int = 1, line_to: int | None = None) -> FileLines:
-        """Lines of an indexed file, never outside the tree, at most MAX_READ_LINES of them."""
+    def read(self, path: str, line_from: int = 1, line_to: int | None = None, *,
+             repo: str | None = None) -> FileLines:
+        """Lines of an indexed file of repository repo (needed only when several hold path), never outside
+        its tree, at most MAX_READ_LINES of them."""
         path = _clean(path)
         if line_from < 1 or (line_to is not None and line_to < line_from):
             raise QueryError("line range must satisfy 1 <= line_from <= line_to")
-        root = self._require_root()
         with self.store.lock:
-            indexed = self.store.count(self.collection, Filter(must=[Match(field_path("path"), path)])) > 0
+            known = self.repos()
+            repo = self._one_repo(path, repo, known)
+            root = self._require_root(repo, known)
+            indexed = self.store.count(self.collection, self._in_repo(path, repo)) > 0
         target = _inside(root, path)
         if target is None or not indexed:
             raise NotFound(f"{path[:200]!r} is not an indexed file of {root}")
@@ -237,7 +315,8 @@ class CodeIndex:
         root = self.root
         return IndexStatus(str(root) if root else None, self.collection, self.store.location, files, structures,
                            embedded, dict(sorted(languages.items(), key=lambda kv: -kv[1])),
-                           self.job.status() if self.job is not None else None)
+                           self.job.status() if self.job is not None else None,
+                           self.repo_status() if exists else [])
 
     def searcher(self) -> Searcher:
         if self._searcher is None:
@@ -263,11 +342,56 @@ class CodeIndex:
         self.close()
 
     # -- internals -----------------------------------------------------------------
-    def _require_root(self) -> Path:
+    def _require_root(self, repo: str | None = None, known: Mapping[str, Repo] | None = None) -> Path:
+        """The tree of repository repo: as given to this index, else as recorded; else the index's own tree."""
+        given = {tree.name: tree.root for tree in self.trees}
+        if repo in given:
+            return given[repo]
+        if repo is not None and known is not None and repo in known and known[repo].root:
+            return Path(str(known[repo].root))
         root = self.root
         if root is None:
             raise QueryError(f"collection {self.collection!r} records no source tree: open it with the tree's path")
         return root
+
+    def _scope_repos(self, repos: Iterable[str] | None, scope: list[Match]) -> dict[str, Repo]:
+        """Add the repository condition to scope (none for an older collection's one tree); the known ones."""
+        known = self.repos()
+        wanted = sorted(set(repos or ()))
+        message = unknown(wanted, known)
+        if message:
+            raise QueryError(message)
+        if wanted and not any(known[name].legacy for name in wanted):
+            scope.append(Match(REPO, wanted))
+        return known
+
+    def _named(self, hits: list[SearchHit], known: Mapping[str, Repo]) -> list[SearchHit]:
+        """Each hit with its repository (an older collection's one tree by its name) and link to its lines."""
+        legacy = next((name for name, repo in known.items() if repo.legacy), None)
+        for hit in hits:
+            hit.repo = hit.payload.get(REPO) or legacy
+            base = self.source_urls.get(hit.repo or "") or (known[hit.repo].source_url if hit.repo in known else None)
+            hit.url = source_link(base, hit.path, hit.line_from, hit.line_to) if base else None
+        return hits
+
+    def _in_repo(self, path: str, repo: str | None) -> Filter:
+        return Filter(must=[Match(field_path("path"), path), *([Match(REPO, repo)] if repo else [])])
+
+    def _one_repo(self, path: str, repo: str | None, known: Mapping[str, Repo]) -> str | None:
+        """The repository a path names: repo when given (checked), else the one holding path; None in an
+        older collection. Several holding it is a QueryError asking for one."""
+        if repo is not None:
+            message = unknown([repo], known)
+            if message:
+                raise QueryError(message)
+            return None if known[repo].legacy else repo
+        if len(known) <= 1 or any(r.legacy for r in known.values()):
+            return next((name for name, r in known.items() if not r.legacy), None)
+        holding = sorted({h.payload.get(REPO) for h in self.store.scroll(
+            self.collection, [REPO], Filter(must=[Match(field_path("path"), path)]))} - {None})
+        if len(holding) > 1:
+            raise QueryError(f"{path[:200]!r} is in repositories {', '.join(holding)}: name one (repo)")
+        return holding[0] if holding else None
 
     def _conditions(self, content: str, filters: Iterable[str], language: str | None,
                     path: str | None) -> tuple[list[Match], list[Match], list[Match]]:
@@ -285,30 +409,44 @@ class CodeIndex:
         return self.store.count(self.collection, Filter(must=[Match(field_path("path"), path)])) == 0
 
 
-def open_index(location: str | os.PathLike[str] | None = None, *, collection: str = CODE_COLLECTION,
-               store: str | os.PathLike[str] | None = None, url: str | None = None, api_key: str | None = None,
-               wait: float = 120.0, **options: Any) -> CodeIndex:
+Location = str | os.PathLike[str]
+
+
+def open_index(location: Location | Sequence[Location] | Mapping[str, Location] | None = None, *,
+               collection: str = CODE_COLLECTION, store: Location | None = None, url: str | None = None,
+               api_key: str | None = None, wait: float = 120.0, source_urls: Mapping[str, str] | None = None,
+               **options: Any) -> CodeIndex:
     """An index, opened (and created on the first update) where a user would expect it.
 
     location is a source tree (its store is `<tree>/.semsearch/`) or a store folder; None means
-    the repository around the working directory. url (or QDRANT_URL) uses a Qdrant server,
-    location then naming the tree. wait: seconds to wait for an embedded store that another
-    process holds (it lets go between its batches). options: text_model, code_model, backend,
-    device, hidden, max_bytes.
+    the repository around the working directory. Several trees (a list of folders or `NAME=DIR`
+    strings, or a {name: folder} mapping) go into one collection as repositories; their store
+    is `store`, else `./.semsearch/` in the working directory. url (or QDRANT_URL) uses a Qdrant
+    server, location then naming the trees. wait: seconds to wait for an embedded store that
+    another process holds (it lets go between its batches). source_urls: repository → base URL
+    its files are browsable under. options: text_model, code_model, backend, device, hidden, max_bytes.
     """
-    given = Path(location).expanduser() if location is not None else None
-    root: Path | None
-    if given is not None and (given.name == STORE_DIR or _is_store(given)):
-        root, store_path = None, given
+    trees: list[Tree] = []
+    if isinstance(location, Mapping):
+        trees = parse_trees(f"{name}={Path(folder).expanduser()}" for name, folder in location.items())
+    elif isinstance(location, Sequence) and not isinstance(location, str):
+        trees = parse_trees(location)
+    given = Path(location).expanduser() if isinstance(location, (str, os.PathLike)) else None
+    if trees:
+        store_path = Path(store).expanduser() if store is not None else (
+            trees[0].root / STORE_DIR if len(trees) == 1 else Path.cwd() / STORE_DIR)
+    elif given is not None and (given.name == STORE_DIR or _is_store(given)):
+        store_path = given
     else:
         root = given if given is not None else repository_root(Path.cwd())
         if not root.is_dir():
             raise StoreError(f"no such directory: {root}")
+        trees = [parse_tree(root)]
         store_path = Path(store).expanduser() if store is not None else root / STORE_DIR
         if location is None and store is None and not store_path.is_dir():
             store_path = find_store_dir(Path.cwd()) or store_path
     db = open_store(path=store_path, url=url, api_key=api_key, wait=wait)
-    return CodeIndex(db, collection, root, Options(**options))
+    return CodeIndex(db, collection, options=Options(**options), trees=trees, source_urls=source_urls)
 
 
 def _is_store(path: Path) -> bool:

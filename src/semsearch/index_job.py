@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from semsearch.indexer import IndexSummary, Indexer, Progress
+from semsearch.repos import Tree, parse_tree
 from semsearch.store.shared import SharedStore
 
 
 class IndexJob:
-    def __init__(self, store: SharedStore, root: Path, collection: str, *, watch: bool = False,
+    def __init__(self, store: SharedStore, root: Path | Sequence[Tree], collection: str, *, watch: bool = False,
                  hidden: bool = False) -> None:
+        """root: the tree to index, or several as repositories of the collection (one after the other)."""
         self.store = store
-        self.root = root.resolve()
+        self.trees = [parse_tree(root)] if isinstance(root, Path) else list(root)
+        self.root = self.trees[0].root
         self.collection = collection
         self.watch = watch
         self.hidden = hidden
@@ -45,7 +49,8 @@ class IndexJob:
     def status(self) -> dict[str, Any]:
         last = self.last
         return {
-            "state": self.state, "root": str(self.root), "collection": self.collection, "watch": self.watch,
+            "state": self.state, "root": str(self.root), "repos": {t.name: str(t.root) for t in self.trees},
+            "collection": self.collection, "watch": self.watch,
             "updates": self.updates, "error": self.error,
             "progress": self.progress.as_dict() if self.progress and self.state == "indexing" else None,
             "last": None if last is None else {
@@ -70,12 +75,14 @@ class IndexJob:
             if self.watch:
                 from semsearch.watch import watch
 
-                watch(self.root, lambda: nullcontext(self.store), self.collection, stop=self.stop,
+                watch(self.trees, lambda: nullcontext(self.store), self.collection, stop=self.stop,
                       on_update=lambda update: self._finished(update.summary), on_progress=self._on_progress,
                       on_idle=lambda: self.store.yield_to_readers(self.collection), hidden=self.hidden)
             else:
-                self._finished(Indexer(self.store, self.collection, on_progress=self._on_progress)
-                               .index_tree(self.root, hidden=self.hidden))
+                for tree in self.trees:
+                    summary = Indexer(self.store, self.collection, on_progress=self._on_progress).index_tree(
+                        tree.root, hidden=self.hidden, repo=tree.requested)
+                self._finished(summary)
         except Exception as exc:  # noqa: BLE001 - reported through the status; the server keeps serving
             self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             self.state = "failed"

@@ -19,6 +19,10 @@ their points. Per structure: vectors come through the content-keyed vector cache
 edited file only the structures whose text changed reach the model, and a collection
 rebuilt with --recreate costs no model time at all.
 
+Several trees share one collection as repositories (repos.py): each point carries `repo`, its
+id includes it, and the per-file bookkeeping (known files, replaced and removed files) is
+scoped to the repository being indexed, so updating one never touches another's points.
+
 Parsing runs in a worker thread ahead of the embedding loop (the model releases the GIL).
 """
 
@@ -38,6 +42,7 @@ from semsearch import lexical
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM, Encoder, backend_for, encoder, model_dim
 from semsearch.models import LEXICAL, Models, resolve_models
+from semsearch.repos import FIELD as REPO, Repo, as_metadata, claim, git_revision, now, recorded
 from semsearch.store import CollectionSpec, DenseVector, Filter, HasVector, Match, Point, Store, StoreError
 from semsearch.structures import Structure
 from semsearch.textify import textify
@@ -46,7 +51,7 @@ from semsearch.walk import DEFAULT_MAX_BYTES, SourceFile, WalkSummary, walk
 
 CODE_COLLECTION = "code"
 KEYWORD_FIELDS = ["language", "context.file_path", "context.module", "code_type",
-                  "context.file_name", "context.struct_name", "name", "dirs", "file_key"]
+                  "context.file_name", "context.struct_name", "name", "dirs", "file_key", REPO]
 FACET_LIMIT = 10_000_000  # more files than any tree: the facet must list them all
 EMBED_BATCH = 256  # structures per embed + update-vectors round: the unit of progress and of crash loss
 LEXICAL_BATCH = 2048  # structures per upsert in the lexical pass
@@ -142,13 +147,23 @@ class Indexer:
         self.on_progress = on_progress or (lambda progress: None)
         self.progress = Progress()
         self.cache = cache if cache is not None else VectorCache(default_path())
+        self.repo: str | None = None  # the repository being written; None: no `repo` (imports, older collections)
 
     # -- public --------------------------------------------------------------------
     def index_tree(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, recreate: bool = False,
-                   hidden: bool = False, lexical_only: bool = False) -> IndexSummary:
+                   hidden: bool = False, lexical_only: bool = False, repo: str | None = None,
+                   source_url: str | None = None) -> IndexSummary:
+        """Index the tree at root as repository `repo` (default: the folder's name) of the collection,
+        leaving its other repositories as they are; source_url: where its files are browsable."""
         started = time.perf_counter()
         summary = IndexSummary()
-        models = self._prepare(recreate, {"root": str(root.resolve())})
+        existing = self.store.metadata(self.collection) if self.store.exists(self.collection) and not recreate else None
+        claimed = claim(existing, root, repo)  # refused before anything is written
+        models = self._prepare(recreate, {"root": str(root.resolve()), "repos": {}})
+        self.repo = None if claimed.legacy else claimed.name
+        claimed.revision = git_revision(root)
+        claimed.source_url = source_url or claimed.source_url
+        self._record(claimed)
         known = self._known_files()
         changed: list[tuple[SourceFile, str]] = []
         seen: set[str] = set()
@@ -170,8 +185,7 @@ class Indexer:
             self._write_lexical(models, (p for p in parsed if p is not None), set(known), summary)
         removed = sorted(set(known) - seen)
         for start in range(0, len(removed), DELETE_BATCH):
-            gone = removed[start:start + DELETE_BATCH]
-            self.store.delete(self.collection, Filter(must=[Match("context.file_path", gone)]))
+            self.store.delete(self.collection, self._files(removed[start:start + DELETE_BATCH]))
         summary.files_removed += len(removed)
         if not lexical_only:
             self._fill_vectors(models, summary)
@@ -185,6 +199,8 @@ class Indexer:
         self.on_progress(self.progress)
         summary.points = self.store.count(self.collection)
         summary.without_vectors = self.store.count(self.collection, MISSING_VECTORS)
+        claimed.updated = now()
+        self._record(claimed)
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -227,6 +243,19 @@ class Indexer:
             self.store.create(self.collection, spec)
         return models
 
+    def _record(self, repo: Repo) -> None:
+        """The repository's entry in the collection's metadata (the others as they are)."""
+        repos = recorded(self.store.metadata(self.collection))
+        repos[repo.name] = repo
+        self.store.update_metadata(self.collection, {"repos": as_metadata(repos)})
+
+    def _files(self, paths: list[str]) -> Filter:
+        """The points of these files of the repository being indexed."""
+        return Filter(must=[Match("context.file_path", paths), *([Match(REPO, self.repo)] if self.repo else [])])
+
+    def _file_key(self, digest: str, count: int, path: str) -> str:
+        return f"{digest}:{count}:{self.repo}:{path}" if self.repo else f"{digest}:{count}:{path}"
+
     def _encoder(self, model: str) -> Encoder:
         return encoder(model, self.backend, self.device)
 
@@ -245,20 +274,24 @@ class Indexer:
         return source.path, digest, structures
 
     def _known_files(self) -> dict[str, tuple[str, bool]]:
-        """path → (content hash, complete?) for every file already in the collection.
+        """path → (content hash, complete?) for every file of this repository already in the collection.
 
-        Every point carries `file_key` = "<hash>:<structures in the file>:<path>", a keyword
-        field, so one facet call returns each file with its point count: on the CPython
-        standard library (69k points) that is milliseconds where reading the payloads took
-        seconds. Collections made before the field existed are read by scrolling.
+        Every point carries `file_key` = "<hash>:<structures in the file>:<repo>:<path>" (no
+        repo in a collection made before repositories), a keyword field, so one facet call
+        returns each file with its point count: on the CPython standard library (69k points)
+        that is milliseconds where reading the payloads took seconds. Collections made before
+        the field existed are read by scrolling.
         """
         if "file_key" in self.store.metadata(self.collection).get("keyword_fields", []):
             known = {}
+            prefix = f"{self.repo}:" if self.repo else ""
             for key, count in self.store.facet(self.collection, "file_key", limit=FACET_LIMIT).items():
                 if not count:  # a replaced version of a file, kept in the open shard's index with no points
                     continue
                 digest, expected, path = key.split(":", 2)
-                known[path] = (digest, count == int(expected))
+                if not path.startswith(prefix):  # another repository's file
+                    continue
+                known[path[len(prefix):]] = (digest, count == int(expected))
             return known
         hashes: dict[str, str] = {}
         expected: dict[str, int] = {}
@@ -309,18 +342,19 @@ class Indexer:
             row = 0
             stale = [path for path, _, _ in batch if path in replaced]
             if stale:  # one delete for the batch: each write is a flush in an embedded store
-                self.store.delete(self.collection, Filter(must=[Match("context.file_path", stale)]))
+                self.store.delete(self.collection, self._files(stale))
             for path, digest, items in batch:
                 for structure in items:
-                    payload = {**structure.to_dict(), "file_key": f"{digest}:{len(items)}:{path}",
-                               "dirs": folders(path), **legacy(digest, len(items))}
+                    payload = {**structure.to_dict(), "file_key": self._file_key(digest, len(items), path),
+                               "dirs": folders(path), **legacy(digest, len(items)),
+                               **({REPO: self.repo} if self.repo else {})}
                     vectors: dict[str, Any] = {LEXICAL: lexical.embed_document(lexical.lexical_text(structure))}
                     known = cached[row]
                     if known is not None:
                         vectors.update(text=known[0].tolist(), code=known[1].tolist())
                         summary.structures_embedded += 1
                         summary.vectors_cached += 2
-                    points.append(Point(structure.point_id(), vectors, payload))
+                    points.append(Point(structure.point_id(self.repo), vectors, payload))
                     row += 1
                 if items or path in replaced:  # a file with nothing to index (an empty __init__.py) stays so
                     summary.files_indexed += 1

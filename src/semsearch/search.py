@@ -83,6 +83,8 @@ class SearchHit:
     payload: dict[str, Any]
     overlap: list[list[int]] = field(default_factory=list)
     found_by: str = "text"
+    repo: str | None = None  # the repository the hit is in (set by code_index from the payload)
+    url: str | None = None  # its lines at the repository's source URL, when one is known
 
     @property
     def path(self) -> str:
@@ -105,6 +107,7 @@ class SearchHit:
             "language": p.get("language"), "score": round(self.score, 6), "overlap": self.overlap,
             "struct_name": ctx.get("struct_name"), "module": ctx.get("module"),
             "docstring": p.get("docstring"), "snippet": ctx.get("snippet"), "found_by": self.found_by,
+            "repo": self.repo or p.get("repo"), "url": self.url,
         }
 
 
@@ -416,7 +419,7 @@ class Searcher:
         vectors = stored[0].vectors
         fetch = max(CANDIDATES // 2, limit)
         exclude = Filter(must=list(flt.must) if flt else [], must_not=list(flt.must_not) if flt else [],
-                         exclude_ids=[point_id])
+                         exclude_ids=[point_id, *(flt.exclude_ids if flt else [])])
         lists = self.store.search(self.collection, [
             Search(name, vectors[name], fetch, exclude, with_payload=False) for name in ("text", "code")])
         floors = [min((h.score for h in hits), default=0.0) for hits in lists]

@@ -49,8 +49,12 @@ class Structure:
     def file_path(self) -> str:
         return self.context.file_path
 
-    def point_id(self) -> str:
+    def point_id(self, repo: str | None = None) -> str:
+        """Deterministic: the same structure of the same repository always has the same id (a structure of
+        a collection made before repositories, repo None, keeps the id it had)."""
         key = f"{self.context.file_path}\0{self.code_type}\0{self.name}\0{self.line_from}\0{self.line_to}\0{self.part}"
+        if repo is not None:
+            key = f"{repo}\0{key}"
         return str(uuid.uuid5(_ID_NAMESPACE, key))
 
     def content_hash(self) -> str:

@@ -197,7 +197,11 @@ class Store(ABC):
 
     @abstractmethod
     def metadata(self, name: str) -> dict[str, Any]:
-        """The spec saved at create time (see CollectionSpec.to_metadata)."""
+        """The spec saved at create time (see CollectionSpec.to_metadata), with later updates."""
+
+    @abstractmethod
+    def update_metadata(self, name: str, changes: dict[str, Any]) -> None:
+        """Replace these top-level keys of the collection's metadata (the others stay)."""
 
     @abstractmethod
     def count(self, name: str, filter: Filter | None = None) -> int: ...

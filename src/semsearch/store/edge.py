@@ -153,6 +153,9 @@ class EdgeStore(Store):
             raise CollectionNotFound(_not_found(name, self.location, self.collections()))
         return json.loads(meta.read_text())
 
+    def update_metadata(self, name: str, changes: dict[str, Any]) -> None:
+        self._write_metadata(name, {**self.metadata(name), **changes})
+
     # -- points --------------------------------------------------------------------
     def count(self, name: str, filter: Filter | None = None) -> int:
         return self._shard(name).count(qe.CountRequest(exact=True, filter=_filter(filter)))

@@ -106,6 +106,10 @@ class ServerStore(Store):
         info = self._call("reading a collection", self.client.get_collection, name)
         return dict(info.config.metadata or {})
 
+    def update_metadata(self, name: str, changes: dict[str, Any]) -> None:
+        self._require(name)
+        self._call("updating a collection's metadata", self.client.update_collection, name, metadata=changes)
+
     def count(self, name: str, filter: Filter | None = None) -> int:
         self._require(name)
         return self._call("counting", self.client.count, name, count_filter=_filter(filter), exact=True).count

@@ -40,6 +40,10 @@ class SharedStore(Store):
         with self.lock:
             return self.inner.metadata(name)
 
+    def update_metadata(self, name: str, changes: dict[str, Any]) -> None:
+        with self.lock:
+            self.inner.update_metadata(name, changes)
+
     def count(self, name: str, filter: Filter | None = None) -> int:
         with self.lock:
             return self.inner.count(name, filter)
