@@ -29,7 +29,7 @@ ALL = list(commands(typer.main.get_command(app)))
 
 def test_every_command_is_checked() -> None:
     names = {" ".join(path) for path, _ in ALL}
-    assert {"", "index", "search", "serve", "records load", "cache prune"} <= names and len(names) == 16
+    assert {"", "index", "search", "serve", "records load", "cache prune"} <= names and len(names) == 18
 
 
 @pytest.mark.parametrize("path, command", ALL, ids=[" ".join(path) or "semsearch" for path, _ in ALL])

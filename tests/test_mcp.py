@@ -77,7 +77,7 @@ def test_an_agent_session_over_stdio(tree: Path) -> None:
             assert set(tools) == {"search", "related", "read", "status"}
             search_schema = tools["search"].input_schema
             assert search_schema["required"] == ["query"]
-            assert set(search_schema["properties"]) == {"query", "limit", "mode", "language", "path", "content"}
+            assert set(search_schema["properties"]) == {"query", "limit", "mode", "language", "path", "content", "repo"}
             assert search_schema["properties"]["limit"]["maximum"] == 50
             assert tools["search"].output_schema is not None and tools["search"].description
 

@@ -1,9 +1,9 @@
 """The HTTP API: search code and record collections, read indexed files.
 
-    GET /api/search?q=&collection=&mode=&limit=&group_by=&group_size=&filter=FIELD:VALUE&content=
-    GET /api/related?collection=&path=&line=&limit=   (code like the structure at path:line)
-    GET /api/similar?collection=&id=&limit=           (records like a record)
-    GET /api/file?collection=&path=&start=&end=
+    GET /api/search?q=&collection=&mode=&limit=&group_by=&group_size=&filter=FIELD:VALUE&content=&repo=
+    GET /api/related?collection=&path=&line=&limit=&repo=   (code like the structure at path:line)
+    GET /api/similar?collection=&id=&limit=                 (records like a record)
+    GET /api/file?collection=&path=&start=&end=&repo=
     GET /api/collections · GET /api/health · OpenAPI at /docs
     GET /api/index  (the indexing job's progress, when started with `serve --index DIR`)
 
@@ -13,6 +13,10 @@ hybrid), `cosine` or `bm25`. It orders one answer and means nothing across answe
 record hit also carries `relevance`, what the page's bar shows relative to the best hit: its
 cosine to the query in hybrid mode (an RRF score ranks a hit but does not say how near it
 is), else its score.
+
+A code hit names its repository (`repo`: a collection can hold several trees) and, when the
+repository has a source URL, links its lines (`url`); `repo=` (repeatable) narrows a search.
+/api/collections lists each code collection's repositories.
 
 /api/collections says, for a record collection, which fields are a record's title, link,
 picture and labels (`display`), and for every collection a few queries drawn from its own
@@ -41,9 +45,10 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from semsearch import __version__
-from semsearch.code_index import SCORE_KINDS, CodeIndex
+from semsearch.code_index import SCORE_KINDS, CodeIndex, RepoQueryError
 from semsearch.examples import code_examples, record_examples
 from semsearch.index_job import IndexJob
+from semsearch.repos import REPO_NAME
 from semsearch.records.search import RECORD_MODES, SCORE_KINDS as RECORD_SCORE_KINDS, RecordNotFound, \
     RecordQueryError, RecordSearcher
 from semsearch.search import BLANK, FIELD_PATH, MODES, NotFound, QueryError, parse_pairs
@@ -61,6 +66,8 @@ MAX_LINE = 10_000_000
 
 
 CollectionParam = Annotated[str, Query(pattern=COLLECTION_NAME, description="Collection name.")]
+RepoParam = Annotated[str | None, Query(pattern=REPO_NAME, description="The repository path is in, when several "
+                                                                       "of the collection hold it.")]
 
 
 class ErrorBody(BaseModel):
@@ -79,13 +86,14 @@ WEB = Path(__file__).parent / "web"  # the page's assets ship inside the package
 class Service:
     """The store and one searcher per collection (the core's CodeIndex for code), shared by all requests."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, source_urls: dict[str, str] | None = None) -> None:
         # One store call at a time (Edge shards are not shared across threads); a request
         # holds the same lock across its calls, so it sees no indexing batch half-way.
         self.store = store if isinstance(store, SharedStore) else SharedStore(store)
         self.lock = self.store.lock
         self._searchers: dict[str, CodeIndex | RecordSearcher] = {}
         self._examples: dict[str, tuple[int, list[str]]] = {}  # collection -> (its points then, examples)
+        self.source_urls = source_urls or {}  # repository (or collection) → base URL of its files
 
     def metadata(self, collection: str) -> dict[str, Any]:
         try:
@@ -97,7 +105,8 @@ class Service:
         if collection not in self._searchers:
             kind = self.metadata(collection).get("kind", "code")
             self._searchers[collection] = (RecordSearcher(self.store, collection) if kind == "records"
-                                           else CodeIndex(self.store, collection, owns_store=False))
+                                           else CodeIndex(self.store, collection, owns_store=False,
+                                                          source_urls=self.source_urls))
         return self._searchers[collection]
 
     def examples(self, collection: str, points: int) -> list[str]:
@@ -128,7 +137,7 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
     source_urls = source_urls or {}
     app = FastAPI(title="semsearch", version=__version__,
                   description="Semantic search over code and records, on Qdrant.")
-    service = Service(store)
+    service = Service(store, source_urls)
     store = service.store
     app.state.service = service
     if cors_origins:
@@ -185,6 +194,9 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                     "modes": list(RECORD_MODES if meta.get("kind") == "records" else MODES),
                     "source_url": source_urls.get(name),
                     "display": searcher.display.to_json() if isinstance(searcher, RecordSearcher) else None,
+                    "repos": [] if isinstance(searcher, RecordSearcher) else [
+                        {k: r[k] for k in ("name", "revision", "updated", "source_url", "files", "structures")}
+                        for r in searcher.repo_status()],
                     "examples": service.examples(name, points),
                 })
         return out
@@ -204,6 +216,8 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
         neural: bool | None = None,
         content: Annotated[Literal["code", "docs", "config", "all"], Query(
             description="Code collections: code, docs, config or all (default).")] = "all",
+        repo: Annotated[list[str] | None, Query(description="Code collections: only this repository, repeatable.",
+                                                json_schema_extra={"items": {"pattern": REPO_NAME}})] = None,
     ) -> dict[str, Any]:
         started = time.perf_counter()
         partial = None
@@ -211,6 +225,8 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
             searcher = service.searcher(collection)
             try:
                 if isinstance(searcher, RecordSearcher):
+                    if repo:
+                        raise HTTPException(400, f"repo is for code collections; {collection!r} holds records")
                     if mode is None and neural is not None:
                         mode = "neural" if neural else "fulltext"
                     mode = RECORD_MODE_FOR.get(mode or "hybrid", mode or "hybrid")
@@ -224,10 +240,10 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                     filters = filter or []  # FIELD:VALUE, as the core's FIELD=VALUE
                     if group_by:
                         groups = searcher.search_groups(q, group_by=group_by, group_size=group_size, mode=mode,
-                                                        limit=limit, filters=filters, content=content)
+                                                        limit=limit, filters=filters, content=content, repos=repo)
                         result = [g.to_json() for g in groups]
                     else:
-                        hits = searcher.search(q, mode=mode, limit=limit, filters=filters, content=content)
+                        hits = searcher.search(q, mode=mode, limit=limit, filters=filters, content=content, repos=repo)
                         result = [h.to_json() for h in hits]
                     partial = searcher.partial()
                     score_kind = SCORE_KINDS[mode]
@@ -243,11 +259,11 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
     def related(path: Annotated[str, Query(min_length=1, max_length=4096, description="A file of the tree.")],
                 line: Annotated[int, Query(ge=1, le=MAX_LINE)],
                 collection: CollectionParam = default_collection, limit: Annotated[int, Query(ge=1, le=100)] = 5,
-                content: Literal["code", "docs", "config", "all"] = "code") -> dict[str, Any]:
+                content: Literal["code", "docs", "config", "all"] = "code", repo: RepoParam = None) -> dict[str, Any]:
         """Code like the structure at path:line, elsewhere in the tree, by its stored vectors."""
         with service.lock:
             try:
-                hits = service.code(collection).related(path, line, limit=limit, content=content)
+                hits = service.code(collection).related(path, line, limit=limit, content=content, repo=repo)
             except NotFound as exc:
                 raise HTTPException(404, str(exc)) from None
             except QueryError as exc:
@@ -275,13 +291,16 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
     def file(path: Annotated[str, Query(min_length=1, max_length=4096, description="A file of the tree.")],
              start: Annotated[int, Query(ge=1, le=MAX_LINE)] = 1,
              end: Annotated[int | None, Query(ge=1, le=MAX_LINE)] = None,
-             collection: CollectionParam = default_collection) -> dict[str, Any]:
+             collection: CollectionParam = default_collection, repo: RepoParam = None) -> dict[str, Any]:
         """Lines of an indexed file (at most 400), never outside the indexed tree."""
         try:
-            got = service.code(collection).read(path, start, end if end is None or end >= start else start)
+            got = service.code(collection).read(path, start, end if end is None or end >= start else start, repo=repo)
+        except RepoQueryError as exc:
+            raise HTTPException(400, str(exc)) from None
         except QueryError:
             raise HTTPException(404, "no such indexed file") from None
-        return {"path": got.path, "start": got.line_from, "end": got.line_to, "total_lines": got.total_lines,
+        return {"path": got.path, "repo": repo, "start": got.line_from, "end": got.line_to,
+                "total_lines": got.total_lines,
                 "lines": got.lines}
 
     @app.get("/", include_in_schema=False)

@@ -88,6 +88,10 @@ class Options:
     max_bytes: int | None = None
 
 
+class RepoQueryError(QueryError):
+    """A repository named that the collection does not hold, or a path several hold without one named."""
+
+
 def repository_root(start: Path) -> Path:
     """The repository around start: the nearest folder holding `.git`, else start itself."""
     start = start.resolve()
@@ -200,7 +204,7 @@ class CodeIndex:
             repos = self.repos()
             message = unknown([name], repos)
             if message:
-                raise QueryError(message)
+                raise RepoQueryError(message)
             if repos[name].legacy:
                 raise QueryError(f"{name!r} was indexed before repositories: its points carry no name, so it goes "
                                  f"only with the whole collection (`semsearch index --recreate`)")
@@ -360,7 +364,7 @@ class CodeIndex:
         wanted = sorted(set(repos or ()))
         message = unknown(wanted, known)
         if message:
-            raise QueryError(message)
+            raise RepoQueryError(message)
         if wanted and not any(known[name].legacy for name in wanted):
             scope.append(Match(REPO, wanted))
         return known
@@ -383,14 +387,14 @@ class CodeIndex:
         if repo is not None:
             message = unknown([repo], known)
             if message:
-                raise QueryError(message)
+                raise RepoQueryError(message)
             return None if known[repo].legacy else repo
         if len(known) <= 1 or any(r.legacy for r in known.values()):
             return next((name for name, r in known.items() if not r.legacy), None)
         holding = sorted({h.payload.get(REPO) for h in self.store.scroll(
             self.collection, [REPO], Filter(must=[Match(field_path("path"), path)]))} - {None})
         if len(holding) > 1:
-            raise QueryError(f"{path[:200]!r} is in repositories {', '.join(holding)}: name one (repo)")
+            raise RepoQueryError(f"{path[:200]!r} is in repositories {', '.join(holding)}: name one (repo)")
         return holding[0] if holding else None
 
     def _conditions(self, content: str, filters: Iterable[str], language: str | None,

@@ -6,6 +6,10 @@ content for clients that read it. On start the server opens (or creates) the ind
 and brings it up to date in a background thread, then follows file changes; searches
 answer meanwhile and say how far indexing has come. Nothing but protocol messages goes to
 stdout (the SDK points fd 1 at stderr while it serves; logs go to stderr).
+
+Several trees (`semsearch mcp A B`) are repositories of one collection: a hit line then reads
+`repo:path:from-to`, `search` takes `repo` (one name or several) and `related`/`read` take the
+repository a path is in when more than one holds it.
 """
 
 from __future__ import annotations
@@ -25,17 +29,18 @@ from semsearch.search import SearchHit
 from semsearch.store import StoreError
 
 SNIPPET_LINES = 4  # lines of code shown under each hit
-INSTRUCTIONS = """Semantic code search over one repository (semsearch).
+INSTRUCTIONS = """Semantic code search over one or more repositories (semsearch).
 Use `search` for questions by meaning ("where are retries with backoff handled", "how is the
 config file parsed") or for a name you only half know; use grep for exact strings you already
 know. `related` finds code like a given structure elsewhere in the tree; `read` returns lines
-of an indexed file; `status` says what is indexed and whether indexing is still running."""
+of an indexed file; `status` says what is indexed (each repository) and whether indexing is still running."""
 
 Mode = Literal["hybrid", "text", "code", "lexical"]
 Content = Literal["code", "docs", "config", "all"]
 
 
 class Hit(BaseModel):
+    repo: str | None = Field(None, description="The repository the file is in.")
     path: str
     line_from: int
     line_to: int
@@ -59,24 +64,27 @@ class Lines(BaseModel):
 
 
 def hit_model(hit: SearchHit, lines: int = SNIPPET_LINES) -> Hit:
+    """The hit as the agent gets it (its repository only matters, and only shows, when there are several)."""
     p = hit.payload
     snippet = (p.get("context") or {}).get("snippet") or ""
     shown = snippet.split("\n")
     text = "\n".join(shown[:lines]) + (f"\n… (+{len(shown) - lines} lines)" if len(shown) > lines else "")
     name = str(p.get("name") or "")
     struct = (p.get("context") or {}).get("struct_name")
-    return Hit(path=hit.path, line_from=hit.line_from, line_to=hit.line_to, kind=str(p.get("code_type") or ""),
+    return Hit(repo=hit.repo, path=hit.path, line_from=hit.line_from, line_to=hit.line_to,
+               kind=str(p.get("code_type") or ""),
                name=f"{struct}.{name}" if struct and struct != name else name, score=round(hit.score, 4),
                snippet=text)
 
 
-def compact(hits: list[Hit], note: str | None) -> str:
-    """What the agent reads: `path:from-to kind name`, then the snippet indented."""
+def compact(hits: list[Hit], note: str | None, show_repo: bool = False) -> str:
+    """What the agent reads: `[repo:]path:from-to kind name`, then the snippet indented."""
     out = [f"({note})"] if note else []
     if not hits:
         out.append("no results")
     for h in hits:
-        out.append(f"{h.path}:{h.line_from}-{h.line_to} {h.kind} {h.name}")
+        where = f"{h.repo}:{h.path}" if show_repo and h.repo else h.path
+        out.append(f"{where}:{h.line_from}-{h.line_to} {h.kind} {h.name}")
         out.extend("    " + line for line in h.snippet.split("\n"))
     return "\n".join(out)
 
@@ -108,7 +116,8 @@ def build_server(index: CodeIndex) -> MCPServer:
             note = (f"{partial['embedded']:,} of {partial['total']:,} structures have vectors so far; "
                     f"the rest are found by their words and names")
         models = [hit_model(h) for h in hits]
-        return CallToolResult(content=[TextContent(type="text", text=compact(models, note))],
+        show_repo = len({h.repo for h in hits}) > 1 or len(index.repos()) > 1
+        return CallToolResult(content=[TextContent(type="text", text=compact(models, note, show_repo))],
                               structured_content=Hits(hits=models, indexing=note).model_dump())
 
     def not_ready(exc: StoreError) -> ToolError:
@@ -123,10 +132,14 @@ def build_server(index: CodeIndex) -> MCPServer:
         language: Annotated[str | None, Field(description="Only this language, e.g. python, rust, typescript.")] = None,
         path: Annotated[str | None, Field(description="Only this file, or files under this folder.")] = None,
         content: Annotated[Content, Field(description="code (default), docs, config or all.")] = "code",
+        repo: Annotated[str | list[str] | None, Field(
+            description="Only this repository (or these), when the index holds several.")] = None,
     ) -> Annotated[CallToolResult, Hits]:
         """Find code by meaning: functions, classes and other structures that answer a question."""
+        repos = [repo] if isinstance(repo, str) else repo
         try:
-            return answer(index.search(query, limit=limit, mode=mode, language=language, path=path, content=content))
+            return answer(index.search(query, limit=limit, mode=mode, language=language, path=path, content=content,
+                                       repos=repos))
         except StoreError as exc:
             raise not_ready(exc) from None
 
@@ -135,10 +148,11 @@ def build_server(index: CodeIndex) -> MCPServer:
         path: Annotated[str, Field(description="A file of the tree, relative to its root.")],
         line: Annotated[int, Field(ge=1, description="A line inside the structure of interest.")],
         limit: Annotated[int, Field(ge=1, le=50)] = 5,
+        repo: Annotated[str | None, Field(description="The repository path is in, when several hold it.")] = None,
     ) -> Annotated[CallToolResult, Hits]:
         """Code like the structure at path:line, elsewhere in the tree."""
         try:
-            return answer(index.related(path, line, limit=limit))
+            return answer(index.related(path, line, limit=limit, repo=repo))
         except StoreError as exc:
             raise not_ready(exc) from None
 
@@ -147,10 +161,11 @@ def build_server(index: CodeIndex) -> MCPServer:
         path: Annotated[str, Field(description="A file of the tree, relative to its root.")],
         line_from: Annotated[int, Field(ge=1)] = 1,
         line_to: Annotated[int | None, Field(ge=1, description="Inclusive; at most 400 lines are returned.")] = None,
+        repo: Annotated[str | None, Field(description="The repository path is in, when several hold it.")] = None,
     ) -> Annotated[CallToolResult, Lines]:
         """Lines of an indexed file of the tree."""
         try:
-            got = index.read(path, line_from, line_to)
+            got = index.read(path, line_from, line_to, repo=repo)
         except StoreError as exc:
             raise not_ready(exc) from None
         width = len(str(got.line_to))
@@ -171,9 +186,9 @@ def build_server(index: CodeIndex) -> MCPServer:
     return server
 
 
-def serve(root: Path | None = None, *, watch: bool = True, **options: Any) -> None:
+def serve(root: Path | list[str] | None = None, *, watch: bool = True, **options: Any) -> None:
     """Run the stdio server for the tree at root (default: the repository around the working directory),
-    or for a store folder as it is."""
+    several trees (DIR or NAME=DIR, as repositories of one collection), or a store folder as it is."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="semsearch mcp: %(message)s")
     index = open_index(root, **options)
     try:

@@ -20,15 +20,17 @@ MAX_SNIPPET_LINES = 30
 _LEXERS = {"csharp": "csharp", "tsx": "tsx", "bash": "bash", "text": "text", "markdown": "markdown"}
 
 
-def _lines_label(hit: SearchHit) -> str:
-    return f"{hit.path}:{hit.line_from}-{hit.line_to}" if hit.line_to > hit.line_from else f"{hit.path}:{hit.line_from}"
+def _lines_label(hit: SearchHit, show_repo: bool = False) -> str:
+    where = f"{hit.repo}:{hit.path}" if show_repo and hit.repo else hit.path
+    return f"{where}:{hit.line_from}-{hit.line_to}" if hit.line_to > hit.line_from else f"{where}:{hit.line_from}"
 
 
-def hit_panel(rank: int, hit: SearchHit) -> Panel:
+def hit_panel(rank: int, hit: SearchHit, show_repo: bool = False) -> Panel:
+    """show_repo: the hit's repository before its path (a collection of several)."""
     p = hit.payload
     ctx = p.get("context", {})
     title = Text.assemble(
-        (f"{rank}. ", "bold"), (_lines_label(hit), "bold cyan"), "  ",
+        (f"{rank}. ", "bold"), (_lines_label(hit, show_repo), "bold cyan"), "  ",
         (f"{p.get('code_type', '')} ", "magenta"),
         (f"{ctx.get('struct_name')}." if ctx.get("struct_name") else "", "yellow"),
         (str(p.get("name", "")), "bold yellow"),
@@ -57,23 +59,25 @@ def hit_panel(rank: int, hit: SearchHit) -> Panel:
         parts.append(Text(f"code model agrees on lines {ranges}", style="green"))
     if more:
         parts.append(Text(more, style="dim"))
+    if hit.url:
+        parts.append(Text(hit.url, style="dim"))
     return Panel(RichGroup(*parts), title=title, title_align="left", border_style="dim")
 
 
-def print_hits(console: Console, hits: list[SearchHit]) -> None:
+def print_hits(console: Console, hits: list[SearchHit], show_repo: bool = False) -> None:
     if not hits:
         console.print("no results")
     for rank, hit in enumerate(hits, start=1):
-        console.print(hit_panel(rank, hit))
+        console.print(hit_panel(rank, hit, show_repo))
 
 
-def print_groups(console: Console, groups: list[Group], field: str) -> None:
+def print_groups(console: Console, groups: list[Group], field: str, show_repo: bool = False) -> None:
     if not groups:
         console.print("no results")
     for group in groups:
         console.rule(f"{field} = {group.value}")
         for rank, hit in enumerate(group.hits, start=1):
-            console.print(hit_panel(rank, hit))
+            console.print(hit_panel(rank, hit, show_repo))
 
 
 def summary_text(summary: IndexSummary, collection: str, location: str) -> str:

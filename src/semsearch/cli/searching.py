@@ -12,6 +12,9 @@ from semsearch.cli.app import (CodeModelOpt, CollectionOpt, ContentOpt, DeviceOp
                                LimitOpt, StoreOpt, TextModelOpt, UrlOpt, app, err, errors_as_messages, fail,
                                open_for, out, search_store)
 
+RepoOpt = Annotated[Optional[list[str]], typer.Option(
+    "--repo", metavar="NAME", help="Code: only this repository of the collection; repeatable.")]
+
 
 @app.command()
 def search(
@@ -29,6 +32,7 @@ def search(
     filter: FilterOpt = None,
     as_json: JsonOpt = False,
     content: ContentOpt = "code",
+    repo: RepoOpt = None,
     text_model: TextModelOpt = None, code_model: CodeModelOpt = None, device: DeviceOpt = None,
 ) -> None:
     """Search a collection (code or records) for QUERY.
@@ -45,6 +49,8 @@ def search(
 
             if neural is not None and mode is None:
                 mode = "neural" if neural else "fulltext"
+            if repo:
+                raise fail(f"--repo is for code collections; {collection!r} holds records")
             search_records(db, collection, query, mode or "hybrid", limit, filter or [], as_json, text_model, device)
             return
         mode = mode or "hybrid"
@@ -53,20 +59,21 @@ def search(
         if db.count(collection) == 0:
             raise fail(f"collection {collection!r} in {db.location} is empty: index something first")
         index.searcher().check_filters(parse_filters(filter or []))
+        show_repo = len(index.repos()) > 1
         queries = (line.strip() for line in sys.stdin) if query == "-" else iter([query])
         for text in queries:
             if not text:
                 continue
             if group_by:
                 groups = index.search_groups(text, group_by=group_by, group_size=group_size, mode=mode, limit=limit,
-                                             content=content, filters=filter or [])
+                                             content=content, filters=filter or [], repos=repo)
                 if as_json:
                     print(json.dumps({"query": text, "score_kind": SCORE_KINDS.get(mode),
                                       "groups": [g.to_json() for g in groups]}), flush=True)
                 else:
-                    print_groups(out, groups, group_by)
+                    print_groups(out, groups, group_by, show_repo=show_repo)
                 continue
-            hits = index.search(text, mode=mode, limit=limit, content=content, filters=filter or [])
+            hits = index.search(text, mode=mode, limit=limit, content=content, filters=filter or [], repos=repo)
             partial = index.partial()
             if as_json:
                 print(json.dumps({"query": text, "score_kind": SCORE_KINDS.get(mode), "hits": [h.to_json() for h in hits],
@@ -75,7 +82,7 @@ def search(
                 if partial:
                     err.print(f"(index still filling in: {partial['embedded']:,} of {partial['total']:,} structures "
                               f"have vectors; the rest are found by their words and names)", soft_wrap=True)
-                print_hits(out, hits)
+                print_hits(out, hits, show_repo=show_repo)
 
 
 @app.command()
@@ -86,6 +93,8 @@ def related(
     limit: Annotated[int, typer.Option("-k", "--limit", metavar="N", min=1, max=100, help="Number of results.")] = 5,
     content: ContentOpt = "code",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    repo: Annotated[Optional[str], typer.Option(
+        "--repo", metavar="NAME", help="The repository PATH is in, when several hold it.")] = None,
 ) -> None:
     """Code like the structure at PATH:LINE, elsewhere in the tree.
 
@@ -99,11 +108,12 @@ def related(
     if not path or not line.isdigit():
         raise fail(f"expected PATH:LINE, e.g. src/app.py:42, not {location!r}")
     with errors_as_messages(), open_for(store, qdrant_url, api_key, default=search_store(store)) as db:
-        hits = CodeIndex(db, collection, owns_store=False).related(path, int(line), limit=limit, content=content)
+        index = CodeIndex(db, collection, owns_store=False)
+        hits = index.related(path, int(line), limit=limit, content=content, repo=repo)
         if as_json:
             print(json.dumps({"path": path, "line": int(line), "hits": [h.to_json() for h in hits]}), flush=True)
         else:
-            print_hits(out, hits)
+            print_hits(out, hits, show_repo=len(index.repos()) > 1)
 
 
 @app.command()

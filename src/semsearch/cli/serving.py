@@ -9,28 +9,33 @@ import typer
 
 from semsearch.cli.app import (CollectionOpt, HiddenOpt, KeyOpt, StoreOpt, UrlOpt, app, err, errors_as_messages, fail,
                                open_for, search_store)
-from semsearch.store import STORE_DIR
+from semsearch.cli.indexing import trees_and_store
 
 
 @app.command()
 def mcp(
-    root: Annotated[Optional[Path], typer.Argument(metavar="DIR", hidden=True)] = None,
+    roots: Annotated[Optional[list[str]], typer.Argument(metavar="DIR...", hidden=True)] = None,
     store: StoreOpt = None, qdrant_url: UrlOpt = None, api_key: KeyOpt = None,
     collection: CollectionOpt = "code",
     no_watch: Annotated[bool, typer.Option("--no-watch", help="Index once at start; do not follow changes.")] = False,
     hidden: HiddenOpt = False,
 ) -> None:
-    """Serve code search of the tree DIR to coding agents over MCP.
+    """Serve code search of trees to coding agents over MCP.
 
-    DIR defaults to the repository around the working directory. The server speaks MCP on
-    stdio, with the tools search, related, read and status.
+    DIR defaults to the repository around the working directory; several (DIR or NAME=DIR)
+    are repositories of one collection, stored as `semsearch index` stores them. The server
+    speaks MCP on stdio, with the tools search, related, read and status.
     """
     from semsearch.mcp_server import serve as serve_mcp
 
-    if root is not None and not root.is_dir():
-        raise fail(f"no such directory: {root}")
     with errors_as_messages():
-        serve_mcp(root, watch=not no_watch, collection=collection, store=store, url=qdrant_url, api_key=api_key,
+        if roots:
+            trees, default = trees_and_store(roots, store)
+            location: Path | list[str] | None = trees[0].root if len(trees) == 1 and not trees[0].named else roots
+            store = store or (default if len(trees) > 1 else None)
+        else:
+            location = None
+        serve_mcp(location, watch=not no_watch, collection=collection, store=store, url=qdrant_url, api_key=api_key,
                   hidden=hidden)
 
 
@@ -48,11 +53,12 @@ def serve(
         "--cors-origin", metavar="ORIGIN", help="Allowed browser origin, repeatable.")] = None,
     collection: CollectionOpt = "code",
     source_url: Annotated[Optional[list[str]], typer.Option(
-        "--source-url", metavar="COLLECTION=URL",
-        help="Link each hit to its lines under URL, e.g. a GitHub tree at a commit.")] = None,
-    index_dir: Annotated[Optional[Path], typer.Option(
-        "--index", metavar="DIR", help="Index this tree into --collection in the background while serving "
-                                       "(progress: /api/index).")] = None,
+        "--source-url", metavar="NAME=URL",
+        help="Link the hits of collection or repository NAME to their lines under URL, e.g. a GitHub tree "
+             "at a commit; repeatable.")] = None,
+    index_dirs: Annotated[Optional[list[str]], typer.Option(
+        "--index", metavar="DIR", help="Index this tree (or NAME=DIR; repeatable) into --collection in the "
+                                       "background while serving (progress: /api/index).")] = None,
     keep_watching: Annotated[bool, typer.Option("--watch", help="With --index: keep the index fresh as files change.")] = False,
 ) -> None:
     """Serve the search page, the HTTP API and its documentation.
@@ -63,27 +69,23 @@ def serve(
 
     from semsearch.api import create_app
     from semsearch.index_job import IndexJob
+    from semsearch.repos import parse_source_urls
     from semsearch.store.shared import SharedStore
 
-    if index_dir is not None and not index_dir.is_dir():
-        raise fail(f"no such directory: {index_dir}")
-    if keep_watching and index_dir is None:
+    if keep_watching and not index_dirs:
         raise fail("--watch needs --index DIR")
-    default = index_dir / STORE_DIR if index_dir is not None else search_store(store)  # as `semsearch index`
+    with errors_as_messages():
+        trees, default = trees_and_store(index_dirs, store) if index_dirs else ([], search_store(store))
+        links = parse_source_urls(source_url or [])
     with errors_as_messages(), open_for(store, qdrant_url, qdrant_api_key, default=default) as opened:
         db = SharedStore(opened)
         db.collections()  # fail now, with a message, if the store cannot be read
-        links = {}
-        for item in source_url or []:
-            name, sep, url = item.partition("=")
-            if not sep or not url.startswith(("http://", "https://")):
-                raise fail(f"bad --source-url {item!r}: expected COLLECTION=https://…")
-            links[name] = url
-        job = IndexJob(db, index_dir, collection, watch=keep_watching).start() if index_dir is not None else None
+        job = IndexJob(db, trees, collection, watch=keep_watching).start() if trees else None
         web = create_app(db, api_key=server_key, cors_origins=cors_origin or [], default_collection=collection,
                          source_urls=links, job=job)
         err.print(f"serving {db.location} on http://{host}:{port} (API docs at /docs)"
-                  + (f"; indexing {index_dir} in the background (GET /api/index)" if job else ""))
+                  + (f"; indexing {', '.join(str(t.root) for t in trees)} in the background (GET /api/index)"
+                     if job else ""))
         try:
             uvicorn.run(web, host=host, port=port, log_level="warning")
         finally:

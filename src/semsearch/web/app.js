@@ -60,11 +60,13 @@ function setStatus(text, isError = false) {
 
 function current() { return collections.find((c) => c.name === $("collection").value); }
 function kind() { return (current() || {}).kind === "records" ? "records" : "code"; }
+// A code collection of several trees: its repositories (the filter, and each hit's name beside its path).
+function repos() { return kind() === "code" ? (current() || {}).repos || [] : []; }
 
 function state() {
   const params = new URLSearchParams(location.search);
   return { q: params.get("q") || "", collection: params.get("collection"), mode: params.get("mode"),
-           group_by: params.get("group_by") || "", filters: params.getAll("filter") };
+           group_by: params.get("group_by") || "", filters: params.getAll("filter"), repo: params.get("repo") || "" };
 }
 
 function renderModes(selected) {
@@ -82,9 +84,17 @@ function selectMode(mode) {
 }
 function mode() { return ($("modes").querySelector('[aria-checked="true"]') || {}).dataset?.mode || "hybrid"; }
 
-function renderFilters(values) {
+function renderFilters(values, repo = "") {
   const box = $("filters");
   box.replaceChildren();
+  if (repos().length > 1) {
+    const select = el("select", { id: "repo", "aria-label": "repository" },
+      el("option", { value: "", text: "all repositories" }),
+      ...repos().map((r) => el("option", { value: r.name, text: `${r.name} (${r.structures.toLocaleString()})` })));
+    select.value = repos().some((r) => r.name === repo) ? repo : "";
+    select.addEventListener("change", run);
+    box.append(el("label", {}, "repository ", select));
+  }
   const given = Object.fromEntries(values.map((f) => [f.slice(0, f.indexOf(":")), f.slice(f.indexOf(":") + 1)]));
   const fields = kind() === "code" ? ["language", "dir", "type"] : (current() || {}).filter_fields || [];
   for (const field of fields) {
@@ -129,7 +139,8 @@ async function run(event) {
   const ticket = ++latestRun;
   const q = $("q").value.trim();
   if (!q) { setStatus("Type a question or a name."); return; }
-  const params = { q, collection: $("collection").value, mode: mode(), filter: filters() };
+  const params = { q, collection: $("collection").value, mode: mode(), filter: filters(),
+                   repo: $("repo") ? $("repo").value : "" };
   if (kind() === "code" && $("group-by").value) Object.assign(params, { group_by: $("group-by").value, group_size: 3 });
   const url = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) for (const x of [].concat(v)) if (x) url.append(k, x);
@@ -204,9 +215,11 @@ function codeCard(hit, rank, best) {
   for (const [lo, hi] of hit.overlap || []) for (let n = lo; n <= hi; n++) agree.add(n);
   const label = hit.line_to > hit.line_from ? `${hit.path}:${hit.line_from}-${hit.line_to}` : `${hit.path}:${hit.line_from}`;
   const base = (current() || {}).source_url;
-  const loc = base ? el("a", { class: "loc", href: `${base.replace(/\/$/, "")}/${hit.path}#L${hit.line_from}-L${hit.line_to}`,
-                                target: "_blank", rel: "noopener", text: label })
+  const href = hit.url && /^https?:\/\//.test(hit.url) ? hit.url
+    : base ? `${base.replace(/\/$/, "")}/${hit.path}#L${hit.line_from}-L${hit.line_to}` : null;
+  const loc = href ? el("a", { class: "loc", href, target: "_blank", rel: "noopener", text: label })
                    : el("span", { class: "loc", text: label });
+  const repo = hit.repo && repos().length > 1 ? el("span", { class: "repo", text: hit.repo }) : null;
   const pre = el("pre", { class: "code" });
   lines.forEach((text, i) => {
     const n = numbered ? hit.line_from + i : null;
@@ -218,7 +231,8 @@ function codeCard(hit, rank, best) {
     const end = direction < 0 ? first - 1 : last + 10;
     if (end < start) return;
     try {
-      const body = await api("/api/file", { path: hit.path, start, end, collection: $("collection").value });
+      const body = await api("/api/file", { path: hit.path, start, end, collection: $("collection").value,
+                                            repo: hit.repo });
       const nodes = body.lines.map((text, i) => lineNode(body.start + i, text, hit.language, false, true));
       if (direction < 0) { pre.prepend(...nodes); first = body.start; } else if (nodes.length) { pre.append(...nodes); last = body.end; }
     } catch (error) { setStatus(error.message, true); }
@@ -230,7 +244,7 @@ function codeCard(hit, rank, best) {
   const actions = el("div", { class: "card-actions" }, copy,
     numbered ? el("button", { type: "button", class: "more-above", text: "▲ more", onclick: () => more(-1) }) : null,
     numbered ? el("button", { type: "button", class: "more-below", text: "▼ more", onclick: () => more(1) }) : null);
-  const head = el("div", { class: "card-head" }, loc,
+  const head = el("div", { class: "card-head" }, repo, loc,
     el("span", { class: "name", text: hit.struct_name ? `${hit.struct_name}.${hit.name}` : hit.name }),
     el("span", { class: "kind", text: `${hit.code_type} · ${hit.language}` }),
     rankNode(rank, hit, best), actions);
@@ -270,7 +284,7 @@ async function init() {
     el("option", { value: c.name, text: `${c.name} (${c.kind}, ${c.points.toLocaleString()})` })));
   if (s.collection && collections.some((c) => c.name === s.collection)) $("collection").value = s.collection;
   renderModes(s.mode || "hybrid");
-  renderFilters(s.filters);
+  renderFilters(s.filters, s.repo);
   renderExamples();
   $("group-by").value = s.group_by;
   $("q").value = s.q;
