@@ -32,6 +32,7 @@ from semsearch.repos import FIELD as REPO, Repo, RepoError, Tree, as_metadata, p
 from semsearch.search import (DEFAULT_MODE, Group, NotFound, QueryError, SearchHit, Searcher, field_path,
                               parse_filters)
 from semsearch.store import STORE_DIR, Filter, HasVector, Match, Store, StoreError, find_store_dir, open_store
+from semsearch.source_lines import MAX_READ_LINES, FileLines, clean_path, inside, read_lines  # noqa: F401
 from semsearch.store.shared import SharedStore
 
 if TYPE_CHECKING:
@@ -40,24 +41,10 @@ if TYPE_CHECKING:
 
 CODE_COLLECTION = "code"
 CONTENT = ("code", "docs", "config", "all")
-MAX_READ_LINES = 400  # lines one read() returns at most
-MAX_READ_CHARS = 64_000  # ... and characters
 FILES_FACET = 10_000_000
 # What a hit's score is, per mode; only its order within one answer means something to a person.
 # fused: cos(text) + 0.5 cos(code) + 0.15 BM25/best, then re-ranked (search.py, ranking.py).
 SCORE_KINDS = {"hybrid": "fused", "text": "cosine", "code": "cosine", "both": "cosine", "lexical": "bm25"}
-
-
-@dataclass
-class FileLines:
-    path: str
-    line_from: int
-    line_to: int
-    total_lines: int
-    lines: list[str]
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -150,10 +137,9 @@ class CodeIndex:
         the last tree's; each is in `summaries`."""
         from semsearch.indexer import Indexer
 
-        self._require_root()
         o = self.options
         self.summaries: dict[str, IndexSummary] = {}
-        for number, tree in enumerate(self.trees):
+        for number, tree in enumerate(self._trees()):
             indexer = Indexer(self.store, self.collection, text_model=o.text_model, code_model=o.code_model,
                               backend=o.backend, device=o.device, on_progress=on_progress)
             kwargs: dict[str, Any] = {"recreate": recreate and number == 0, "hidden": o.hidden,
@@ -169,9 +155,8 @@ class CodeIndex:
         """Update in a background thread (then follow file changes when watch): searches answer meanwhile."""
         from semsearch.index_job import IndexJob
 
-        self._require_root()
         if self.job is None:
-            self.job = IndexJob(self.store, self.trees, self.collection, watch=watch,
+            self.job = IndexJob(self.store, self._trees(), self.collection, watch=watch,
                                 hidden=self.options.hidden).start()
         return self.job
 
@@ -265,7 +250,7 @@ class CodeIndex:
 
     def structure_at(self, path: str, line: int, *, repo: str | None = None) -> SearchHit:
         """The innermost indexed structure covering path:line (a line window when nothing else does)."""
-        path = _clean(path)
+        path = clean_path(path)
         if line < 1:
             raise QueryError("line numbers start at 1")
         known = self.repos()
@@ -285,7 +270,7 @@ class CodeIndex:
              repo: str | None = None) -> FileLines:
         """Lines of an indexed file of repository repo (needed only when several hold path), never outside
         its tree, at most MAX_READ_LINES of them."""
-        path = _clean(path)
+        path = clean_path(path)
         if line_from < 1 or (line_to is not None and line_to < line_from):
             raise QueryError("line range must satisfy 1 <= line_from <= line_to")
         with self.store.lock:
@@ -293,20 +278,10 @@ class CodeIndex:
             repo = self._one_repo(path, repo, known)
             root = self._require_root(repo, known)
             indexed = self.store.count(self.collection, self._in_repo(path, repo)) > 0
-        target = _inside(root, path)
+        target = inside(root, path)
         if target is None or not indexed:
             raise NotFound(f"{path[:200]!r} is not an indexed file of {root}")
-        lines = target.read_text(encoding="utf-8", errors="replace").split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        last = min(len(lines), line_to if line_to is not None else line_from + 99, line_from + MAX_READ_LINES - 1)
-        chosen, size = [], 0
-        for text in lines[line_from - 1:last]:
-            size += len(text) + 1
-            if size > MAX_READ_CHARS and chosen:
-                break
-            chosen.append(text)
-        return FileLines(path, line_from, line_from + len(chosen) - 1, len(lines), chosen)
+        return read_lines(target, path, line_from, line_to)
 
     def status(self) -> IndexStatus:
         with self.store.lock:
@@ -346,6 +321,16 @@ class CodeIndex:
         self.close()
 
     # -- internals -----------------------------------------------------------------
+    def _trees(self) -> list[Tree]:
+        """What update() indexes: the trees given, else every repository the collection records a tree for."""
+        if self.trees:
+            return self.trees
+        trees = [Tree(name, Path(repo.root), named=not repo.legacy) for name, repo in self.repos().items()
+                 if repo.root]
+        if not trees:
+            raise QueryError(f"collection {self.collection!r} records no source tree: open it with the tree's path")
+        return trees
+
     def _require_root(self, repo: str | None = None, known: Mapping[str, Repo] | None = None) -> Path:
         """The tree of repository repo: as given to this index, else as recorded; else the index's own tree."""
         given = {tree.name: tree.root for tree in self.trees}
@@ -405,7 +390,7 @@ class CodeIndex:
         if language:
             extra.append(f"language={language}")
         if path:
-            cleaned = _clean(path.rstrip("/"))
+            cleaned = clean_path(path.rstrip("/"))
             extra.append(f"dir={cleaned}" if self._is_folder(cleaned) else f"path={cleaned}")
         return parse_filters(extra), scope, exclude
 
@@ -455,29 +440,3 @@ def open_index(location: Location | Sequence[Location] | Mapping[str, Location] 
 
 def _is_store(path: Path) -> bool:
     return path.is_dir() and any((child / "collection.json").is_file() for child in path.iterdir() if child.is_dir())
-
-
-def _clean(path: str) -> str:
-    """A tree-relative path as the index spells it, or a QueryError."""
-    if not isinstance(path, str) or not path.strip() or len(path) > 4096 or "\0" in path:
-        raise NotFound("give a file path relative to the indexed tree")
-    cleaned = path.strip()
-    if "\\" in cleaned:
-        raise NotFound(f"{path[:200]!r} is not in the index: write paths with '/', relative to the indexed tree")
-    while cleaned.startswith("./"):
-        cleaned = cleaned[2:]
-    if cleaned.startswith("/") or any(part == ".." for part in cleaned.split("/")):
-        raise NotFound(f"{path[:200]!r} is outside the indexed tree: give a path relative to it, without '..'")
-    return cleaned
-
-
-def _inside(root: Path, path: str) -> Path | None:
-    """The file at root/path when it really lies inside root: no '..', no absolute path, no symlink out."""
-    try:
-        base = root.resolve(strict=True)
-        target = (base / path).resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
-    if not target.is_relative_to(base) or not target.is_file():
-        return None
-    return target
