@@ -273,3 +273,47 @@ def test_mcp_search_takes_a_repo(two_repos, tmp_path: Path) -> None:
             assert [r["name"] for r in status["repos"]] == ["alpha", "bee"]
 
     anyio.run(session)
+
+
+def test_watch_and_the_server_job_take_several_trees(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from semsearch.index_job import IndexJob
+    from semsearch.repos import parse_trees
+    from semsearch.store.shared import SharedStore
+    from semsearch.watch import Update, watch
+    from tests.test_watch import wait_for
+
+    a, b, _ = make_trees(tmp_path)
+    trees = parse_trees([a, f"bee={b}"])
+    job = IndexJob(SharedStore(EdgeStore(tmp_path / "job")), trees, "code").start()  # `serve --index A --index B`
+    job.join(timeout=120)
+    assert job.status()["state"] == "done" and job.status()["repos"] == {"alpha": str(a), "bee": str(b)}
+    assert repos_with_points(job.store) == {"alpha", "bee"}
+    job.store.inner.close()
+
+    store_dir = tmp_path / "watched"
+    updates: list[Update] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(trees, lambda: EdgeStore(store_dir, wait=30), "code"),
+                              kwargs={"on_update": updates.append, "debounce_ms": 200, "stop": stop,
+                                      "lexical_only": True}, daemon=True)
+    thread.start()
+    try:
+        wait_for(updates, 1)
+        with EdgeStore(store_dir, wait=30) as db:
+            first = db.metadata("code")["repos"]
+            bee_ids = ids(db, "bee")
+        time.sleep(1.1)  # `updated` has whole seconds
+        (a / "src" / "extra.py").write_text("def extra_step():\n    return 3\n")
+        wait_for(updates, 2)
+        with EdgeStore(store_dir, wait=30) as db:
+            now = db.metadata("code")["repos"]
+            assert ids(db, "bee") == bee_ids and now["bee"] == first["bee"]  # only alpha was updated
+            assert now["alpha"]["updated"] > first["alpha"]["updated"]
+            assert "extra_step" in {h.payload["name"] for h in db.scroll("code", ["name"],
+                                                                       Filter(must=[Match("repo", "alpha")]))}
+    finally:
+        stop.set()
+        thread.join(timeout=30)
