@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import anyio
@@ -277,7 +278,6 @@ def test_mcp_search_takes_a_repo(two_repos, tmp_path: Path) -> None:
 
 def test_watch_and_the_server_job_take_several_trees(tmp_path: Path) -> None:
     import threading
-    import time
 
     from semsearch.index_job import IndexJob
     from semsearch.repos import parse_trees
@@ -317,3 +317,50 @@ def test_watch_and_the_server_job_take_several_trees(tmp_path: Path) -> None:
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+def test_the_page_filters_by_repository_and_names_each_hits(tmp_path: Path, tmp_path_factory) -> None:
+    from tests.test_page import CHROMEDRIVER, CHROMIUM, running
+    from tests.test_page import wait_for as wait_in_page
+
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("needs Debian's chromium and chromium-driver (scripts/install adds them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    a, b, _ = make_trees(tmp_path)
+    store = EdgeStore(tmp_path / "store")
+    with CodeIndex(store, "code", trees=semsearch.repos.parse_trees([a, f"bee={b}"]), owns_store=False,
+                   source_urls={"bee": "https://example.com/b/blob/r1"}) as index:
+        index.update()
+    os.environ.setdefault("SE_OFFLINE", "true")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        with running(create_app(store)) as url:
+            browser.get(url + "/?q=split+command+line+arguments+into+flags")
+            first = wait_in_page(browser, ".code-hit")[0]
+            assert first.find_element(By.CSS_SELECTOR, ".repo").text == "bee"
+            assert first.find_element(By.CSS_SELECTOR, ".loc").get_attribute("href") == \
+                "https://example.com/b/blob/r1/src/util.py#L1-L3"
+            options_text = [o.text for o in Select(browser.find_element(By.ID, "repo")).options]
+            assert options_text[0] == "all repositories" and [t.split(" ")[0] for t in options_text[1:]] == \
+                ["alpha", "bee"]
+            Select(browser.find_element(By.ID, "repo")).select_by_value("alpha")
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                names = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".code-hit .repo")]
+                if names and set(names) == {"alpha"}:
+                    break
+                time.sleep(0.1)
+            assert names and set(names) == {"alpha"}
+            assert "repo=alpha" in browser.current_url
+    finally:
+        browser.quit()
+        store.close()
