@@ -224,6 +224,20 @@ def test_signatures_say_what_a_caller_sees() -> None:
     assert signatures[("sample.zig", "match")] == "fn match(self: *Router, path: []const u8) ?Route"
 
 
+def test_a_qualified_or_generic_type_is_named_as_a_query_names_it() -> None:
+    def named(path: str, text: str) -> list[tuple[str, str, str | None]]:
+        return [(s.code_type, s.name, s.context.struct_name) for s in chunk_source(path, text) if s.code_type != "Block"]
+
+    ruby = "class Rack::Response\n  def finish\n  end\nend\n"
+    assert named("lib/response.rb", ruby) == [("Class", "Response", None), ("Method", "finish", "Response")]
+    rust = "impl<K, V> Map<K, V> {\n    fn get(&self) {}\n}\nimpl fmt::Display for error::Kind {}\n"
+    assert named("src/map.rs", rust) == [("Impl", "Map", None), ("Method", "get", "Map"), ("Impl", "Kind", None)]
+    cpp = "template<typename T>\nvoid basic_json<T>::parse(int x) {\n}\nbool operator<=>(A a, A b) { return 0; }\n"
+    assert named("src/json.cpp", cpp) == [("Method", "parse", "basic_json"), ("Function", "operator<=>", None)]
+    signatures = [s.signature for s in chunk_source("lib/response.rb", ruby)]
+    assert "class Rack::Response" in signatures  # the signature keeps the whole
+
+
 def test_cpp_macros_and_headers_named_dot_h() -> None:
     text = ("NLOHMANN_JSON_NAMESPACE_BEGIN\n"
             "template<typename T>\n"

@@ -70,6 +70,8 @@ def parser_for(language: str) -> Parser:
 
 # C and C++ macros the parser cannot expand: a line that is only a macro (`NLOHMANN_JSON_NAMESPACE_BEGIN`,
 # `Q_OBJECT`, `FMT_BEGIN_NAMESPACE`) and an export macro before a class name (`class SPDLOG_API logger`).
+# `A::B::Name` and `Name<…>`: a namespace path and template arguments around a plain name.
+_QUALIFIED_NAME = re.compile(r"^(?:[A-Za-z_]\w*::)*([A-Za-z_]\w*)\s*(?:<.*>)?$", re.DOTALL)
 _MACRO_LINE = re.compile(r"^[ \t]*[A-Z][A-Z0-9_]{2,}(?:[ \t]*\([^;{}\n]*\))?[ \t]*$", re.MULTILINE)
 _EXPORT_MACRO = re.compile(r"\b(?:class|struct)[ \t]+([A-Z][A-Z0-9_]{2,})[ \t]+\w+[ \t]*(?:final\b[ \t]*)?(?:\{|:(?!:)|$)",
                            re.MULTILINE)
@@ -135,6 +137,7 @@ def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
     name_node, name, qualifier = _name(node)
     if not name:
         return None
+    name, qualifier = _plain_name(name), _plain_name(qualifier) if qualifier else None
     if code_type == "Function" and (container_kind in TYPE_CONTAINERS or qualifier):
         code_type = "Method"
     struct_name = qualifier or _receiver(node) or (container if code_type == "Method" else None)
@@ -294,6 +297,16 @@ def _name(node: Node) -> tuple[Node | None, str, str | None]:
         inner = name_node.child_by_field_name("name")
         return inner, _text(inner), _text(scope) or None
     return name_node, _text(name_node), None
+
+
+def _plain_name(name: str) -> str:
+    """A type's own name, as a query names it: Ruby's `class Rack::Response` → Response, Rust's
+    `impl<K, V> Map<K, V>` → Map, C++'s `basic_json<T>::parse` → basic_json (the signature keeps
+    the whole). Operators (`operator<=>`, Haskell's `<$>`) stay as written."""
+    if name.startswith("operator"):
+        return name
+    match = _QUALIFIED_NAME.match(name)
+    return match.group(1) if match else name
 
 
 def _elixir_name(node: Node) -> tuple[Node | None, str, str | None]:
