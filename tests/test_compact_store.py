@@ -163,8 +163,9 @@ def test_points_carry_their_file_once_and_a_reindex_still_skips_what_did_not_cha
     with EdgeStore(tmp_path / "store") as store:
         first = Indexer(store, "code").index_tree(tree)
         payload = next(iter(store.scroll("code"))).payload
-        digest, count, path = payload["file_key"].split(":", 2)
+        digest, count, repo, path = payload["file_key"].split(":", 3)  # the repository's files are its own
         assert path == payload["context"]["file_path"] and int(count) > 0 and len(digest) == 40
+        assert repo == payload["repo"] == "tree"
         assert "file_hash" not in payload and "file_chunks" not in payload  # file_key says both
         init = tree / "inflection" / "__init__.py"
         init.write_text(init.read_text() + "\n\ndef shout(word):\n    return word.upper()\n")

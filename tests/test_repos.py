@@ -235,7 +235,9 @@ def test_http_api_names_and_filters_repositories(two_repos) -> None:
     both = client.get("/api/search", params=[("q", "flags"), ("repo", "alpha"), ("repo", "bee")]).json()["result"]
     assert {h["repo"] for h in both} == {"alpha", "bee"}
     wrong = client.get("/api/search", params={"q": "flags", "repo": "nope"})
-    assert wrong.status_code == 400 and wrong.json()["detail"].startswith("unknown repository 'nope'")
+    assert wrong.status_code == 404 and wrong.json()["detail"].startswith("unknown repository 'nope'")
+    gone = client.get("/api/file", params={"path": "src/util.py", "repo": "nope"})
+    assert gone.status_code == 404 and gone.json()["detail"].startswith("unknown repository 'nope'")
     ambiguous = client.get("/api/file", params={"path": "src/util.py"})
     assert ambiguous.status_code == 400 and "alpha, bee" in ambiguous.json()["detail"]
     lines = client.get("/api/file", params={"path": "src/util.py", "repo": "bee"}).json()
@@ -248,7 +250,7 @@ def test_http_api_names_and_filters_repositories(two_repos) -> None:
 def test_mcp_search_takes_a_repo(two_repos, tmp_path: Path) -> None:
     from mcp.client.stdio import StdioServerParameters
 
-    from tests.test_mcp import SEMSEARCH, Client, text
+    from tests.test_mcp import SEMSEARCH, Client, text, until
 
     store, a, b = two_repos
     store.close()  # the MCP server process holds the embedded store now
@@ -259,6 +261,11 @@ def test_mcp_search_takes_a_repo(two_repos, tmp_path: Path) -> None:
 
     async def session() -> None:
         async with Client(params) as client:
+            async def indexed(c: Client):  # type: ignore[no-untyped-def]
+                status = (await c.call_tool("status", {})).structured_content
+                return status if status and status["indexing"]["state"] == "done" else None
+
+            assert await until(client, indexed), "the background update never finished"
             found = await client.call_tool("search", {"query": "split command line arguments", "limit": 3})
             assert text(found).splitlines()[0].startswith("bee:src/util.py:1-3 Function parse_args")
             assert found.structured_content["hits"][0]["repo"] == "bee"

@@ -45,7 +45,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from semsearch import __version__
-from semsearch.code_index import SCORE_KINDS, CodeIndex, RepoQueryError
+from semsearch.code_index import SCORE_KINDS, AmbiguousPath, CodeIndex, UnknownRepo
 from semsearch.examples import code_examples, record_examples
 from semsearch.index_job import IndexJob
 from semsearch.repos import REPO_NAME
@@ -77,7 +77,7 @@ class ErrorBody(BaseModel):
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     said = {400: "A request the collection cannot answer as asked (the detail says why).",
             401: "Missing or wrong API key (only when the server has one).",
-            404: "The collection, file, line or record named is not there.",
+            404: "The collection, repository, file, line or record named is not there.",
             422: "A parameter outside what this document declares."}
     return {code: {"model": ErrorBody, "description": said[code]} for code in (*codes, 401, 422)}
 WEB = Path(__file__).parent / "web"  # the page's assets ship inside the package
@@ -295,7 +295,9 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
         """Lines of an indexed file (at most 400), never outside the indexed tree."""
         try:
             got = service.code(collection).read(path, start, end if end is None or end >= start else start, repo=repo)
-        except RepoQueryError as exc:
+        except UnknownRepo as exc:
+            raise HTTPException(404, str(exc)) from None
+        except AmbiguousPath as exc:
             raise HTTPException(400, str(exc)) from None
         except QueryError:
             raise HTTPException(404, "no such indexed file") from None

@@ -75,8 +75,12 @@ class Options:
     max_bytes: int | None = None
 
 
-class RepoQueryError(QueryError):
-    """A repository named that the collection does not hold, or a path several hold without one named."""
+class UnknownRepo(NotFound):
+    """A repository named that the collection does not hold (or no longer does)."""
+
+
+class AmbiguousPath(QueryError):
+    """A path several repositories hold, asked for without naming one."""
 
 
 def repository_root(start: Path) -> Path:
@@ -189,7 +193,7 @@ class CodeIndex:
             repos = self.repos()
             message = unknown([name], repos)
             if message:
-                raise RepoQueryError(message)
+                raise UnknownRepo(message)
             if repos[name].legacy:
                 raise QueryError(f"{name!r} was indexed before repositories: its points carry no name, so it goes "
                                  f"only with the whole collection (`semsearch index --recreate`)")
@@ -349,7 +353,7 @@ class CodeIndex:
         wanted = sorted(set(repos or ()))
         message = unknown(wanted, known)
         if message:
-            raise RepoQueryError(message)
+            raise UnknownRepo(message)
         if wanted and not any(known[name].legacy for name in wanted):
             scope.append(Match(REPO, wanted))
         return known
@@ -372,14 +376,14 @@ class CodeIndex:
         if repo is not None:
             message = unknown([repo], known)
             if message:
-                raise RepoQueryError(message)
+                raise UnknownRepo(message)
             return None if known[repo].legacy else repo
         if len(known) <= 1 or any(r.legacy for r in known.values()):
             return next((name for name, r in known.items() if not r.legacy), None)
         holding = sorted({h.payload.get(REPO) for h in self.store.scroll(
             self.collection, [REPO], Filter(must=[Match(field_path("path"), path)]))} - {None})
         if len(holding) > 1:
-            raise RepoQueryError(f"{path[:200]!r} is in repositories {', '.join(holding)}: name one (repo)")
+            raise AmbiguousPath(f"{path[:200]!r} is in repositories {', '.join(holding)}: name one (repo)")
         return holding[0] if holding else None
 
     def _conditions(self, content: str, filters: Iterable[str], language: str | None,
