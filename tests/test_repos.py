@@ -371,3 +371,18 @@ def test_the_page_filters_by_repository_and_names_each_hits(tmp_path: Path, tmp_
     finally:
         browser.quit()
         store.close()
+
+
+def test_the_revision_is_gits_head_when_the_tree_is_a_checkout(cli, tmp_path: Path) -> None:
+    import subprocess
+
+    a, b, _ = make_trees(tmp_path)
+    git = ["git", "-C", str(a), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "first"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    cli("index", a, b, "--store", tmp_path / "store", "-q", "--lexical-only")
+    listed = {r["name"]: r for r in json.loads(cli("repos", "--store", tmp_path / "store", "--json").stdout)}
+    assert listed["alpha"]["revision"] == head and listed["beta"]["revision"] is None
+    assert head[:12] in cli("repos", "--store", tmp_path / "store").stdout

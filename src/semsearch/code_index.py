@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
-from semsearch.repos import FIELD as REPO, Repo, RepoError, Tree, as_metadata, parse_tree, parse_trees, recorded, \
-    source_link, unknown
+from semsearch.repos import FIELD as REPO, Repo, Tree, as_metadata, parse_tree, parse_trees, recorded, source_link, \
+    unknown
 from semsearch.search import (DEFAULT_MODE, Group, NotFound, QueryError, SearchHit, Searcher, field_path,
                               parse_filters)
 from semsearch.store import STORE_DIR, Filter, HasVector, Match, Store, StoreError, find_store_dir, open_store
