@@ -150,3 +150,27 @@ def test_compact_output_is_one_line_per_hit_and_a_few_lines_of_code() -> None:
     out = compact([model], "the index is still being built")
     assert out.split("\n")[:3] == ["(the index is still being built)", "a/b.py:10-29 Method Job.run", "    line 1"]
     assert json.loads(model.model_dump_json())["kind"] == "Method"
+
+
+def test_no_index_searches_a_shared_collection_as_it_is(cli, tree: Path, tmp_path: Path) -> None:
+    """A team's index is kept by its own job: an agent's `mcp --no-index` reads it and writes nothing."""
+    store = tmp_path / "team-store"
+    cli("index", str(tree), "--store", str(store), "--lexical-only", "-q")
+    (tree / "extra.py").write_text(ADDED)  # a local change the shared index has not seen
+    params = StdioServerParameters(command=str(SEMSEARCH), args=["mcp", "--no-index", "--store", str(store)],
+                                   cwd=str(tree), env={"SEMSEARCH_CACHE": os.environ["SEMSEARCH_CACHE"],
+                                                       "SEMSEARCH_VECTOR_CACHE": os.environ["SEMSEARCH_VECTOR_CACHE"]})
+
+    async def session() -> None:
+        async with Client(params) as client:
+            found = await client.call_tool("search", {"query": "retry_with_backoff", "limit": 1})
+            assert not found.is_error and found.structured_content["hits"][0]["path"] == "net.py"
+            await anyio.sleep(3)
+            status = (await client.call_tool("status", {})).structured_content
+            assert status["files"] >= 18 and (status.get("indexing") or {}).get("state") != "watching"
+            missing = await client.call_tool("search", {"query": "parse_toml_settings", "limit": 3})
+            assert all(h["path"] != "extra.py" for h in missing.structured_content["hits"])
+
+    anyio.run(session)
+    listed = json.loads(cli("search", "parse_toml_settings", "--store", str(store), "--json").stdout)
+    assert all(h["path"] != "extra.py" for h in listed["hits"])  # nothing was written to the store

@@ -186,13 +186,18 @@ def build_server(index: CodeIndex) -> MCPServer:
     return server
 
 
-def serve(root: Path | list[str] | None = None, *, watch: bool = True, **options: Any) -> None:
+def serve(root: Path | list[str] | None = None, *, watch: bool = True, update: bool = True, **options: Any) -> None:
     """Run the stdio server for the tree at root (default: the repository around the working directory),
-    several trees (DIR or NAME=DIR, as repositories of one collection), or a store folder as it is."""
+    several trees (DIR or NAME=DIR, as repositories of one collection), or a store folder as it is.
+
+    `update=False` searches the collection as it is: a team's shared index, kept by its own job,
+    which an agent's checkout must not write to."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="semsearch mcp: %(message)s")
     index = open_index(root, **options)
     try:
-        if index.root is not None:
+        if not update:
+            pass  # the collection as it is
+        elif index.root is not None:
             index.keep_fresh(watch=watch)
         else:  # a store folder whose collection records no tree (e.g. imported structures): search it as it is
             logging.getLogger(__name__).warning("%s records no source tree: serving it as it is", index.collection)

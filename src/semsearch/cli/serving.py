@@ -19,6 +19,8 @@ def mcp(
     collection: CollectionOpt = "code",
     no_watch: Annotated[bool, typer.Option("--no-watch", help="Index once at start; do not follow changes.")] = False,
     hidden: HiddenOpt = False,
+    no_index: Annotated[bool, typer.Option(
+        "--no-index", help="Search the collection as it is, indexing nothing (a team's index on a server).")] = False,
 ) -> None:
     """Serve code search of trees to coding agents over MCP.
 
@@ -35,8 +37,8 @@ def mcp(
             store = store or (default if len(trees) > 1 else None)
         else:
             location = None
-        serve_mcp(location, watch=not no_watch, collection=collection, store=store, url=qdrant_url, api_key=api_key,
-                  hidden=hidden)
+        serve_mcp(location, watch=not no_watch, update=not no_index, collection=collection, store=store,
+                  url=qdrant_url, api_key=api_key, hidden=hidden)
 
 
 @app.command()
