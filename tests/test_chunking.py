@@ -409,6 +409,24 @@ def test_a_licence_header_is_not_the_files_doc_text() -> None:
     assert _head_doc("settings.py", own_then_licence) == "Reading and writing settings."
 
 
+def test_a_banner_or_a_module_header_is_not_the_files_doc_text() -> None:
+    curl = ("/" + "*" * 40 + "\n *                                  _   _ ____  _\n"
+            " *  Project                     ___| | | |  _ \\| |\n *\n * Copyright (C) Daniel Stenberg\n *\n "
+            + "*" * 40 + "/\n/* Parse a URL into its parts */\n#include <stdio.h>\n\nint parse(void) { return 0; }\n")
+    assert _head_doc("lib/urlapi.c", curl) == "Parse a URL into its parts"
+    unprefixed = "/*\n   Reads the configuration file.\n*/\n#include <stdio.h>\n\nint read(void) { return 0; }\n"
+    assert _head_doc("lib/config.c", unprefixed) == "Reads the configuration file."
+    haddock = ("{-# LANGUAGE OverloadedStrings #-}\n" + "-" * 40 + "\n-- |\n-- Module      :  XMonad.Core\n"
+               "-- Copyright   :  (c) Spencer Janssen 2007\n-- License     :  BSD3-style (see LICENSE)\n--\n"
+               "-- The 'X' monad, a state monad transformer over 'IO'.\n" + "-" * 40 + "\n\n"
+               "module XMonad.Core (X) where\n\nx :: Int\nx = 1\n")
+    assert _head_doc("src/XMonad/Core.hs", haddock) == "The 'X' monad, a state monad transformer over 'IO'."
+    block = ("{-# LANGUAGE CPP #-}\n{- |\n   Module      : Text.Pandoc.Readers.Markdown\n   Copyright   : (C) 2006 J\n"
+             "   Description : Markdown to Pandoc.\n\nConversion of markdown text to 'Pandoc' document.\n-}\n"
+             "module Text.Pandoc.Readers.Markdown (readMarkdown) where\n\nreadMarkdown :: Int\nreadMarkdown = 1\n")
+    assert _head_doc("src/Markdown.hs", block) == "Markdown to Pandoc.\nConversion of markdown text to 'Pandoc' document."
+
+
 def test_magic_comments_are_not_the_files_doc_text() -> None:
     ruby = "# frozen_string_literal: true\n\nrequire 'set'\n\nmodule Rack\n  def self.call(env)\n  end\nend\n"
     assert _head_doc("urlmap.rb", ruby) is None

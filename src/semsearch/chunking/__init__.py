@@ -182,6 +182,13 @@ def leading_doc(lines: list[str], language: str) -> str | None:
             return None
         kept = []
         for line in doc.splitlines():
+            field = _HEADER_FIELD.match(line)
+            if field:  # Haddock's `Module : Data.Aeson` … fields: only a Description is doc text
+                if field.group(1).lower() == "description":
+                    kept.append(line[field.end():].strip())
+                continue
+            if line and _is_decoration(line):
+                continue  # a rule of dashes, a lone `|` opening Haddock's header, a banner's ASCII art
             if _LICENCE.search(line):
                 break
             kept.append(line)
@@ -191,11 +198,23 @@ def leading_doc(lines: list[str], language: str) -> str | None:
     return None
 
 
-# Lines that talk to a tool, not to the reader: a shebang, encoding and other magic comments.
-_PRAGMA = re.compile(r"^(#!|(#|//|/\*)\s*(-\*-.*-\*-|(frozen_string_literal|encoding|coding|warn_indent|typed"
+# Lines that talk to a tool, not to the reader: a shebang, encoding and other magic comments,
+# Haskell's {-# LANGUAGE … #-} pragmas.
+_PRAGMA = re.compile(r"^(#!|\{-#|(#|//|/\*)\s*(-\*-.*-\*-|(frozen_string_literal|encoding|coding|warn_indent|typed"
                      r"|shareable_constant_value)\s*[:=]|@ts-|eslint|jshint|prettier-|@flow\b|istanbul |go:build"
                      r"|\+build |vim:|rubocop:|pylint:|mypy:|flake8|noqa|type:\s*ignore|clang-format|nolint))",
                      re.IGNORECASE)
+
+
+# A field of a module header (Haddock's convention, which most Haskell files follow).
+_HEADER_FIELD = re.compile(r"^(module|copyright|license|licence|maintainer|stability|portability|author|description)"
+                           r"\s*:\s*", re.IGNORECASE)
+
+
+def _is_decoration(line: str) -> bool:
+    """Mostly not letters: a rule, a box, ASCII art (curl's banner heads every one of its files)."""
+    shown = [c for c in line if not c.isspace()]
+    return sum(c.isalpha() for c in shown) < 0.4 * len(shown)
 
 
 # A line of a licence header rather than of a file's own doc text.
@@ -219,9 +238,21 @@ def _first_doc(body: list[str], spec: LanguageSpec | None) -> tuple[str | None, 
     if spec is None:
         return None, 0
     comment = []
+    closing: str | None = None  # inside a block comment until this
     for line in body:
-        if line.startswith(spec.line_comments or ("\0",)) or line.startswith(tuple(b[0] for b in spec.block_comments)) \
-                or (comment and (line.startswith("*") or line.endswith("*/"))):
+        if closing is not None:  # every line of an open block comment, prefixed with `*` or not
+            comment.append(strip_comment(line, spec))
+            if closing in line:
+                break  # a block comment is one doc: a licence banner's block is not the next comment's
+            continue
+        opened = next((b for b in spec.block_comments if line.startswith(b[0])), None)
+        if opened is not None:
+            comment.append(strip_comment(line, spec))
+            if opened[1] in line[len(opened[0]):]:
+                break
+            closing = opened[1]
+            continue
+        if line.startswith(spec.line_comments or ("\0",)):
             comment.append(strip_comment(line, spec))
             continue
         break
