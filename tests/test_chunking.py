@@ -427,6 +427,24 @@ def test_a_banner_or_a_module_header_is_not_the_files_doc_text() -> None:
     assert _head_doc("src/Markdown.hs", block) == "Markdown to Pandoc.\nConversion of markdown text to 'Pandoc' document."
 
 
+def test_an_apache_header_tags_and_art_are_not_doc_text() -> None:
+    asf = ("/*\n * Licensed to the Apache Software Foundation (ASF) under one or more\n * contributor license "
+           "agreements.  See the NOTICE file distributed with\n * this work for additional information.\n */\n"
+           "package org.apache.commons.lang3;\n\npublic class StringUtils {\n  void run() {}\n}\n")
+    assert _head_doc("StringUtils.java", asf) is None
+    lua = "---\n-- @author Julien Danjou\n-- @copyright 2008 Julien Danjou\n-- Widget that shows the layout.\n" \
+          "local M = {}\nfunction M.new() end\nreturn M\n"
+    assert _head_doc("awful/widget/layout.lua", lua) == "Widget that shows the layout."
+    expat = "/*\n       ___ \\/ /_\n      |_| XML parser\n*/\n#include <stdio.h>\nint parse(void) { return 0; }\n"
+    assert _head_doc("lib/xmlparse.c", expat) == "XML parser"
+    c = "/* =======MAIN===== */\nint main(void) { return 0; }\n/** \\brief Gets the names. */\nint names(void) { return 0; }\n"
+    docs = {s.name: s.docstring for s in chunk_source("run.c", c) if s.code_type == "Function"}
+    assert docs == {"main": None, "names": "Gets the names."}
+    swift = "extension AVCaptureDevice.Format {\n    func supportsOutput() -> Bool { true }\n}\n"
+    assert [(s.name, s.context.struct_name) for s in chunk_source("Format.swift", swift) if s.code_type != "Block"] \
+        == [("Format", None), ("supportsOutput", "Format")]
+
+
 def test_magic_comments_are_not_the_files_doc_text() -> None:
     ruby = "# frozen_string_literal: true\n\nrequire 'set'\n\nmodule Rack\n  def self.call(env)\n  end\nend\n"
     assert _head_doc("urlmap.rb", ruby) is None

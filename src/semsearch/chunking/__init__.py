@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from semsearch.chunking.doctext import clean_line
 from semsearch.chunking.flags import is_generated, is_reexport_only
 from semsearch.chunking.languages import SPECS, LanguageSpec, detect_language
 from semsearch.chunking.treesitter import Found, strip_comment, find_structures
@@ -187,10 +188,14 @@ def leading_doc(lines: list[str], language: str) -> str | None:
                 if field.group(1).lower() == "description":
                     kept.append(line[field.end():].strip())
                 continue
-            if line and _is_decoration(line):
-                continue  # a rule of dashes, a lone `|` opening Haddock's header, a banner's ASCII art
+            if _METADATA_TAG.match(line):
+                continue  # `@author …`, `@copyright …`, `@module YMap`: about the file, not what it does
             if _LICENCE.search(line):
                 break
+            if line:
+                line = clean_line(line)  # a rule, a banner's ASCII art, Haddock's `|`: gone
+                if not line:
+                    continue
             kept.append(line)
         if any(kept):
             return "\n".join(kept).strip()
@@ -200,9 +205,9 @@ def leading_doc(lines: list[str], language: str) -> str | None:
 
 # Lines that talk to a tool, not to the reader: a shebang, encoding and other magic comments,
 # Haskell's {-# LANGUAGE … #-} pragmas.
-_PRAGMA = re.compile(r"^(#!|\{-#|(#|//|/\*)\s*(-\*-.*-\*-|(frozen_string_literal|encoding|coding|warn_indent|typed"
+_PRAGMA = re.compile(r"^(#!|\{-#|///\s*<reference\b|(#|//|/\*)\s*(-\*-.*-\*-|(frozen_string_literal|encoding|coding|warn_indent|typed"
                      r"|shareable_constant_value)\s*[:=]|@ts-|eslint|jshint|prettier-|@flow\b|istanbul |go:build"
-                     r"|\+build |vim:|rubocop:|pylint:|mypy:|flake8|noqa|type:\s*ignore|clang-format|nolint))",
+                     r"|\+build\b|vim:|rubocop:|pylint:|mypy:|flake8|noqa|type:\s*ignore|clang-format|nolint))",
                      re.IGNORECASE)
 
 
@@ -210,15 +215,14 @@ _PRAGMA = re.compile(r"^(#!|\{-#|(#|//|/\*)\s*(-\*-.*-\*-|(frozen_string_literal
 _HEADER_FIELD = re.compile(r"^(module|copyright|license|licence|maintainer|stability|portability|author|description)"
                            r"\s*:\s*", re.IGNORECASE)
 
-
-def _is_decoration(line: str) -> bool:
-    """Mostly not letters: a rule, a box, ASCII art (curl's banner heads every one of its files)."""
-    shown = [c for c in line if not c.isspace()]
-    return sum(c.isalpha() for c in shown) < 0.4 * len(shown)
+# A tag line of a file's doc comment that says who and what version, not what the file does.
+_METADATA_TAG = re.compile(r"^@(author|module|copyright|license|licence|version|since|prettier|flow|format|jsx|internal"
+                           r"|package|namespace|requires|see|ts-nocheck|preserve)\b", re.IGNORECASE)
 
 
 # A line of a licence header rather than of a file's own doc text.
-_LICENCE = re.compile(r"^\W*(copyright\b|\(c\)|©|spdx-license-identifier)|licensed under|permission is hereby granted"
+_LICENCE = re.compile(r"^\W*(copyright\b|\(c\)|©|spdx-license-identifier)|licensed (under|to)\b|permission is hereby granted"
+                      r"|contributor license agreement|copyright notice|permission notice|\b(apache|mit|bsd|mozilla public|eclipse public) licen[cs]e\b"
                       r"|all rights reserved|this source code form is subject to|this file is part of"
                       r"|general public license|use of this source code is governed by", re.IGNORECASE)
 

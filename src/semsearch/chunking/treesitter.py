@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from tree_sitter import Node, Parser
 
+from semsearch.chunking.doctext import clean_doc
 from semsearch.chunking.languages import SPECS, TYPE_CONTAINERS, LanguageSpec
 
 _FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
@@ -70,8 +71,8 @@ def parser_for(language: str) -> Parser:
 
 # C and C++ macros the parser cannot expand: a line that is only a macro (`NLOHMANN_JSON_NAMESPACE_BEGIN`,
 # `Q_OBJECT`, `FMT_BEGIN_NAMESPACE`) and an export macro before a class name (`class SPDLOG_API logger`).
-# `A::B::Name` and `Name<…>`: a namespace path and template arguments around a plain name.
-_QUALIFIED_NAME = re.compile(r"^(?:[A-Za-z_]\w*::)*([A-Za-z_]\w*)\s*(?:<.*>)?$", re.DOTALL)
+# `A::B::Name`, `A.B.Name` and `Name<…>`: a namespace path and template arguments around a plain name.
+_QUALIFIED_NAME = re.compile(r"^(?:[A-Za-z_]\w*(?:::|\.))*([A-Za-z_]\w*)\s*(?:<.*>)?$", re.DOTALL)
 _MACRO_LINE = re.compile(r"^[ \t]*[A-Z][A-Z0-9_]{2,}(?:[ \t]*\([^;{}\n]*\))?[ \t]*$", re.MULTILINE)
 _EXPORT_MACRO = re.compile(r"\b(?:class|struct)[ \t]+([A-Z][A-Z0-9_]{2,})[ \t]+\w+[ \t]*(?:final\b[ \t]*)?(?:\{|:(?!:)|$)",
                            re.MULTILINE)
@@ -162,8 +163,7 @@ def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
     docstring = docstring or comment_doc
     if docstring and spec.name == "csharp":
         docstring = re.sub(r"<[^>]+>", " ", docstring).strip() or None
-    if docstring and spec.name == "haskell":
-        docstring = docstring.removeprefix("|").strip() or None  # Haddock's `-- |`
+    docstring = clean_doc(docstring)  # rules, boxes, Haddock's `|`, Doxygen's \brief
     return Found(
         code_type=code_type,
         name=name,
@@ -301,8 +301,8 @@ def _name(node: Node) -> tuple[Node | None, str, str | None]:
 
 def _plain_name(name: str) -> str:
     """A type's own name, as a query names it: Ruby's `class Rack::Response` → Response, Rust's
-    `impl<K, V> Map<K, V>` → Map, C++'s `basic_json<T>::parse` → basic_json (the signature keeps
-    the whole). Operators (`operator<=>`, Haskell's `<$>`) stay as written."""
+    `impl<K, V> Map<K, V>` → Map, C++'s `basic_json<T>::parse` → basic_json, Swift's
+    `extension AVCaptureDevice.Format` → Format (the signature keeps the whole). Operators (`operator<=>`, Haskell's `<$>`) stay as written."""
     if name.startswith("operator"):
         return name
     match = _QUALIFIED_NAME.match(name)
