@@ -216,8 +216,9 @@ _HEADER_FIELD = re.compile(r"^(module|copyright|license|licence|maintainer|stabi
                            r"\s*:\s*", re.IGNORECASE)
 
 # A tag line of a file's doc comment that says who and what version, not what the file does.
-_METADATA_TAG = re.compile(r"^@(author|module|copyright|license|licence|version|since|prettier|flow|format|jsx|internal"
-                           r"|package|namespace|requires|see|ts-nocheck|preserve)\b", re.IGNORECASE)
+_METADATA_TAG = re.compile(r"^@(author|module|classmod|submodule|script|release|copyright|license|licence|version|since"
+                           r"|prettier|flow|format|jsx|internal|package|namespace|requires|see|ts-nocheck|preserve)\b",
+                           re.IGNORECASE)
 
 
 # A line of a licence header rather than of a file's own doc text.
