@@ -279,6 +279,17 @@ def test_functions_assigned_at_the_top_of_a_javascript_module() -> None:
                      ("Method", "route", "Router", 12, 14, None)]  # not a callback's own assignments
 
 
+def test_lua_functions_assigned_to_a_table_field_at_the_top_of_a_module() -> None:
+    lua = ("local MiniAi = {}\nlocal H = {}\n\n--- Module setup\nMiniAi.setup = function(config)\n"
+           "  H.cache = function() return 1 end\nend\n\nMiniAi.gen_spec = {}\n\n"
+           "MiniAi.gen_spec.argument = function(opts)\n  return opts\nend\n\nlocal pick = function(x) return x end\n"
+           "\nreturn MiniAi\n")
+    found = [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to, s.docstring)
+             for s in chunk_source("lua/mini/ai.lua", lua) if s.code_type != "Block"]
+    assert found == [("Method", "setup", "MiniAi", 5, 7, "Module setup"),  # H.cache inside it is its own business
+                     ("Method", "argument", "gen_spec", 11, 13, None), ("Function", "pick", None, 15, 15, None)]
+
+
 def test_a_function_held_by_a_class_field_is_a_method() -> None:
     ts = ("class Form {\n  private count = 1;\n  /** Submits it. */\n  submit = async (e: Event): Promise<void> => {\n"
           "    send(e);\n  };\n}\n")

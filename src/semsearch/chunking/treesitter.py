@@ -222,6 +222,12 @@ def _code_type(node: Node, kind: str) -> str | None:
                 or statement.parent.type != "program":
             return None
         return kind if target.type in ("identifier", "member_expression") else None
+    if t == "assignment_statement":
+        # Lua: `M.setup = function(opts) … end`, `local f = function() … end` at the top of a module.
+        value = _lua_function_value(node)
+        statement = node.parent.parent if node.parent is not None and node.parent.type == "variable_declaration" \
+            else node.parent
+        return kind if value is not None and statement is not None and statement.type == "chunk" else None
     if t in ("struct_specifier", "union_specifier", "enum_specifier", "class_specifier",
              "mod_item", "namespace_definition", "namespace_declaration", "internal_module"):
         # A C type reference (`struct point *p`) or `mod foo;` has no body: not a definition.
@@ -269,6 +275,14 @@ def _name(node: Node) -> tuple[Node | None, str, str | None]:
         patterns = node.child_by_field_name("patterns")
         target = next((n for n in _descendants(patterns) if n.type == "name"), None) if patterns else None
         return target, _text(target), None
+    if node.type == "assignment_statement":  # Lua: the one name assigned (`M.setup`, `f`)
+        names = next((c for c in node.named_children if c.type == "variable_list"), None)
+        name_node = names.named_children[0] if names is not None and names.named_children else None
+        if name_node is not None and name_node.type == "identifier":
+            return name_node, _text(name_node), None
+        if name_node is None or name_node.type != "dot_index_expression":
+            return None, "", None
+        return _name_of_index(name_node)
     if node.type == "impl_item":
         target = node.child_by_field_name("type")
         return target, _text(target), None
@@ -289,14 +303,19 @@ def _name(node: Node) -> tuple[Node | None, str, str | None]:
     if name_node is None:
         return None, "", None
     if name_node.type in ("dot_index_expression", "method_index_expression"):
-        table = name_node.child_by_field_name("table")
-        member = name_node.child_by_field_name("field") or name_node.child_by_field_name("method")
-        return member, _text(member), _text(table) or None
+        return _name_of_index(name_node)
     if name_node.type == "qualified_identifier":
         scope = name_node.child_by_field_name("scope")
         inner = name_node.child_by_field_name("name")
         return inner, _text(inner), _text(scope) or None
     return name_node, _text(name_node), None
+
+
+def _name_of_index(node: Node) -> tuple[Node | None, str, str | None]:
+    """Lua's `M.setup` / `Picker:new`: the member, named on its table."""
+    table = node.child_by_field_name("table")
+    member = node.child_by_field_name("field") or node.child_by_field_name("method")
+    return member, _text(member), _text(table) or None
 
 
 def _plain_name(name: str) -> str:
@@ -389,7 +408,21 @@ def _outermost(node: Node, spec: LanguageSpec) -> Node:
     return node
 
 
+def _lua_function_value(node: Node) -> Node | None:
+    """The function a Lua assignment gives a name to, when it assigns one function to one name."""
+    names = next((c for c in node.named_children if c.type == "variable_list"), None)
+    values = next((c for c in node.named_children if c.type == "expression_list"), None)
+    if names is None or values is None or len(names.named_children) != 1 or len(values.named_children) != 1:
+        return None
+    value = values.named_children[0]
+    return value if value.type == "function_definition" else None
+
+
 def _body(node: Node) -> Node | None:
+    if node.type == "assignment_statement":
+        value = _lua_function_value(node)
+        return (value.child_by_field_name("body") or next((c for c in value.named_children if c.type == "block"),
+                                                           None)) if value is not None else None
     if node.type in ("variable_declarator", "assignment_expression", "field_definition", "public_field_definition"):
         value = node.child_by_field_name("value") or node.child_by_field_name("right")
         return value.child_by_field_name("body") if value is not None else None
