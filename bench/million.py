@@ -106,7 +106,7 @@ def table(result: dict[str, Any]) -> str:
         ("repositories", (f"{result['repositories']:,} ({result['corpus_structures']:,} real structures from "
                          f"{result['corpus_packages']} packages, x{result['copies']})")),
         ("upload", f"{load_['upload_s']:,.0f} s, {load_['upload_points_s']:,.0f} points/s"),
-        ("HNSW build after upload", (f"{load_['index_s']:,.0f} s ({load_['indexed_vectors']:,} dense vectors in "
+        ("HNSW build after upload", (f"{load_['index_s']:,.0f} s ({load_['indexed_vectors']:,} vectors in "
                                     f"graphs, {load_['segments']} segments)")),
         ("load total, until green", (f"{load_['total_s']:,.0f} s ({result['structures'] / load_['total_s']:,.0f} "
                                     "points/s)")),

@@ -39,8 +39,10 @@ def keyword_fields() -> list[str]:
 
 
 def create_collection(client: QdrantClient, name: str, *, defer_index: bool, on_disk_vectors: bool = False,
-                      sharding: dict[str, Any] | None = None) -> None:
-    """The product's server layout; `defer_index` builds no HNSW until `start_indexing`."""
+                      sharding: dict[str, Any] | None = None, shard_keys: list[str] | None = None) -> None:
+    """The product's server layout; `defer_index` builds no HNSW until `start_indexing`.
+
+    With custom sharding the shard keys come before the payload indexes, which need a shard."""
     from semsearch.store.server import VECTOR_DATATYPE, WAL_SEGMENT_MB
 
     datatype = models.Datatype(VECTOR_DATATYPE)
@@ -53,6 +55,8 @@ def create_collection(client: QdrantClient, name: str, *, defer_index: bool, on_
         optimizers_config=models.OptimizersConfigDiff(indexing_threshold=0) if defer_index else None,
         on_disk_payload=True,
         **(sharding or {}))
+    for shard_key in shard_keys or []:
+        client.create_shard_key(name, shard_key)
     for key in keyword_fields():
         client.create_payload_index(name, key, field_schema=models.PayloadSchemaType.KEYWORD, wait=True)
 
@@ -76,7 +80,7 @@ def wait_green(client: QdrantClient, name: str, report: Any = None, every: float
         now = time.perf_counter()
         if report is not None and now - last >= every:
             report(f"  indexing: {info.status.value}, {info.indexed_vectors_count or 0:,} of "
-                   f"{2 * (info.points_count or 0):,} dense vectors indexed, {now - started:.0f} s")
+                   f"{3 * (info.points_count or 0):,} vectors (text, code, lex) indexed, {now - started:.0f} s")
             last = now
         time.sleep(2)
 
@@ -142,12 +146,13 @@ class Replicas:
                 yield models.PointStruct(id=self.point_id(number), payload=payload,
                                          vector={"text": text[i].tolist(), "code": code[i].tolist(), "lex": lex})
 
-    def queries(self, count: int, seed: int = 11) -> list[dict[str, Any]]:
-        """Query vectors near a random structure's centres, BM25 of its name, one of its repositories."""
+    def queries(self, count: int, seed: int = 11, upto: int | None = None) -> list[dict[str, Any]]:
+        """Query vectors near a random structure's centres (of points below `upto`), BM25 of its name,
+        and its repository."""
         from semsearch import lexical
 
         rng = np.random.default_rng(seed)
-        numbers = rng.integers(0, self.total, size=count)
+        numbers = rng.integers(0, upto or self.total, size=count)
         text, code = self.vectors(numbers, rng)
         out = []
         for i, number in enumerate(numbers.tolist()):
