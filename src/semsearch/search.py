@@ -23,9 +23,9 @@ from typing import Any
 from semsearch import lexical
 from semsearch.chunking.languages import ALL_LANGUAGES
 from semsearch.embedding import query_encoder
-from semsearch.models import LEXICAL, resolve_models
 from semsearch.features import ListSummary
 from semsearch.learned import LearnedRanker
+from semsearch.models import LEXICAL, resolve_models
 from semsearch.query import Query, analyse
 from semsearch.ranking import LEXICAL_ONLY, Candidate, rerank
 from semsearch.store import Filter, HasVector, Hit, Match, Search, Store, StoreError, is_point_id

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from semsearch.chunking.doctext import clean_line
 from semsearch.chunking.flags import is_generated, is_reexport_only
 from semsearch.chunking.languages import SPECS, LanguageSpec, detect_language
-from semsearch.chunking.treesitter import Found, strip_comment, find_structures
+from semsearch.chunking.treesitter import Found, find_structures, strip_comment
 from semsearch.structures import Context, Structure
 
 MAX_LINES = 60  # a structure longer than this is split into parts
@@ -205,8 +205,8 @@ def leading_doc(lines: list[str], language: str) -> str | None:
 
 # Lines that talk to a tool, not to the reader: a shebang, encoding and other magic comments,
 # Haskell's {-# LANGUAGE … #-} pragmas.
-_PRAGMA = re.compile(r"^(#!|\{-#|///\s*<reference\b|(#|//|/\*)\s*(-\*-.*-\*-|(frozen_string_literal|encoding|coding|warn_indent|typed"
-                     r"|shareable_constant_value)\s*[:=]|@ts-|eslint|jshint|prettier-|@flow\b|istanbul |go:build"
+_PRAGMA = re.compile(r"^(#!|\{-#|///\s*<reference\b|(#|//|/\*)\s*(-\*-.*-\*-"
+                     r"|(frozen_string_literal|encoding|coding|warn_indent|typed|shareable_constant_value)\s*[:=]|@ts-|eslint|jshint|prettier-|@flow\b|istanbul |go:build"
                      r"|\+build\b|vim:|rubocop:|pylint:|mypy:|flake8|noqa|type:\s*ignore|clang-format|nolint))",
                      re.IGNORECASE)
 
@@ -222,8 +222,9 @@ _METADATA_TAG = re.compile(r"^@(author|module|classmod|submodule|script|release|
 
 
 # A line of a licence header rather than of a file's own doc text.
-_LICENCE = re.compile(r"^\W*(copyright\b|\(c\)|©|spdx-license-identifier)|licensed (under|to)\b|permission is hereby granted"
-                      r"|contributor license agreement|copyright notice|permission notice|\b(apache|mit|bsd|mozilla public|eclipse public) licen[cs]e\b"
+_LICENCE = re.compile(r"^\W*(copyright\b|\(c\)|©|spdx-license-identifier)|licensed (under|to)\b"
+                      r"|permission is hereby granted|contributor license agreement|copyright notice|permission notice"
+                      r"|\b(apache|mit|bsd|mozilla public|eclipse public) licen[cs]e\b"
                       r"|all rights reserved|this source code form is subject to|this file is part of"
                       r"|general public license|use of this source code is governed by", re.IGNORECASE)
 

@@ -16,6 +16,9 @@ from tree_sitter import Node, Parser
 
 from semsearch.chunking.doctext import clean_doc
 from semsearch.chunking.languages import SPECS, TYPE_CONTAINERS, LanguageSpec
+from semsearch.chunking.names import lua_function_value, name_of, plain_name, receiver
+from semsearch.chunking.nodes import descendants as _descendants
+from semsearch.chunking.nodes import text_of as _text
 
 _FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
 _BODY_TYPES = frozenset({
@@ -36,8 +39,6 @@ _HASKELL_EQUATIONS = ("function", "bind")
 # `#[test_case(…)]`, `#[rstest]`, `#[cfg(test)]`, and `#[bench]`: code that exercises the library
 # rather than being it).
 _TEST_ATTRIBUTE = re.compile(r"#\[(\w+::)*(test\w*|rstest|quickcheck|bench)\b|#\[cfg\(test\)\]")
-_NAME_TYPES = frozenset({"identifier", "simple_identifier", "type_identifier", "constant",
-                         "name", "field_identifier", "word", "property_identifier"})
 
 
 @dataclass
@@ -71,8 +72,6 @@ def parser_for(language: str) -> Parser:
 
 # C and C++ macros the parser cannot expand: a line that is only a macro (`NLOHMANN_JSON_NAMESPACE_BEGIN`,
 # `Q_OBJECT`, `FMT_BEGIN_NAMESPACE`) and an export macro before a class name (`class SPDLOG_API logger`).
-# `A::B::Name`, `A.B.Name` and `Name<…>`: a namespace path and template arguments around a plain name.
-_QUALIFIED_NAME = re.compile(r"^(?:[A-Za-z_]\w*(?:::|\.))*([A-Za-z_]\w*)\s*(?:<.*>)?$", re.DOTALL)
 _MACRO_LINE = re.compile(r"^[ \t]*[A-Z][A-Z0-9_]{2,}(?:[ \t]*\([^;{}\n]*\))?[ \t]*$", re.MULTILINE)
 _EXPORT_MACRO = re.compile(r"\b(?:class|struct)[ \t]+([A-Z][A-Z0-9_]{2,})[ \t]+\w+[ \t]*(?:final\b[ \t]*)?(?:\{|:(?!:)|$)",
                            re.MULTILINE)
@@ -135,13 +134,13 @@ def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
     code_type = _code_type(node, kind)
     if code_type is None:
         return None
-    name_node, name, qualifier = _name(node)
+    name_node, name, qualifier = name_of(node)
     if not name:
         return None
-    name, qualifier = _plain_name(name), _plain_name(qualifier) if qualifier else None
+    name, qualifier = plain_name(name), plain_name(qualifier) if qualifier else None
     if code_type == "Function" and (container_kind in TYPE_CONTAINERS or qualifier):
         code_type = "Method"
-    struct_name = qualifier or _receiver(node) or (container if code_type == "Method" else None)
+    struct_name = qualifier or receiver(node) or (container if code_type == "Method" else None)
 
     outer = _outermost(node, spec)
     start, end = outer.start_point.row, node.end_point.row
@@ -224,7 +223,7 @@ def _code_type(node: Node, kind: str) -> str | None:
         return kind if target.type in ("identifier", "member_expression") else None
     if t == "assignment_statement":
         # Lua: `M.setup = function(opts) … end`, `local f = function() … end` at the top of a module.
-        value = _lua_function_value(node)
+        value = lua_function_value(node)
         statement = node.parent.parent if node.parent is not None and node.parent.type == "variable_declaration" \
             else node.parent
         return kind if value is not None and statement is not None and statement.type == "chunk" else None
@@ -247,99 +246,6 @@ def _code_type(node: Node, kind: str) -> str | None:
         if "enum" in modifiers.split():
             return "Enum"
     return kind
-
-
-def _name(node: Node) -> tuple[Node | None, str, str | None]:
-    """(name node, name, qualifier) — the qualifier is the type in `Type::method`, `M.add`."""
-    if node.type == "init_declaration":
-        return node, "init", None
-    if node.type == "call":
-        return _elixir_name(node)
-    if node.type == "Decl":
-        inner = node.named_children[0]
-        name_node = inner.child_by_field_name("function") or inner.child_by_field_name("variable_type_function")
-        return name_node, _text(name_node), None
-    if node.type == "assignment_expression":
-        # `res.send = …` → send on res; `Router.prototype.route` → route on Router; exports hold no type.
-        target = node.child_by_field_name("left")
-        if target is not None and target.type == "member_expression":
-            owner = _text(target.child_by_field_name("object")).removesuffix(".prototype")
-            member = target.child_by_field_name("property")
-            return member, _text(member), None if owner in ("exports", "module.exports", "module", "this") else owner
-        return target, _text(target), None
-    if node.type == "TestDecl":  # Zig: `test "router matches" { … }` is named by its string
-        label = next((c for c in node.named_children if c.type != "Block"), None)
-        return label, _text(label).strip('"'), None
-    if node.type == "instance":
-        # Haskell `instance Show Router`: named for the type, as a Rust `impl Show for Router`.
-        patterns = node.child_by_field_name("patterns")
-        target = next((n for n in _descendants(patterns) if n.type == "name"), None) if patterns else None
-        return target, _text(target), None
-    if node.type == "assignment_statement":  # Lua: the one name assigned (`M.setup`, `f`)
-        names = next((c for c in node.named_children if c.type == "variable_list"), None)
-        name_node = names.named_children[0] if names is not None and names.named_children else None
-        if name_node is not None and name_node.type == "identifier":
-            return name_node, _text(name_node), None
-        if name_node is None or name_node.type != "dot_index_expression":
-            return None, "", None
-        return _name_of_index(name_node)
-    if node.type == "impl_item":
-        target = node.child_by_field_name("type")
-        return target, _text(target), None
-    name_node = node.child_by_field_name("name")
-    if name_node is None and node.type in ("struct_specifier", "union_specifier", "enum_specifier"):
-        parent = node.parent
-        if parent is not None and parent.type == "type_definition":
-            name_node = parent.child_by_field_name("declarator")
-    if name_node is None:
-        declarator = node.child_by_field_name("declarator")
-        while declarator is not None and declarator.type not in (
-                "identifier", "field_identifier", "qualified_identifier", "destructor_name",
-                "operator_name", "type_identifier"):
-            declarator = declarator.child_by_field_name("declarator")
-        name_node = declarator
-    if name_node is None:
-        name_node = next((c for c in node.named_children if c.type in _NAME_TYPES), None)
-    if name_node is None:
-        return None, "", None
-    if name_node.type in ("dot_index_expression", "method_index_expression"):
-        return _name_of_index(name_node)
-    if name_node.type == "qualified_identifier":
-        scope = name_node.child_by_field_name("scope")
-        inner = name_node.child_by_field_name("name")
-        return inner, _text(inner), _text(scope) or None
-    return name_node, _text(name_node), None
-
-
-def _name_of_index(node: Node) -> tuple[Node | None, str, str | None]:
-    """Lua's `M.setup` / `Picker:new`: the member, named on its table."""
-    table = node.child_by_field_name("table")
-    member = node.child_by_field_name("field") or node.child_by_field_name("method")
-    return member, _text(member), _text(table) or None
-
-
-def _plain_name(name: str) -> str:
-    """A type's own name, as a query names it: Ruby's `class Rack::Response` → Response, Rust's
-    `impl<K, V> Map<K, V>` → Map, C++'s `basic_json<T>::parse` → basic_json, Swift's
-    `extension AVCaptureDevice.Format` → Format (the signature keeps the whole). Operators (`operator<=>`, Haskell's `<$>`) stay as written."""
-    if name.startswith("operator"):
-        return name
-    match = _QUALIFIED_NAME.match(name)
-    return match.group(1) if match else name
-
-
-def _elixir_name(node: Node) -> tuple[Node | None, str, str | None]:
-    """`defmodule Plug.Conn` → Conn (`Plug` is a namespace, not an enclosing type: the signature
-    keeps it); `def call(conn, opts) when …` → call."""
-    arguments = next((c for c in node.named_children if c.type == "arguments"), None)
-    head = arguments.named_children[0] if arguments is not None and arguments.named_children else None
-    if head is not None and head.type == "binary_operator":  # a guard: `def f(x) when x > 0`
-        head = head.child_by_field_name("left")
-    if head is not None and head.type == "call":
-        head = head.child_by_field_name("target")
-    if head is None or head.type not in ("alias", "identifier"):
-        return None, "", None
-    return head, _text(head).rpartition(".")[2], None
 
 
 def _elixir_doc(node: Node, code_type: str, doc_start: int) -> tuple[str | None, int]:
@@ -379,24 +285,6 @@ def _haskell_extent(node: Node, name: str, start: int, end: int) -> tuple[str | 
     return " ".join(_text(previous).split())[:400], previous.start_point.row, end
 
 
-def _receiver(node: Node) -> str | None:
-    """The receiver type of a Go method: `func (s *Store) Count()` → Store."""
-    receiver = node.child_by_field_name("receiver")
-    if receiver is None:
-        return None
-    names = [_text(n) for n in _descendants(receiver) if n.type == "type_identifier"]
-    return names[0] if names else None
-
-
-def _descendants(node: Node) -> list[Node]:
-    out, stack = [], [node]
-    while stack:
-        current = stack.pop()
-        out.append(current)
-        stack.extend(reversed(current.named_children))
-    return out
-
-
 def _outermost(node: Node, spec: LanguageSpec) -> Node:
     """Climb wrappers (decorators, export, a single-declarator const) to the full definition."""
     while node.parent is not None and node.parent.type in spec.wrappers:
@@ -408,19 +296,9 @@ def _outermost(node: Node, spec: LanguageSpec) -> Node:
     return node
 
 
-def _lua_function_value(node: Node) -> Node | None:
-    """The function a Lua assignment gives a name to, when it assigns one function to one name."""
-    names = next((c for c in node.named_children if c.type == "variable_list"), None)
-    values = next((c for c in node.named_children if c.type == "expression_list"), None)
-    if names is None or values is None or len(names.named_children) != 1 or len(values.named_children) != 1:
-        return None
-    value = values.named_children[0]
-    return value if value.type == "function_definition" else None
-
-
 def _body(node: Node) -> Node | None:
     if node.type == "assignment_statement":
-        value = _lua_function_value(node)
+        value = lua_function_value(node)
         return (value.child_by_field_name("body") or next((c for c in value.named_children if c.type == "block"),
                                                            None)) if value is not None else None
     if node.type in ("variable_declarator", "assignment_expression", "field_definition", "public_field_definition"):
@@ -508,7 +386,3 @@ def strip_comment(line: str, spec: LanguageSpec) -> str:
             break
     line = line.lstrip("/!*-#").strip()
     return line.removesuffix("*/").strip()
-
-
-def _text(node: Node | None) -> str:
-    return (node.text or b"").decode("utf-8", errors="replace") if node is not None else ""
