@@ -277,6 +277,13 @@ def test_seed_merge_folds_overlapping_code_hits_and_keeps_the_rest() -> None:
     assert merged[1].overlap == [] and merged[1].found_by == "text"
 
 
+def test_the_seed_merge_keeps_two_repositories_files_apart() -> None:
+    text, code = [hit("src/lib.rs", 1, 20)], [hit("src/lib.rs", 5, 9)]
+    text[0].payload["repo"], code[0].payload["repo"] = "api", "cli"
+    merged = merge_overlapping(text, code)
+    assert [h.id for h in merged] == ["src/lib.rs:1", "src/lib.rs:5"] and merged[0].overlap == []
+
+
 def test_group_by_keeps_the_best_per_value() -> None:
     hits = [hit("m1/a.py", 1, 2, "a"), hit("m1/b.py", 1, 2, "b"), hit("m2/c.py", 1, 2, "c"),
             hit("m1/d.py", 1, 2, "d"), hit("m3/e.py", 1, 2, "e")]

@@ -169,8 +169,8 @@ def mark_overlaps(hits: list[SearchHit], code_hits: list[SearchHit]) -> list[Sea
     for code_hit in code_hits:
         matched = False
         for hit in hits:
-            if hit.path != code_hit.path:
-                continue
+            if hit.path != code_hit.path or hit.payload.get("repo") != code_hit.payload.get("repo"):
+                continue  # another file, or the same path in another repository
             lo = max(hit.line_from, code_hit.line_from)
             hi = min(hit.line_to, code_hit.line_to)
             if lo <= hi:
