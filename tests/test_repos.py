@@ -153,6 +153,8 @@ def test_several_trees_default_to_the_working_directory_store(cli, tmp_path: Pat
     cli("index", a, b, "-q", "--lexical-only")
     assert (work / ".semsearch" / "code" / "collection.json").is_file() and not (a / ".semsearch").exists()
     assert {r["name"] for r in json.loads(cli("repos", "--json").stdout)} == {"alpha", "beta"}
+    listed = cli("repos").stdout  # no options at all: the list, not the group's help
+    assert [line.split()[0] for line in listed.splitlines()] == ["alpha", "beta"]
 
 
 def test_python_api_on_a_real_qdrant_server(tmp_path: Path, qdrant_url: str) -> None:

@@ -25,9 +25,10 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
-def group(help: str) -> typer.Typer:
-    """A command group (`semsearch records …`) with the root's plain help."""
-    return typer.Typer(no_args_is_help=True, rich_markup_mode=None, help=help)
+def group(help: str, *, lists: bool = False) -> typer.Typer:
+    """A command group (`semsearch records …`) with the root's plain help; one that `lists` does its
+    own job when given no command (`semsearch repos` lists them) instead of printing its help."""
+    return typer.Typer(no_args_is_help=not lists, rich_markup_mode=None, help=help)
 
 
 StoreOpt = Annotated[Optional[Path], typer.Option("--store", metavar="DIR",

@@ -10,7 +10,7 @@ import typer
 from semsearch.cli.app import (CollectionOpt, KeyOpt, StoreOpt, UrlOpt, app, err, errors_as_messages, group, open_for,
                                out, search_store)
 
-repos_app = group("The repositories (source trees) of a code collection: list them, remove one.")
+repos_app = group("The repositories (source trees) of a code collection: list them, remove one.", lists=True)
 app.add_typer(repos_app, name="repos")
 
 
