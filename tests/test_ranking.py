@@ -73,6 +73,10 @@ def test_paths_by_role() -> None:
         assert role(path) == "test", path
     assert role("examples/demo.py") == role("_examples/rest/main.go") == role("docs/conf.py") == "example"
     assert role("benches/parse.rs") == role("pkg/benchmarks/run.py") == "bench"
+    assert role("perf/encode.js") == role("src/redis-benchmark.c") == role("Benchmarks/Run.cs") == "bench"
+    assert role("Example/Source/AppDelegate.swift") == role("sandbox/Shared/Class1.cs") == "example"
+    assert role("src/commonTest/kotlin/FlowTest.kt") == role("core/jvmTest/src/A.kt") == "test"
+    assert role("src/latest/main.py") is None and role("lib/contest/x.py") is None
     assert role("pkg/_compat.py") is None and role("pkg/compat/shim.py") == "compat"
     assert role("pkg/__init__.py") == role("src/index.ts") == role("com/x/package-info.java") == "reexport"
     assert role("types/index.d.ts") == "stub"

@@ -40,12 +40,13 @@ def test_gitignore_semsearchignore_and_nested_rules(tmp_path: Path) -> None:
 
 
 def test_vendored_build_and_vcs_folders_are_skipped(tmp_path: Path) -> None:
-    for folder in ("node_modules/x", "target/debug", "dist", "build", "vendor/lib", "venv/lib", "pkg.egg-info"):
+    for folder in ("node_modules/x", "target/debug", "dist", "build", "vendor/lib", "venv/lib", "pkg.egg-info",
+                   "deps/jemalloc"):
         write(tmp_path, f"{folder}/file.js", "var a = 1;\n")
     write(tmp_path, "src/main.js", "var a = 1;\n")
     found, summary = paths(tmp_path)
     assert found == ["src/main.js"]
-    assert summary.skipped["vendored or build folder"] == 7
+    assert summary.skipped["vendored or build folder"] == 8
 
 
 def test_hidden_files_and_folders_only_when_asked(tmp_path: Path) -> None:
@@ -138,14 +139,14 @@ def test_paths_are_relative_with_forward_slashes(tmp_path: Path) -> None:
 
 def test_linguist_attributes_mark_generated_and_vendored_files(tmp_path: Path) -> None:
     write(tmp_path, ".gitattributes", "# GitHub linguist\napi/*.pb.go linguist-generated\n"
-                                      "deps/** linguist-vendored=true\n*.snap linguist-generated -diff\n")
+                                      "libs/** linguist-vendored=true\n*.snap linguist-generated -diff\n")
     write(tmp_path, "api/user.pb.go", "package api\n")
     write(tmp_path, "api/user.go", "package api\n")
-    write(tmp_path, "deps/lib.js", "x()\n")
+    write(tmp_path, "libs/lib.js", "x()\n")
     write(tmp_path, "web/page.snap", "x\n")
     write(tmp_path, "web/.gitattributes", "*.snap -linguist-generated\n")  # the deeper file wins
     write(tmp_path, "web/other/a.snap", "x\n")
     write(tmp_path, "root.snap", "x\n")
     generated = {f.path: f.generated for f in walk(tmp_path)}
     assert generated == {"api/user.go": False, "api/user.pb.go": True, "root.snap": True,
-                         "deps/lib.js": True, "web/other/a.snap": False, "web/page.snap": False}
+                         "libs/lib.js": True, "web/other/a.snap": False, "web/page.snap": False}

@@ -41,12 +41,13 @@ DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "
 
 # Paths by role. Each names what it is, so a query that asks for it can lift it.
 _TEST_DIR = re.compile(r"(^|/)(tests?|Tests?|testing|spec|specs|__tests__|__mocks__|testdata|fixtures?|fuzz"
-                       r"|[\w.-]+\.(Tests?|UnitTests|IntegrationTests|Specs))(/|$)")  # Swift's Tests/, C#'s Foo.Tests/
+                       r"|[\w.-]+\.(Tests?|UnitTests|IntegrationTests|Specs)"  # Swift's Tests/, C#'s Foo.Tests/
+                       r"|[a-z][A-Za-z]*Tests?)(/|$)")  # Gradle's and Kotlin's source sets: commonTest/, jvmTest/
 _TEST_FILE = re.compile(
     r"(^|/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*[._-](test|spec)\.[a-z]+x?|[^/]*_spec\.[a-z]+|conftest\.py"
     r"|[^/]*Tests?\.(java|kt|cs|swift|scala|php)|[^/]*(Spec|Suite)\.(kt|scala|swift))$")
-_EXAMPLE_DIR = re.compile(r"(^|/)_?(examples?|samples?|demos?|docs?|docs_src|tutorials?)(/|$)")
-_BENCH_DIR = re.compile(r"(^|/)_?(bench|benches|benchmarks?)(/|$)|(^|/)[^/]*_bench(mark)?\.[a-z]+$")
+_EXAMPLE_DIR = re.compile(r"(^|/)_?([Ee]xamples?|[Ss]amples?|[Dd]emos?|docs?|docs_src|tutorials?|sandbox)(/|$)")
+_BENCH_DIR = re.compile(r"(^|/)_?(bench|benches|[Bb]enchmarks?|perf)(/|$)|(^|/)[^/]*[_-]bench(mark)?\.[a-z]+$")
 _COMPAT_DIR = re.compile(r"(^|/)_?(compat|legacy|deprecated)(/|$)")
 # The implementation behind a public API, by the conventions of each language: Go's internal/
 # (the compiler enforces it), Java's `internal` packages, Python's `_internal/`, Rust's

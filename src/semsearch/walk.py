@@ -22,7 +22,7 @@ IGNORE_FILES = (".gitignore", ".semsearchignore")
 # Folders that hold VCS data, dependencies or build output: never the user's own code.
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".bzr", ".jj", ".semsearch",
-    "node_modules", "bower_components", "vendor", "third_party",
+    "node_modules", "bower_components", "vendor", "third_party", "deps",
     "target", "dist", "build", "out", "_build", ".next", ".nuxt",
     ".venv", "venv", "env", ".env", ".tox", ".nox", "site-packages",
     "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".cache",
