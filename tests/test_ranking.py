@@ -77,6 +77,8 @@ def test_paths_by_role() -> None:
     assert role("Example/Source/AppDelegate.swift") == role("sandbox/Shared/Class1.cs") == "example"
     assert role("src/commonTest/kotlin/FlowTest.kt") == role("core/jvmTest/src/A.kt") == "test"
     assert role("src/latest/main.py") is None and role("lib/contest/x.py") is None
+    assert role("tests-integration/tests/macros.rs") == role("integration_tests/a.py") == role("e2e/app.ts") == "test"
+    assert role("src/testimony/a.py") is None and role("lib/attestation/x.go") is None
     assert role("pkg/_compat.py") is None and role("pkg/compat/shim.py") == "compat"
     assert role("pkg/__init__.py") == role("src/index.ts") == role("com/x/package-info.java") == "reexport"
     assert role("types/index.d.ts") == "stub"

@@ -40,7 +40,8 @@ DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "
                               "Object", "Protocol", "Module", "Macro"})
 
 # Paths by role. Each names what it is, so a query that asks for it can lift it.
-_TEST_DIR = re.compile(r"(^|/)(tests?|Tests?|testing|spec|specs|__tests__|__mocks__|testdata|fixtures?|fuzz"
+_TEST_DIR = re.compile(r"(^|/)(tests?|Tests?|testing|spec|specs|__tests__|__mocks__|testdata|fixtures?|fuzz|e2e"
+                       r"|tests?[-_][\w-]+|[\w-]+[-_]tests?"  # tokio's tests-integration/, integration_tests/
                        r"|[\w.-]+\.(Tests?|UnitTests|IntegrationTests|Specs)"  # Swift's Tests/, C#'s Foo.Tests/
                        r"|[a-z][A-Za-z]*Tests?)(/|$)")  # Gradle's and Kotlin's source sets: commonTest/, jvmTest/
 _TEST_FILE = re.compile(
