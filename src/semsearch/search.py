@@ -354,7 +354,8 @@ class Searcher:
         fetch = max(CANDIDATES, limit)
         searches = [Search("text", text_vector, fetch, flt, with_payload=False),
                     # the code list's locations also serve to mark where the code model agrees
-                    Search("code", code_vector, fetch, flt, with_payload=["context.file_path", "line_from", "line_to"]),
+                    Search("code", code_vector, fetch, flt,
+                           with_payload=["repo", "context.file_path", "line_from", "line_to"]),
                     Search(LEXICAL, lexical.embed_query(query.text), fetch, flt, with_payload=False)]
         names = query.names
         if names:
