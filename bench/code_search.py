@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from semsearch.indexer import Indexer
-from semsearch.learned import load as load_ranker
 from semsearch.search import Searcher
 from semsearch.store.edge import EdgeStore
 from sources import DEFAULT_DATA, WORK, benchmark_root, manifest, prefix, tasks
@@ -76,7 +75,7 @@ def run_repo(entry: dict[str, Any], data: Path, mode: str, reindex: bool, backen
         summary = Indexer(store, "code", backend=backend).index_tree(root, recreate=reindex, lexical_only=lexical_only)
         indexed = [(head + h.payload["context"]["file_path"], h.payload["line_from"], h.payload["line_to"])
                    for h in store.scroll("code", ["context", "line_from", "line_to"])]
-        searcher = Searcher(store, "code", ranker=load_ranker(ranker) if ranker else None)
+        searcher = Searcher(store, "code", ranker=_learned(ranker) if ranker else None)
         searcher.search("warm up the model", mode=mode, limit=K)
         scores: dict[str, list[float]] = {}
         latencies = []
@@ -97,6 +96,12 @@ def run_repo(entry: dict[str, Any], data: Path, mode: str, reindex: bool, backen
         "index_s": summary.seconds, "structures": summary.points, "files": summary.walk.files,
         "p50_ms": statistics.median(latencies), "queries": len(latencies), "unscorable": unscorable,
     }
+
+
+def _learned(path: Path):  # type: ignore[no-untyped-def]
+    from semsearch.learned import load  # only when asked: older checkouts (corpus_eval.py's "before") lack it
+
+    return load(path)
 
 
 def by_language(rows: list[dict[str, Any]], key: str = "ndcg") -> dict[str, float]:
