@@ -75,6 +75,20 @@ def test_binary_large_and_invalid_utf8(tmp_path: Path) -> None:
     assert latin.invalid_utf8 and "\ufffd" in latin.text
 
 
+def test_images_source_maps_and_minified_text_are_skipped(tmp_path: Path) -> None:
+    write(tmp_path, "docs/logo.svg", '<svg xmlns="http://www.w3.org/2000/svg"><path d="M12 2C6.48 2 2 6.48"/></svg>\n')
+    write(tmp_path, "static/app.js.map", '{"version":3,"mappings":"AAAA"}\n')
+    write(tmp_path, "static/site.min.css", "a{color:red}\n")
+    write(tmp_path, "static/bundle.js", "var a=function(){return 1};" * 400)  # minified, no .min in its name
+    write(tmp_path, "tests/fixtures/data.json", '{"k": [' + ", ".join(["1"] * 3000) + "]}\n")
+    write(tmp_path, "src/app.js", "function add(a, b) {\n  return a + b;\n}\n" * 200)
+    write(tmp_path, "src/Table.java", "class Table {\n  static final String DATA = \"" + "x" * 9000 + "\";\n}\n")
+    found, summary = paths(tmp_path)
+    assert found == ["src/Table.java", "src/app.js"]  # a class holding a long constant is still code
+    assert summary.skipped["binary or generated"] == 3
+    assert summary.skipped["minified or one-line data"] == 2
+
+
 def test_symlink_loop_and_links_out_of_the_tree(tmp_path: Path) -> None:
     root = tmp_path / "root"
     write(root, "a/code.py", "a = 1\n")

@@ -40,6 +40,14 @@ BINARY_SUFFIXES = frozenset({
     ".ttf", ".otf", ".woff", ".woff2", ".eot", ".npy", ".npz", ".pt", ".pth", ".onnx",
     ".safetensors", ".pkl", ".parquet", ".arrow", ".lock",
 })
+# Text that is a picture or a machine's output, not something a person wrote to be read: vector
+# images, source maps and minified bundles (by name here; by their line lengths in `_minified`).
+MACHINE_TEXT_SUFFIXES = (".svg", ".svgz", ".map", ".min.js", ".min.mjs", ".min.cjs", ".min.css")
+# Formats whose minified or one-line data form is read only by machines: a file of these whose
+# lines average more than MINIFIED_LINE characters is skipped. Code in other languages is kept
+# whatever its line lengths (a Java class holding a data table is still a class someone may ask for).
+MINIFIABLE_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".css", ".json", ".xml", ".html", ".htm", ".txt", ".csv"})
+MINIFIED_LINE, MINIFIED_MIN_BYTES = 300, 4096
 # Lock files are text but machine-written and huge; nobody searches them for meaning.
 SKIP_FILE_NAMES = frozenset({"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "Cargo.lock",
                              "poetry.lock", "uv.lock", "composer.lock", "Gemfile.lock"})
@@ -204,7 +212,7 @@ def _read(entry: os.DirEntry[str], rel: str, specs: list[tuple[str, pathspec.Pat
     if name in SKIP_FILE_NAMES:
         summary.skip("lock file", rel)
         return None
-    if Path(name).suffix.lower() in BINARY_SUFFIXES or name.endswith(".min.js"):
+    if Path(name).suffix.lower() in BINARY_SUFFIXES or name.lower().endswith(MACHINE_TEXT_SUFFIXES):
         summary.skip("binary or generated", rel)
         return None
     try:
@@ -224,4 +232,14 @@ def _read(entry: os.DirEntry[str], rel: str, specs: list[tuple[str, pathspec.Pat
         text, invalid = data.decode("utf-8", errors="replace"), True
     if text.startswith("\ufeff"):
         text = text[1:]
+    if _minified(name, text):
+        summary.skip("minified or one-line data", rel)
+        return None
     return SourceFile(path=rel, abspath=Path(entry.path), text=text, invalid_utf8=invalid)
+
+
+def _minified(name: str, text: str) -> bool:
+    """A bundle or data file written on a few very long lines (a minified script, a JSON fixture)."""
+    if len(text) < MINIFIED_MIN_BYTES or Path(name).suffix.lower() not in MINIFIABLE_SUFFIXES:
+        return False
+    return len(text) / (text.count("\n") + 1) > MINIFIED_LINE
