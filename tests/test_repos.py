@@ -82,6 +82,7 @@ def test_cli_several_trees_in_one_collection(cli, tmp_path: Path) -> None:
     assert {h["repo"] for h in hits} == {"alpha", "bee"}
     top = hits[0]
     assert (top["repo"], top["path"], top["name"]) == ("bee", "src/util.py", "parse_args")
+    assert top["overlap"] == [[1, 3]], "the code model's agreement is marked in a collection of repositories too"
     assert top["url"] == "https://example.com/b/blob/abc/src/util.py#L1-L3"
     only = json.loads(cli("search", "read a settings file", "--store", store, "--json", "--repo", "alpha").stdout)
     assert only["hits"] and {h["repo"] for h in only["hits"]} == {"alpha"}
