@@ -79,8 +79,10 @@ def wait_green(client: QdrantClient, name: str, report: Any = None, every: float
             return time.perf_counter() - started - 4
         now = time.perf_counter()
         if report is not None and now - last >= every:
-            report(f"  indexing: {info.status.value}, {info.indexed_vectors_count or 0:,} of "
-                   f"{3 * (info.points_count or 0):,} vectors (text, code, lex) indexed, {now - started:.0f} s")
+            # Qdrant counts a vector as indexed before its graph is built (and sparse ones always),
+            # so the segment count, which falls as the optimizer merges and indexes, tells progress.
+            report(f"  indexing: {info.status.value}, {info.segments_count or 0} segments, "
+                   f"{info.points_count or 0:,} points, {now - started:.0f} s")
             last = now
         time.sleep(2)
 
