@@ -21,12 +21,32 @@ from pathlib import Path
 
 from ablation import OFFLINE, Repo, Variant, evaluate, load_repos, product, variants
 from corpus_fetch import load_packages
-from offline import embed_queries, read_corpus
+from offline import Corpus, QueryScores, embed_queries, pool, read_corpus
 from sources import DEFAULT_DATA, WORK
 
-from semsearch.ranking import with_options
+from semsearch.query import related, split_words
+from semsearch.ranking import Candidate, rerank, with_options
 
 CORPUS = WORK / "corpus"
+
+
+def name_words(weight: float) -> Variant:
+    """Tried in session 11, not in the product: a prose query's words in a structure's name lift it,
+    x (1 + weight x share of the query's words), before the re-ranking."""
+    def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
+        found = pool(corpus, qs)
+        words = list(qs.query.words)
+        if words and qs.query.kind != "identifier":
+            for c in found:
+                names = split_words(c.payload.get("name") or "")
+                hit = sum(any(related(w, n) for n in names) for w in words)
+                c.score *= 1 + weight * hit / len(words) ** 0.5
+        return rerank(qs.query, found, with_options())
+    return run
+
+
+EXTRA: dict[str, Variant] = {f"product, query words in a structure's name x(1 + {w} share)": name_words(w)
+                             for w in (0.1, 0.2)}
 
 
 def load_mined(stores: str) -> list[Repo]:
@@ -84,7 +104,7 @@ def main() -> None:
     parser.add_argument("--stores", default="stores", help="Folder under bench/.work/corpus holding the stores.")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args()
-    every = variants()
+    every = variants() | EXTRA
     if args.list:
         print("\n".join(name.strip() for name in every))
         return
