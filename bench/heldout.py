@@ -26,6 +26,7 @@ from sources import DEFAULT_DATA, WORK
 
 from semsearch.query import related, split_words
 from semsearch.ranking import Candidate, rerank, with_options
+from semsearch.search import CODE_WEIGHT, LEXICAL_WEIGHT, TEXT_WEIGHT
 
 CORPUS = WORK / "corpus"
 
@@ -47,6 +48,10 @@ def name_words(weight: float) -> Variant:
 
 EXTRA: dict[str, Variant] = {f"product, query words in a structure's name x(1 + {w} share)": name_words(w)
                              for w in (0.1, 0.2)}
+# Tried in session 11, not in the product: more lexical weight for topic queries, whose mined
+# form (a doc sentence) is all the corpus has.
+EXTRA["product, lexical weight 0.3 for topic queries"] = product(
+    with_options(), weights=lambda q: (TEXT_WEIGHT, CODE_WEIGHT, 0.3 if q.kind == "topic" else LEXICAL_WEIGHT))
 
 
 def load_mined(stores: str) -> list[Repo]:
