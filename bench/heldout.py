@@ -6,7 +6,8 @@ on every mined package whose store exists (bench/corpus.py index, or corpus_eval
 `--stores stores`), per language and per fold, as the change against the product. Retrieval
 is recomputed offline from the stores (offline.py), so a variant costs seconds a package.
 
-    .venv/bin/python bench/corpus.py index --only <ids>     # or whole folds: see bench/CORPUS.md
+    .venv/bin/python bench/corpus.py fetch --folds 0 && .venv/bin/python bench/corpus.py queries --folds 0
+    .venv/bin/python bench/corpus.py index --folds 0       # or --only <ids>; see bench/CORPUS.md
     .venv/bin/python bench/heldout.py --only "product, lexical weight 0.3;product + 0.3 cos(file vector)"
     .venv/bin/python bench/heldout.py --list                  # the variants' names
 """
