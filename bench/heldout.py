@@ -51,6 +51,10 @@ EXTRA: dict[str, Variant] = {f"product, query words in a structure's name x(1 + 
                              for w in (0.1, 0.2)}
 # Tried in session 11, not in the product: more lexical weight for topic queries, whose mined
 # form (a doc sentence) is all the corpus has.
+# The fusion weights' neighbours (text 1.0, code 0.5, lexical 0.15 in the product).
+EXTRA |= {"product, code weight 0.3": product(with_options(), weights=(TEXT_WEIGHT, 0.3, LEXICAL_WEIGHT)),
+          "product, code weight 0.7": product(with_options(), weights=(TEXT_WEIGHT, 0.7, LEXICAL_WEIGHT)),
+          "product, text weight 1.2": product(with_options(), weights=(1.2, CODE_WEIGHT, LEXICAL_WEIGHT))}
 EXTRA["product, lexical weight 0.3 for topic queries"] = product(
     with_options(), weights=lambda q: (TEXT_WEIGHT, CODE_WEIGHT, 0.3 if q.kind == "topic" else LEXICAL_WEIGHT))
 
