@@ -38,7 +38,7 @@ from corpus_fetch import (
     save_packages,
     top_folder,
 )
-from corpus_queries import QUERIES, REPOS, write_queries
+from corpus_queries import REPOS, read_queries, write_queries
 
 from semsearch.indexer import Indexer
 from semsearch.store.edge import EdgeStore
@@ -122,16 +122,11 @@ def _tree_stamp(p: Package) -> str:
     return str(path.stat().st_mtime_ns) if path.exists() else ""
 
 
-def read_queries(p: Package) -> list[dict[str, Any]]:
-    path = QUERIES / f"{p.id}.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
 def manifest(packages: list[Package]) -> None:
     rows: dict[str, Any] = {}
     totals: dict[str, Counter[str]] = defaultdict(Counter)
     for p in packages:
-        found = read_queries(p)
+        found = read_queries(p.id)
         indexed_file = INDEXED / f"{p.id}.json"
         indexed = json.loads(indexed_file.read_text()) if indexed_file.exists() else {}
         by_category = Counter(q["category"] for q in found)
@@ -153,7 +148,7 @@ def manifest(packages: list[Package]) -> None:
 
 def sample(packages: list[Package], n: int, seed: int) -> None:
     """N random queries with their targets' first lines, to read by eye."""
-    pool = [(p, q) for p in packages for q in read_queries(p)]
+    pool = [(p, q) for p in packages for q in read_queries(p.id)]
     for p, q in random.Random(seed).sample(pool, min(n, len(pool))):
         print(f"[{p.id} {q['rule']}] {q['query']}")
         for target in q["relevant"][:3]:

@@ -23,6 +23,7 @@ from collections import defaultdict
 
 from code_search import K, Target, ndcg_at_k
 from corpus_fetch import load_packages
+from corpus_queries import read_queries
 
 from semsearch.indexer import Indexer
 from semsearch.search import Searcher
@@ -41,10 +42,7 @@ def main() -> None:
     prefixes = tuple(p for p in args.only.split(",") if p)
     rows = []
     for package in load_packages():
-        queries_file = CORPUS / "queries" / f"{package.id}.jsonl"
-        if not package.id.startswith(prefixes) or not queries_file.is_file():
-            continue
-        tasks = [json.loads(line) for line in queries_file.read_text().splitlines() if line.strip()]
+        tasks = read_queries(package.id) if package.id.startswith(prefixes) else []
         if not tasks:
             continue
         with EdgeStore(CORPUS / args.stores / package.id) as store:

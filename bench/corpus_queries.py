@@ -284,6 +284,12 @@ def spread_symbols(candidates: list[Candidate], rng: random.Random) -> list[Cand
     return [c for tier in sorted(tiers) for c in spread(tiers[tier], rng)]
 
 
+def read_queries(package_id: str) -> list[dict[str, Any]]:
+    """A package's mined queries (none when `queries` has not run for it)."""
+    path = QUERIES / f"{package_id}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
 def write_queries(package: Package) -> dict[str, Any]:
     rows, stats = mine(package)
     QUERIES.mkdir(parents=True, exist_ok=True)

@@ -15,13 +15,13 @@ is recomputed offline from the stores (offline.py), so a variant costs seconds a
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from collections import defaultdict
 from pathlib import Path
 
 from ablation import OFFLINE, Repo, Variant, evaluate, load_repos, product, variants
 from corpus_fetch import load_packages
+from corpus_queries import read_queries
 from offline import Corpus, QueryScores, embed_queries, pool, read_corpus
 from sources import DEFAULT_DATA, WORK
 
@@ -49,12 +49,12 @@ def name_words(weight: float) -> Variant:
 
 EXTRA: dict[str, Variant] = {f"product, query words in a structure's name x(1 + {w} share)": name_words(w)
                              for w in (0.1, 0.2)}
-# Tried in session 11, not in the product: more lexical weight for topic queries, whose mined
-# form (a doc sentence) is all the corpus has.
 # The fusion weights' neighbours (text 1.0, code 0.5, lexical 0.15 in the product).
 EXTRA |= {"product, code weight 0.3": product(with_options(), weights=(TEXT_WEIGHT, 0.3, LEXICAL_WEIGHT)),
           "product, code weight 0.7": product(with_options(), weights=(TEXT_WEIGHT, 0.7, LEXICAL_WEIGHT)),
           "product, text weight 1.2": product(with_options(), weights=(1.2, CODE_WEIGHT, LEXICAL_WEIGHT))}
+# Tried in session 11, not in the product: more lexical weight for topic queries, whose mined
+# form (a doc sentence) is all the corpus has.
 EXTRA["product, lexical weight 0.3 for topic queries"] = product(
     with_options(), weights=lambda q: (TEXT_WEIGHT, CODE_WEIGHT, 0.3 if q.kind == "topic" else LEXICAL_WEIGHT))
 
@@ -64,10 +64,9 @@ def load_mined(stores: str) -> list[Repo]:
     repos = []
     for package in load_packages():
         store = CORPUS / stores / package.id
-        queries = CORPUS / "queries" / f"{package.id}.jsonl"
-        if not (store.is_dir() and queries.is_file() and (CORPUS / "indexed" / f"{package.id}.json").is_file()):
+        if not (store.is_dir() and (CORPUS / "indexed" / f"{package.id}.json").is_file()):
             continue
-        tasks = [json.loads(line) for line in queries.read_text().splitlines() if line.strip()]
+        tasks = read_queries(package.id)
         if not tasks:
             continue
         corpus = read_corpus(store, "code", OFFLINE / "corpus" / package.id)

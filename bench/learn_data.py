@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from code_search import K, Target
+from corpus_queries import read_queries
 from csn import MAX_PAIRS, pairs_for, store_for
 from csn import SOURCES as CSN_SOURCES
 from offline import Corpus, embed_queries, pool, read_corpus, scores, summary
@@ -161,16 +162,18 @@ def mined(wanted: set[str] | None = None) -> list[Group]:
     """The mined corpus's queries, from the stores bench/corpus.py built (packages without one are skipped)."""
     out = []
     for package in json.loads(PACKAGES.read_text()):
-        store, queries_file = CORPUS / "stores" / package["id"], CORPUS / "queries" / f"{package['id']}.jsonl"
+        store = CORPUS / "stores" / package["id"]
         finished = (CORPUS / "indexed" / f"{package['id']}.json").is_file()  # bench/corpus.py index wrote it
-        if (wanted and package["id"] not in wanted) or not finished or not queries_file.is_file():
+        if (wanted and package["id"] not in wanted) or not finished:
+            continue
+        queries = read_queries(package["id"])
+        if not queries:
             continue
         try:
             corpus = read_corpus(store, "code", CACHE / "corpora" / package["id"])
         except Exception as exc:  # noqa: BLE001 - a store still being built (locked) or empty is skipped
             print(f"skipped {package['id']}: {exc}")
             continue
-        queries = [json.loads(line) for line in queries_file.read_text().splitlines() if line.strip()]
         vectors = embed_queries([q["query"] for q in queries], CACHE / "queries" / f"{package['id']}.json")
         out += groups_of(package["id"], package["language"], int(package["fold"]), corpus,
                          file_tasks(corpus, queries, ""), vectors)

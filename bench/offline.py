@@ -218,10 +218,7 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_W
     best_lex = float(qs.lex[lists["lex"][0]]) if len(lists["lex"]) else 0.0
     floors = {"text": float(qs.text[lists["text"][-1]]), "code": float(qs.code[lists["code"][-1]])}
     w_text, w_code, w_lex = weights(qs.query) if callable(weights) else weights
-    members: dict[int, dict[str, int]] = {}
-    for vector, idx in lists.items():
-        for rank, n in enumerate(idx.tolist(), start=1):
-            members.setdefault(n, {})[vector] = rank
+    members = memberships(lists)
     fused = []
     for n, ranks in members.items():
         score = w_text * (float(qs.text[n]) if "text" in ranks else floors["text"])
@@ -253,6 +250,15 @@ def pool(corpus: Corpus, qs: QueryScores, *, weights: Any = (TEXT_WEIGHT, CODE_W
         if corpus.file_size[n] >= file_min:
             c.score += file_weight * (float(qs.file[n]) if c.path in read else floor)
     return out
+
+
+def memberships(lists: dict[str, np.ndarray]) -> dict[int, dict[str, int]]:
+    """Per point in any list, its 1-based rank in each list it is in (what fusion reads)."""
+    members: dict[int, dict[str, int]] = {}
+    for vector, idx in lists.items():
+        for rank, n in enumerate(idx.tolist(), start=1):
+            members.setdefault(n, {})[vector] = rank
+    return members
 
 
 def top_lists(qs: QueryScores, fetch: int = CANDIDATES) -> dict[str, np.ndarray]:

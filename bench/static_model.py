@@ -33,6 +33,7 @@ import numpy as np
 import offline
 from code_search import K, Target, ndcg_at_k
 from corpus_fetch import CORPUS, load_packages
+from corpus_queries import read_queries
 from corpus_text import spell, to_query
 from csn import first_sentence, without_docs
 from offline import Corpus, QueryScores, candidate, embed_queries, named, read_corpus, scores, top, top_lists
@@ -322,10 +323,7 @@ def pool4(corpus: Corpus, qs: QueryScores, static: np.ndarray, weight: float,
     values = {"text": qs.text, "code": qs.code, "static": static}
     floors = {k: float(values[k][lists[k][-1]]) for k in lists if k != "lex"}
     factor = {"text": weights[0], "code": weights[1], "static": weight}
-    members: dict[int, dict[str, int]] = {}
-    for vector, idx in lists.items():
-        for rank, n in enumerate(idx.tolist(), start=1):
-            members.setdefault(n, {})[vector] = rank
+    members = offline.memberships(lists)
     fused = []
     for n, ranks in members.items():
         score = sum(factor[k] * (float(values[k][n]) if k in ranks else floors[k]) for k in floors)
@@ -384,14 +382,14 @@ def load_sets(which: str, model: Static) -> list[Set]:
         return out
     sets = []
     for p in load_packages():
-        store, queries = CORPUS / "stores" / p.id, CORPUS / "queries" / f"{p.id}.jsonl"
-        if not (p.fold == 0 if which == "fold0" else p.id in TUNE) or not queries.is_file():
+        store = CORPUS / "stores" / p.id
+        if not (p.fold == 0 if which == "fold0" else p.id in TUNE):
             continue
         unfinished = which == "fold0" and not (CORPUS / "indexed" / f"{p.id}.json").is_file()
         if unfinished or not (store / "code").is_dir():
             print(f"({p.id}: no finished store yet)")
             continue
-        tasks = [json.loads(line) for line in queries.read_text().splitlines() if line.strip()]
+        tasks = read_queries(p.id)
         if tasks:
             sets.append(Set(p.id, p.language, store, tasks, "", model))
     return sets
