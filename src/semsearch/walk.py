@@ -212,7 +212,8 @@ def _read(entry: os.DirEntry[str], rel: str, specs: list[tuple[str, pathspec.Pat
     if name in SKIP_FILE_NAMES:
         summary.skip("lock file", rel)
         return None
-    if Path(name).suffix.lower() in BINARY_SUFFIXES or name.lower().endswith(MACHINE_TEXT_SUFFIXES):
+    suffix = Path(name).suffix.lower()
+    if suffix in BINARY_SUFFIXES or name.lower().endswith(MACHINE_TEXT_SUFFIXES):
         summary.skip("binary or generated", rel)
         return None
     try:
@@ -232,14 +233,14 @@ def _read(entry: os.DirEntry[str], rel: str, specs: list[tuple[str, pathspec.Pat
         text, invalid = data.decode("utf-8", errors="replace"), True
     if text.startswith("\ufeff"):
         text = text[1:]
-    if _minified(name, text):
+    if _minified(suffix, text):
         summary.skip("minified or one-line data", rel)
         return None
     return SourceFile(path=rel, abspath=Path(entry.path), text=text, invalid_utf8=invalid)
 
 
-def _minified(name: str, text: str) -> bool:
+def _minified(suffix: str, text: str) -> bool:
     """A bundle or data file written on a few very long lines (a minified script, a JSON fixture)."""
-    if len(text) < MINIFIED_MIN_BYTES or Path(name).suffix.lower() not in MINIFIABLE_SUFFIXES:
+    if len(text) < MINIFIED_MIN_BYTES or suffix not in MINIFIABLE_SUFFIXES:
         return False
     return len(text) / (text.count("\n") + 1) > MINIFIED_LINE
