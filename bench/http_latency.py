@@ -25,7 +25,8 @@ from sources import WORK, benchmark_root, manifest
 from semsearch import lexical
 from semsearch.chunking import chunk_source
 from semsearch.embedding import MINILM
-from semsearch.indexer import KEYWORD_FIELDS, folders
+from semsearch.indexer import KEYWORD_FIELDS
+from semsearch.structures import folders
 from semsearch.models import LEXICAL
 from semsearch.learned import load as load_ranker
 from semsearch.search import Searcher

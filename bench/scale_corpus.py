@@ -31,7 +31,8 @@ def chunk_package(root: Path, repo: str) -> Iterator[dict[str, Any]]:
     """The indexer's pass-1 rows for one tree: payload and BM25 vector, as `index` writes them."""
     from semsearch import lexical
     from semsearch.chunking import chunk_source
-    from semsearch.indexer import file_hash, folders
+    from semsearch.indexer import file_hash
+    from semsearch.structures import folders
     from semsearch.walk import walk
 
     for source in walk(root):

@@ -8,6 +8,7 @@ NDCG@10 per repository, per language and the macro, each against float32.
 
     .venv/bin/python bench/store_quality.py                          # float32, float16, turbo8
     .venv/bin/python bench/store_quality.py --datatypes float32,turbo8 --repos fastapi,chi
+    .venv/bin/python bench/store_quality.py --datatypes turbo8,turbo8+code=turbo4   # one vector's own
 
 Vectors come from the vector cache, so each datatype costs an index without the model.
 """
@@ -34,7 +35,10 @@ def main() -> None:
     entries = manifest(DEFAULT_DATA, wanted)
     scores: dict[str, dict[str, float]] = {}
     for datatype in args.datatypes.split(","):
-        edge.VECTOR_DATATYPE = datatype  # how the collections about to be created store their vectors
+        # how the collections about to be created store their vectors: "turbo8", or "turbo8+code=turbo4"
+        default, *overrides = datatype.split("+")
+        edge.VECTOR_DATATYPE = default
+        edge.VECTOR_DATATYPES = dict(o.split("=", 1) for o in overrides)
         code_search.WORK = OUT / datatype  # run_repo builds its stores under WORK/stores/<repo>
         scores[datatype] = {}
         for entry in entries:

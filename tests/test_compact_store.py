@@ -16,7 +16,7 @@ import pytest
 import qdrant_edge as qe
 
 from semsearch.indexer import KEYWORD_FIELDS, MISSING_VECTORS, Indexer
-from semsearch.search import Searcher
+from semsearch.search import Searcher, parse_filters
 from semsearch.store import CollectionSpec, DenseVector, Point, Search
 from semsearch.store.edge import EdgeStore
 from tests.conftest import server_store
@@ -114,6 +114,7 @@ def previous_release_collection(store_dir: Path) -> None:
     with EdgeStore(store_dir / "scratch") as scratch:  # the spec the indexer writes is the same as then
         Indexer(scratch, "code").import_structures([])
         metadata = {k: v for k, v in scratch.metadata("code").items() if k not in ("wal", "vector_datatype")}
+        metadata["keyword_fields"] = KEYWORD_FIELDS  # points listed their folders then
     directory = store_dir / "code"
     directory.mkdir(parents=True)
     cached = qe.Memory.Cached
@@ -135,6 +136,7 @@ def test_a_collection_of_the_previous_release_keeps_working_beside_a_compact_new
         inflection_src: Path, tmp_path: Path) -> None:
     store_dir, tree = tmp_path / "store", tree_of(inflection_src, tmp_path)
     previous_release_collection(store_dir)
+    (tree / "inflection" / "extra.py").write_text("def whisper(word):\n    return word.lower()\n")
     with EdgeStore(store_dir) as store:
         first = Indexer(store, "code").index_tree(tree)
         hit = Searcher(store, "code").search("pluralize", limit=1)[0]
@@ -143,12 +145,22 @@ def test_a_collection_of_the_previous_release_keeps_working_beside_a_compact_new
         (itself,) = store.search("code", [Search("text", point.vectors["text"], 1)])
         assert itself[0].score == pytest.approx(1.0, abs=1e-6)  # still float32, exact
         assert "wal" not in store.metadata("code")
+        assert all(h.payload["dirs"] == ["inflection"] for h in store.scroll("code", ["dirs"]))
+        assert {h.path for h in Searcher(store, "code").search("pluralize", limit=5, filters=parse_filters(
+            ["dir=inflection/"]))} == {"inflection/__init__.py"}
+        # and its file keys held the whole SHA-1, which must still read as unchanged
+        points = store.retrieve("code", [h.id for h in store.scroll("code", [])], with_vectors=True)
+        for point in points:
+            digest, rest = point.payload["file_key"].split(":", 1)
+            point.payload["file_key"] = f"{digest}{'0' * 24}:{rest}"
+        store.upsert("code", points)
     assert allocated(store_dir / "code" / "shard" / "wal") > 0  # its log is its durability, left as it was
     (tree / "inflection" / "__init__.py").write_text((tree / "inflection" / "__init__.py").read_text()
                                                      + "\n\ndef shout(word):\n    return word.upper()\n")
     with EdgeStore(store_dir) as store:
         again = Indexer(store, "code").index_tree(tree)
-        assert again.files_indexed == 1 and store.count("code", MISSING_VECTORS) == 0
+        assert again.files_indexed == 1 and again.files_unchanged == first.files_indexed - 1
+        assert store.count("code", MISSING_VECTORS) == 0
         assert Searcher(store, "code").search("shout", limit=1)[0].payload["name"] == "shout"
         assert store.count("code") == first.points + 1
         store.create("notes", CollectionSpec(vectors={"text": DenseVector(DIM, "m")}))  # made now: compact
@@ -164,13 +176,40 @@ def test_points_carry_their_file_once_and_a_reindex_still_skips_what_did_not_cha
         first = Indexer(store, "code").index_tree(tree)
         payload = next(iter(store.scroll("code"))).payload
         digest, count, repo, path = payload["file_key"].split(":", 3)  # the repository's files are its own
-        assert path == payload["context"]["file_path"] and int(count) > 0 and len(digest) == 40
+        assert path == payload["context"]["file_path"] and int(count) > 0 and len(digest) == 16
         assert repo == payload["repo"] == "tree"
         assert "file_hash" not in payload and "file_chunks" not in payload  # file_key says both
+        assert "dirs" not in payload  # a folder filter matches the path's prefix
         init = tree / "inflection" / "__init__.py"
         init.write_text(init.read_text() + "\n\ndef shout(word):\n    return word.upper()\n")
         again = Indexer(store, "code").index_tree(tree)
         assert again.files_indexed == 1 and again.points == first.points + 1
+
+
+@pytest.mark.parametrize("backend", ["edge", "server"])
+def test_a_folder_filter_keeps_to_its_folder_whether_points_list_their_folders_or_not(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    tree = tmp_path / "tree"
+    for path in ("a/x.py", "ab/y.py", "a/b/z.py", "b/a/w.py"):
+        (tree / path).parent.mkdir(parents=True, exist_ok=True)
+        (tree / path).write_text(f"def shout_{path.replace('/', '_')[:-3]}(word):\n    return word.upper()\n")
+    store = EdgeStore(tmp_path / "store") if backend == "edge" \
+        else server_store(request.getfixturevalue("qdrant_url"))
+    with store:
+        Indexer(store, "code").index_tree(tree, lexical_only=True)
+        lists = "dirs" in store.metadata("code")["keyword_fields"]
+        assert lists == (backend == "server")  # the pinned server has no prefix match: points list their folders
+        assert all(("dirs" in h.payload) == lists for h in store.scroll("code"))
+        searcher = Searcher(store, "code")
+
+        def paths(*filters: str) -> set[str]:
+            return {h.path for h in searcher.search("shout word", mode="lexical", limit=10,
+                                                     filters=parse_filters(list(filters)))}
+        assert paths("dir=a") == paths("dir=a/") == {"a/x.py", "a/b/z.py"}  # not ab/, not b/a/
+        assert paths("dir=a/b") == {"a/b/z.py"}
+        assert paths("dir=ab", "dir=b") == {"ab/y.py", "b/a/w.py"}  # the same field twice: either folder
+        assert paths("dir=a", "language=python") == {"a/x.py", "a/b/z.py"}
+        assert paths("dir=c") == set()
 
 
 class CountingStore(EdgeStore):

@@ -44,14 +44,15 @@ from semsearch.embedding import MINILM, Encoder, backend_for, encoder, model_dim
 from semsearch.models import LEXICAL, Models, resolve_models
 from semsearch.repos import FIELD as REPO, Repo, as_metadata, claim, git_revision, now, recorded
 from semsearch.store import CollectionSpec, DenseVector, Filter, HasVector, Match, Point, Store, StoreError
-from semsearch.structures import Structure
+from semsearch.structures import FOLDERS, Structure, folders
 from semsearch.textify import textify
 from semsearch.vector_cache import VectorCache, default_path
 from semsearch.walk import DEFAULT_MAX_BYTES, SourceFile, WalkSummary, walk
 
 CODE_COLLECTION = "code"
 KEYWORD_FIELDS = ["language", "context.file_path", "context.module", "code_type",
-                  "context.file_name", "context.struct_name", "name", "dirs", "file_key", REPO]
+                  "context.file_name", "context.struct_name", "name", FOLDERS, "file_key", REPO]
+HASH_CHARS = 16  # of a file's SHA-1, enough to tell its versions apart (collections made before kept all 40)
 FACET_LIMIT = 10_000_000  # more files than any tree: the facet must list them all
 EMBED_BATCH = 256  # structures per embed + update-vectors round: the unit of progress and of crash loss
 LEXICAL_BATCH = 2048  # structures per upsert in the lexical pass
@@ -124,15 +125,10 @@ def prepare_query_encoder(models: Models) -> None:
             pass
 
 
-def folders(path: str) -> list[str]:
-    """Every folder prefix of a path (`a/b/c.py` → a, a/b): a keyword filter on it is a path-prefix filter."""
-    parts = path.split("/")[:-1]
-    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
-
-
 def file_hash(text: str, generated: bool = False) -> str:
     """The file's content, and whether .gitattributes marks it generated (a change there re-indexes it)."""
-    return hashlib.sha1(text.encode("utf-8", errors="replace") + (b"\0generated" if generated else b"")).hexdigest()
+    content = text.encode("utf-8", errors="replace") + (b"\0generated" if generated else b"")
+    return hashlib.sha1(content).hexdigest()[:HASH_CHARS]
 
 
 class Indexer:
@@ -237,7 +233,8 @@ class Indexer:
                                         precision=models.precision)
                          for v, m in models.as_dict().items()},
                 sparse={LEXICAL: lexical.NAME},
-                keyword_fields=KEYWORD_FIELDS,
+                # A store that matches path prefixes filters folders on the path itself.
+                keyword_fields=[f for f in KEYWORD_FIELDS if f != FOLDERS or not self.store.matches_prefixes],
                 metadata={"kind": "code", **extra},
             )
             self.store.create(self.collection, spec)
@@ -291,7 +288,7 @@ class Indexer:
                 digest, expected, path = key.split(":", 2)
                 if not path.startswith(prefix):  # another repository's file
                     continue
-                known[path[len(prefix):]] = (digest, count == int(expected))
+                known[path[len(prefix):]] = (digest[:HASH_CHARS], count == int(expected))
             return known
         hashes: dict[str, str] = {}
         expected: dict[str, int] = {}
@@ -303,7 +300,7 @@ class Indexer:
             hashes[path] = hit.payload.get("file_hash", "")
             expected[path] = int(hit.payload.get("file_chunks") or 0)
             counts[path] = counts.get(path, 0) + 1
-        return {p: (h, counts[p] == expected[p]) for p, h in hashes.items()}
+        return {p: (h[:HASH_CHARS], counts[p] == expected[p]) for p, h in hashes.items()}
 
     def _embed(self, models: Models, structures: list[Structure]) -> tuple[np.ndarray, np.ndarray, int]:
         text_encoder, code_encoder = self._encoder(models.text), self._encoder(models.code)
@@ -327,7 +324,7 @@ class Indexer:
         """Pass 1: each file's structures with payload and BM25 vector (dense too when cached)."""
         batch: list[tuple[str, str, list[Structure]]] = []
         size = 0
-        legacy = _file_fields(self.store.metadata(self.collection))
+        file_fields = _file_fields(self.store.metadata(self.collection))
         for item in _then_none(pending):
             if item is not None:
                 batch.append(item)
@@ -346,8 +343,7 @@ class Indexer:
             for path, digest, items in batch:
                 for structure in items:
                     payload = {**structure.to_dict(), "file_key": self._file_key(digest, len(items), path),
-                               "dirs": folders(path), **legacy(digest, len(items)),
-                               **({REPO: self.repo} if self.repo else {})}
+                               **file_fields(path, digest, len(items)), **({REPO: self.repo} if self.repo else {})}
                     vectors: dict[str, Any] = {LEXICAL: lexical.embed_document(lexical.lexical_text(structure))}
                     known = cached[row]
                     if known is not None:
@@ -387,12 +383,18 @@ class Indexer:
             self.store.yield_to_readers(self.collection)
 
 
-def _file_fields(metadata: dict[str, Any]) -> Callable[[str, int], dict[str, Any]]:
-    """What else a point says of its file. `file_key` carries the hash and the structure count,
-    read back by one facet; a collection made before that field reads them from these two."""
-    if "file_key" in metadata.get("keyword_fields", []):
-        return lambda digest, count: {}
-    return lambda digest, count: {"file_hash": digest, "file_chunks": count}
+def _file_fields(metadata: dict[str, Any]) -> Callable[[str, str, int], dict[str, Any]]:
+    """What else a point says of its file, as its collection was made. `file_key` carries the hash and
+    the structure count, read back by one facet; a collection made before that field reads them from
+    `file_hash` and `file_chunks`. `dirs` serves the folder filter in a store that cannot match prefixes."""
+    keyword = metadata.get("keyword_fields", [])
+
+    def fields(path: str, digest: str, count: int) -> dict[str, Any]:
+        out: dict[str, Any] = {} if "file_key" in keyword else {"file_hash": digest, "file_chunks": count}
+        if FOLDERS in keyword:
+            out[FOLDERS] = folders(path)
+        return out
+    return fields
 
 
 def _then_none(items: Iterable[Any]) -> Iterable[Any]:

@@ -28,7 +28,8 @@ from semsearch.learned import LearnedRanker
 from semsearch.models import LEXICAL, resolve_models
 from semsearch.query import Query, analyse
 from semsearch.ranking import LEXICAL_ONLY, Candidate, rerank
-from semsearch.store import Filter, HasVector, Hit, Match, Search, Store, StoreError, is_point_id
+from semsearch.store import Filter, HasVector, Hit, Match, Prefix, Search, Store, StoreError, is_point_id
+from semsearch.structures import FOLDERS
 
 MODES = ("hybrid", "text", "code", "lexical", "both")
 # What counts as blank in a query: Python's whitespace (which includes the ASCII separators
@@ -57,7 +58,7 @@ FIELD_ALIASES = {
     "file": "context.file_name", "file_name": "context.file_name",
     "module": "context.module", "struct": "context.struct_name", "struct_name": "context.struct_name",
     "type": "code_type", "kind": "code_type",
-    "dir": "dirs", "folder": "dirs",  # a path prefix: the file lies in this folder or below
+    "dir": FOLDERS, "folder": FOLDERS,  # a path prefix: the file lies in this folder or below
 }
 
 
@@ -268,6 +269,7 @@ class Searcher:
             raise QueryError(f"collection {collection!r} holds {metadata.get('kind')}, not code")
         self.models = resolve_models(metadata, text_model, code_model)
         self.has_lexical = LEXICAL in metadata.get("sparse", {})
+        self.lists_folders = FOLDERS in metadata.get("keyword_fields", [])  # else a folder is the path's prefix
         self.device = device
         self._complete: tuple[float, int] | None = None  # (when, points) the last count found nothing missing
         self._languages: set[str] | None = None
@@ -286,6 +288,16 @@ class Searcher:
                     what = "unknown language" if value not in ALL_LANGUAGES else "no structures in language"
                     raise NotFound(f"{what} {value!r} (this collection has: {known})")
 
+    def _stored(self, match: Match) -> Match | Prefix:
+        """A user's filter as the collection answers it: a folder (`a/b` or `a/b/`) is one its points list,
+        or, where they do not, a prefix of their path."""
+        if match.key != FOLDERS:
+            return match
+        folders = [str(v).strip("/") for v in (match.value if isinstance(match.value, list) else [match.value])]
+        if self.lists_folders:
+            return Match(FOLDERS, folders[0] if len(folders) == 1 else folders)
+        return Prefix("context.file_path", [f"{folder}/" for folder in folders])
+
     def search(self, query: str, *, mode: str = DEFAULT_MODE, limit: int = 10, filters: list[Match] | None = None,
                scope: list[Match] | None = None, exclude: list[Match] | None = None) -> list[SearchHit]:
         """Hits for a query. `filters` (the user's, checked against the collection) and `scope` must all
@@ -298,7 +310,7 @@ class Searcher:
             raise QueryError("empty query")
         filters = filters or []
         self.check_filters(filters)
-        must = [*filters, *(scope or [])]
+        must = [*map(self._stored, filters), *(scope or [])]
         flt = Filter(must=must, must_not=list(exclude or [])) if must or exclude else None
         if mode in ("hybrid", "lexical") and not self.has_lexical:
             raise QueryError(f"collection {self.collection!r} has no lexical vector (built by an older semsearch): "

@@ -18,6 +18,15 @@ from typing import Any
 # Namespace for deterministic point ids: the same structure always gets the same id,
 # so re-indexing replaces points instead of duplicating them.
 _ID_NAMESPACE = uuid.UUID("6f1c3a52-8f0e-4f7e-9a43-5b1d2f0c7e11")
+# Beside the seed shape, a point of a store that cannot match path prefixes (a Qdrant 1.16 server)
+# lists its path's folders here, so that a folder filter is one keyword match.
+FOLDERS = "dirs"
+
+
+def folders(path: str) -> list[str]:
+    """Every folder prefix of a path (`a/b/c.py` → a, a/b): a keyword filter on it is a path-prefix filter."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 @dataclass

@@ -18,6 +18,7 @@ from semsearch.store.base import (
     Match,
     MatchText,
     Point,
+    Prefix,
     Query,
     Search,
     SparseVector,

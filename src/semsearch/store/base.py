@@ -82,13 +82,22 @@ class MatchText:
 
 
 @dataclass(frozen=True)
+class Prefix:
+    """payload[key], a keyword-indexed field, starts with value, or with one of value when a list.
+    Only a store whose `matches_prefixes` is true takes it (Qdrant 1.16 servers have no prefix match)."""
+
+    key: str
+    value: str | list[str]
+
+
+@dataclass(frozen=True)
 class HasVector:
     """The point has the named vector (dense vectors are filled in after the lexical pass)."""
 
     name: str
 
 
-Condition = Match | MatchText | HasVector
+Condition = Match | MatchText | Prefix | HasVector
 
 
 @dataclass
@@ -182,6 +191,7 @@ class Store(ABC):
     """A set of named collections of points with named dense vectors and a JSON payload."""
 
     location: str
+    matches_prefixes: bool = False  # takes Prefix conditions
 
     @abstractmethod
     def collections(self) -> list[str]: ...

@@ -48,6 +48,7 @@ from semsearch.store.base import (
     Hit,
     MatchText,
     Point,
+    Prefix,
     Query,
     Search,
     SparseVector,
@@ -68,15 +69,30 @@ _BATCH = 512
 # only copy (the engine keeps no float originals): NDCG@10 on the nine repositories as with
 # float32 (bench/store_quality.py; 4-bit codes cost 0.004). Collections without the key hold float32.
 _DATATYPES = {"float32": qe.VectorStorageDatatype.Float32, "float16": qe.VectorStorageDatatype.Float16,
-              "turbo8": qe.VectorStorageDatatype.Turbo8}
+              "turbo8": qe.VectorStorageDatatype.Turbo8, "turbo4": qe.VectorStorageDatatype.Turbo4}
 VECTOR_DATATYPE = "turbo8"
+# A named vector's own datatype, over VECTOR_DATATYPE (bench/store_quality.py tries them). The code
+# model's at 4 bits keep the nine's NDCG@10 (0.863) but cost CSN-style Python 0.006, so none is set.
+VECTOR_DATATYPES: dict[str, str] = {}
+
+
+def vector_datatypes(names: Iterable[str]) -> dict[str, str]:
+    """How each named vector of a new collection is stored."""
+    return {name: VECTOR_DATATYPES.get(name, VECTOR_DATATYPE) for name in names}
 _WAL = "wal"  # metadata key: false for collections made without a write-ahead log
 _WAITING = ".waiting"  # markers of processes waiting for a shard another process holds
 _LOCK = ".lock"  # in each collection folder: our advisory lock, taken before the shard is loaded
 _POLL = 0.05
 
 
+def _described(datatypes: dict[str, str]) -> str | dict[str, str]:
+    """One name when every vector is stored alike (as collections have always recorded it), else per vector."""
+    kinds = set(datatypes.values())
+    return dict(datatypes) if len(kinds) > 1 else kinds.pop() if kinds else VECTOR_DATATYPE
+
+
 class EdgeStore(Store):
+    matches_prefixes = True
     def __init__(self, path: Path | str, *, wait: float = 0.0, on_wait: Callable[[str], None] | None = None) -> None:
         """wait: seconds to wait for a shard another process holds (0: fail at once with StoreLocked);
         on_wait(message) is called once when the wait begins."""
@@ -112,10 +128,10 @@ class EdgeStore(Store):
         # the new segment in anonymous memory (RSS past 8 GiB); page cache is given back
         # under pressure. Warm queries run as fast either way.
         cached = qe.Memory.Cached
-        datatype = _DATATYPES[VECTOR_DATATYPE]
+        datatypes = vector_datatypes(spec.vectors)
         config = qe.EdgeConfig(
             vectors={vector: qe.EdgeVectorParams(size=dense.size, distance=qe.Distance.Cosine, memory=cached,
-                                                 datatype=datatype)
+                                                 datatype=_DATATYPES[datatypes[vector]])
                      for vector, dense in spec.vectors.items()},
             sparse_vectors={vector: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=cached)
                             for vector in spec.sparse},
@@ -135,7 +151,7 @@ class EdgeStore(Store):
         self._shards[name] = shard
         self._flush_writes[name] = True
         self._write_metadata(name, {**spec.to_metadata(), _KEYWORD_LAYOUT: "on_disk", _WAL: False,
-                                    "vector_datatype": VECTOR_DATATYPE})
+                                    "vector_datatype": _described(datatypes)})
 
     def drop(self, name: str) -> None:
         self._close_shard(name)
@@ -389,6 +405,10 @@ def _filter(f: Filter | None) -> qe.Filter | None:
             return qe.HasVectorCondition(m.name)
         if isinstance(m, MatchText):
             return qe.FieldCondition(key=m.key, match=qe.MatchText(text=m.text))
+        if isinstance(m, Prefix):
+            starts = [qe.FieldCondition(key=m.key, match=qe.MatchPrefix(prefix=v))
+                      for v in (m.value if isinstance(m.value, list) else [m.value])]
+            return starts[0] if len(starts) == 1 else qe.Filter(should=starts)
         match = qe.MatchAny(any=m.value) if isinstance(m.value, list) else qe.MatchValue(value=m.value)
         return qe.FieldCondition(key=m.key, match=match)
 

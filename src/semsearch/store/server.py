@@ -21,6 +21,7 @@ from semsearch.store.base import (
     Hit,
     MatchText,
     Point,
+    Prefix,
     Query,
     Search,
     SparseVector,
@@ -215,6 +216,8 @@ def _filter(f: Filter | None) -> models.Filter | None:
             return models.HasVectorCondition(has_vector=m.name)
         if isinstance(m, MatchText):
             return models.FieldCondition(key=m.key, match=models.MatchText(text=m.text))
+        if isinstance(m, Prefix):  # callers check matches_prefixes; the pinned server has no prefix match
+            raise StoreError(f"this Qdrant server cannot match {m.key} by prefix")
         match = models.MatchAny(any=m.value) if isinstance(m.value, list) else models.MatchValue(value=m.value)
         return models.FieldCondition(key=m.key, match=match)
 

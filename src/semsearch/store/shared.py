@@ -19,6 +19,7 @@ class SharedStore(Store):
         self.inner = inner
         self.lock = lock or threading.RLock()
         self.location = inner.location
+        self.matches_prefixes = inner.matches_prefixes
 
     def collections(self) -> list[str]:
         with self.lock:
