@@ -10,6 +10,7 @@ statistics are the one thing a shared collection changes for a filtered query).
 
     .venv/bin/python bench/code_search.py    # the alone column (optional: skipped when absent)
     .venv/bin/python bench/mixed.py [--reuse] [--repos fastapi,serde]
+    .venv/bin/python bench/mixed.py --reuse --unfiltered-only --prefer 0.4   # searched from inside each repository
 """
 
 from __future__ import annotations
@@ -45,14 +46,19 @@ def build(entries: list[dict[str, Any]], data: Path, reuse: bool) -> None:
 
 
 def score(searcher: Searcher, entry: dict[str, Any], data: Path, indexed: list[tuple[str, int, int]],
-          repos: list[str] | None, mixed: bool) -> tuple[float, float]:
-    """(macro NDCG@10 over the repository's queries, share of its top-10 hits from other repositories)."""
+          repos: list[str] | None, mixed: bool, prefer: float | None = None) -> tuple[float, float]:
+    """(macro NDCG@10 over the repository's queries, share of its top-10 hits from other repositories).
+    prefer: another repository's hit at rank r placed as if at r / prefer, as if searched from inside this one."""
     head, name = prefix(entry), entry["name"]
     scores, foreign, shown = [], 0, 0
     filters = [Match("repo", repos)] if repos else None
     for task in tasks(entry, data):
         targets = [Target.parse(t) for t in task["relevant"] + task.get("secondary", [])]
-        hits = searcher.search(task["query"], limit=K, filters=filters)
+        if prefer is None:
+            hits = searcher.search(task["query"], limit=K, filters=filters)
+        else:
+            pool = searcher.search(task["query"], limit=5 * K, filters=filters)  # as CodeIndex.search(prefer=)
+            hits = ranking.home_first(pool, name, prefer)[:K]
         results = []
         for h in hits:
             ours = not mixed or h.payload.get("repo") == name
@@ -69,6 +75,9 @@ def main() -> None:
     parser.add_argument("--repos", default="")
     parser.add_argument("--reuse", action="store_true", help="Update the shared collection instead of rebuilding it.")
     parser.add_argument("--unfiltered-only", action="store_true", help="Only the unfiltered column (to try a variant).")
+    parser.add_argument("--prefer", type=float, action="append", default=[], metavar="FACTOR",
+                        help="Also score each repository's queries searched from inside it (ranking.home_first: "
+                             f"another's hit at rank r placed at r / FACTOR; the product's is {ranking.HOME_FACTOR}).")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="A ranking constant for this run (ranking.Ranking), e.g. --set repo_evidence=1")
     args = parser.parse_args()
@@ -87,6 +96,9 @@ def main() -> None:
                        for h in store.scroll("code", ["context", "line_from", "line_to", "repo"])
                        if h.payload.get("repo") == name]
             unfiltered, foreign = score(searcher, entry, args.data, indexed, None, mixed=True)
+            for factor in args.prefer:
+                preferred, moved = score(searcher, entry, args.data, indexed, None, mixed=True, prefer=factor)
+                print(f"{name}: prefer x{factor}: {preferred:.3f} ({moved:.0%} foreign)", flush=True)
             filtered, alone = float("nan"), None
             if not args.unfiltered_only:
                 filtered, _ = score(searcher, entry, args.data, indexed, [name], mixed=True)

@@ -389,3 +389,31 @@ def test_the_revision_is_gits_head_when_the_tree_is_a_checkout(cli, tmp_path: Pa
     listed = {r["name"]: r for r in json.loads(cli("repos", "--store", tmp_path / "store", "--json").stdout)}
     assert listed["alpha"]["revision"] == head and listed["beta"]["revision"] is None
     assert head[:12] in cli("repos", "--store", tmp_path / "store").stdout
+
+
+def test_a_search_from_inside_a_repository_ranks_its_hits_first(cli, tmp_path: Path, monkeypatch) -> None:
+    a, b, c = make_trees(tmp_path)  # alpha's greet and gamma's welcome are the same code
+    store = tmp_path / "store"
+    cli("index", a, b, c, "--store", store, "-q")
+    query = "say hello to a person by name"
+
+    def first_repos(*options: str) -> list[str]:
+        found = json.loads(cli("search", query, "--store", store, "--json", "--limit", "3", *options).stdout)
+        return [h["repo"] for h in found["hits"]]
+
+    monkeypatch.chdir(c / "lib")
+    assert first_repos()[0] == "gamma"
+    assert first_repos("--prefer", "alpha")[0] == "alpha"
+    monkeypatch.chdir(a)
+    assert first_repos()[0] == "alpha"
+    monkeypatch.chdir(tmp_path)  # inside none of them: every repository alike
+    alike = first_repos()
+    assert alike == first_repos("--no-prefer") and set(alike[:2]) == {"alpha", "gamma"}
+    assert "unknown repository 'nope'" in one_line(cli("search", query, "--store", store, "--prefer", "nope", ok=False))
+    with semsearch.open_index(store=store) as index:
+        assert index.home(c / "lib") == "gamma" and index.home(tmp_path) is None
+        for home in ("alpha", "gamma"):
+            assert index.search(query, limit=1, prefer=home)[0].repo == home
+        # another repository's answer still shows when the home repository has none
+        backoff = [h.repo for h in index.search("retry a failing call, doubling the wait", limit=3, prefer="alpha")]
+        assert "beta" in backoff

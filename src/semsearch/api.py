@@ -218,6 +218,9 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
             description="Code collections: code, docs, config or all (default).")] = "all",
         repo: Annotated[list[str] | None, Query(description="Code collections: only this repository, repeatable.",
                                                 json_schema_extra={"items": {"pattern": REPO_NAME}})] = None,
+        prefer: Annotated[str | None, Query(pattern=REPO_NAME, description=(
+            "Code collections: the repository searched from; its hits come first unless another's rank far "
+            "ahead."))] = None,
     ) -> dict[str, Any]:
         started = time.perf_counter()
         partial = None
@@ -225,8 +228,9 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
             searcher = service.searcher(collection)
             try:
                 if isinstance(searcher, RecordSearcher):
-                    if repo:
-                        raise HTTPException(400, f"repo is for code collections; {collection!r} holds records")
+                    if repo or prefer:
+                        raise HTTPException(400, f"repo and prefer are for code collections; {collection!r} holds "
+                                                 f"records")
                     if mode is None and neural is not None:
                         mode = "neural" if neural else "fulltext"
                     mode = RECORD_MODE_FOR.get(mode or "hybrid", mode or "hybrid")
@@ -243,7 +247,8 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
                                                         limit=limit, filters=filters, content=content, repos=repo)
                         result = [g.to_json() for g in groups]
                     else:
-                        hits = searcher.search(q, mode=mode, limit=limit, filters=filters, content=content, repos=repo)
+                        hits = searcher.search(q, mode=mode, limit=limit, filters=filters, content=content, repos=repo,
+                                               prefer=prefer)
                         result = [h.to_json() for h in hits]
                     partial = searcher.partial()
                     score_kind = SCORE_KINDS[mode]

@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
-from semsearch.repos import FIELD as REPO, Repo, Tree, as_metadata, parse_tree, parse_trees, recorded, source_link, \
-    unknown
-from semsearch.search import (DEFAULT_MODE, Group, NotFound, QueryError, SearchHit, Searcher, field_path,
+from semsearch.ranking import home_first
+from semsearch.repos import FIELD as REPO, Repo, Tree, around, as_metadata, parse_tree, parse_trees, recorded, \
+    source_link, unknown
+from semsearch.search import (DEFAULT_MODE, MAX_LIMIT, Group, NotFound, QueryError, SearchHit, Searcher, field_path,
                               parse_filters)
 from semsearch.store import STORE_DIR, Filter, HasVector, Match, Store, StoreError, find_store_dir, open_store
 from semsearch.source_lines import MAX_READ_LINES, FileLines, clean_path, inside, read_lines  # noqa: F401
@@ -206,14 +207,24 @@ class CodeIndex:
     # -- questions -----------------------------------------------------------------
     def search(self, query: str, *, limit: int = 10, mode: str = DEFAULT_MODE, content: str = "code",
                filters: Iterable[str] = (), language: str | None = None, path: str | None = None,
-               repos: Iterable[str] | None = None) -> list[SearchHit]:
+               repos: Iterable[str] | None = None, prefer: str | None = None) -> list[SearchHit]:
         """Best structures for a query. filters: `FIELD=VALUE` strings; language and path (a file or
-        folder prefix) are shorthands for the two filters users want most; repos: only these repositories."""
+        folder prefix) are shorthands for the two filters users want most; repos: only these repositories;
+        prefer: the repository searched from, whose hits come first unless another's rank far ahead."""
         with self.store.lock:
             user, scope, exclude = self._conditions(content, filters, language, path)
             known = self._scope_repos(repos, scope)
-            hits = self.searcher().search(query, mode=mode, limit=limit, filters=user, scope=scope, exclude=exclude)
-            return self._named(hits, known)
+            if prefer is not None and (message := unknown([prefer], known)):
+                raise UnknownRepo(message)
+            fetch = min(MAX_LIMIT, max(5 * limit, 50)) if prefer else limit
+            hits = self.searcher().search(query, mode=mode, limit=fetch, filters=user, scope=scope, exclude=exclude)
+            return self._named(home_first(hits, prefer)[:limit] if prefer else hits, known)
+
+    def home(self, folder: Path) -> str | None:
+        """The repository a search from `folder` (a working directory) is made inside, when the
+        collection holds several and one of their trees holds it."""
+        known = self.repos()
+        return around(known, folder) if len(known) > 1 else None
 
     def partial(self) -> dict[str, int] | None:
         """{"embedded": N, "total": M} while points still lack dense vectors, else None."""

@@ -137,9 +137,9 @@ def build_server(index: CodeIndex) -> MCPServer:
     ) -> Annotated[CallToolResult, Hits]:
         """Find code by meaning: functions, classes and other structures that answer a question."""
         repos = [repo] if isinstance(repo, str) else repo
-        try:
+        try:  # an agent works in one checkout (the server's working directory): its repository's hits first
             return answer(index.search(query, limit=limit, mode=mode, language=language, path=path, content=content,
-                                       repos=repos))
+                                       repos=repos, prefer=index.home(Path.cwd())))
         except StoreError as exc:
             raise not_ready(exc) from None
 

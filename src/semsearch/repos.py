@@ -160,6 +160,14 @@ def unknown(requested: Iterable[str], known: Iterable[str]) -> str | None:
                                       f"{', '.join(known) or 'none'}")
 
 
+def around(repos: Mapping[str, Repo], path: Path) -> str | None:
+    """The repository whose tree holds path (the innermost, when one tree holds another), if any."""
+    path = path.resolve()
+    holding = [(len(Path(r.root).parts), name) for name, r in repos.items()
+               if r.root and not r.legacy and path.is_relative_to(Path(r.root))]
+    return max(holding)[1] if holding else None
+
+
 def source_link(base: str, path: str, line_from: int, line_to: int) -> str:
     return f"{base.rstrip('/')}/{path}#L{line_from}-L{line_to}"
 

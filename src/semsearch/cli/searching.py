@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -14,6 +15,10 @@ from semsearch.cli.app import (CodeModelOpt, CollectionOpt, ContentOpt, DeviceOp
 
 RepoOpt = Annotated[Optional[list[str]], typer.Option(
     "--repo", metavar="NAME", help="Code: only this repository of the collection; repeatable.")]
+PreferOpt = Annotated[Optional[str], typer.Option(
+    "--prefer", metavar="NAME", help="Code: this repository's hits first, unless another's rank far ahead "
+                                     "(default: the indexed repository around the working directory).")]
+NoPreferOpt = Annotated[bool, typer.Option("--no-prefer", help="Code: rank every repository alike.")]
 
 
 @app.command()
@@ -32,7 +37,7 @@ def search(
     filter: FilterOpt = None,
     as_json: JsonOpt = False,
     content: ContentOpt = "code",
-    repo: RepoOpt = None,
+    repo: RepoOpt = None, prefer: PreferOpt = None, no_prefer: NoPreferOpt = False,
     text_model: TextModelOpt = None, code_model: CodeModelOpt = None, device: DeviceOpt = None,
 ) -> None:
     """Search a collection (code or records) for QUERY.
@@ -49,8 +54,8 @@ def search(
 
             if neural is not None and mode is None:
                 mode = "neural" if neural else "fulltext"
-            if repo:
-                raise fail(f"--repo is for code collections; {collection!r} holds records")
+            if repo or prefer:
+                raise fail(f"--repo and --prefer are for code collections; {collection!r} holds records")
             search_records(db, collection, query, mode or "hybrid", limit, filter or [], as_json, text_model, device)
             return
         mode = mode or "hybrid"
@@ -60,6 +65,7 @@ def search(
             raise fail(f"collection {collection!r} in {db.location} is empty: index something first")
         index.searcher().check_filters(parse_filters(filter or []))
         show_repo = len(index.repos()) > 1
+        home = None if no_prefer else prefer or index.home(Path.cwd())
         queries = (line.strip() for line in sys.stdin) if query == "-" else iter([query])
         for text in queries:
             if not text:
@@ -73,7 +79,8 @@ def search(
                 else:
                     print_groups(out, groups, group_by, show_repo=show_repo)
                 continue
-            hits = index.search(text, mode=mode, limit=limit, content=content, filters=filter or [], repos=repo)
+            hits = index.search(text, mode=mode, limit=limit, content=content, filters=filter or [], repos=repo,
+                                prefer=home)
             partial = index.partial()
             if as_json:
                 print(json.dumps({"query": text, "score_kind": SCORE_KINDS.get(mode), "hits": [h.to_json() for h in hits],
