@@ -337,6 +337,7 @@ def test_the_page_filters_by_repository_and_names_each_hits(tmp_path: Path, tmp_
         pytest.skip("needs Debian's chromium and chromium-driver (scripts/install adds them)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -365,7 +366,10 @@ def test_the_page_filters_by_repository_and_names_each_hits(tmp_path: Path, tmp_
             Select(browser.find_element(By.ID, "repo")).select_by_value("alpha")
             deadline = time.time() + 20
             while time.time() < deadline:
-                names = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".code-hit .repo")]
+                try:
+                    names = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".code-hit .repo")]
+                except StaleElementReferenceException:  # the hits were redrawn while being read
+                    names = []
                 if names and set(names) == {"alpha"}:
                     break
                 time.sleep(0.1)
