@@ -4,7 +4,8 @@ Starts the pinned Qdrant 1.16.3 (`bench/qdrant_nodes.py`) under `nice -n 19`, cr
 product's server layout (`bench/scale_points.py`), uploads `--structures` points (real chunked
 structures from `bench/scale_corpus.py` copied under synthetic repositories, synthetic dense
 vectors), lets the server build its HNSW graphs, then times the product's hybrid search batch
-with and without a `repo` filter. Prints a table; the figures also go to
+with and without a `repo` filter, and the queries per second that 1, 2, 4 and 8 clients searching
+at once get (`--clients`). Prints a table; the figures also go to
 `bench/.work/scale/million-<N>.json`.
 
     .venv/bin/python bench/scale_corpus.py                  # once: the real structures
@@ -18,6 +19,7 @@ import argparse
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +101,34 @@ def search(node: Node, replicas: Replicas, count: int) -> dict[str, Any]:
     return out
 
 
+def throughput(node: Node, replicas: Replicas, clients: int, seconds: float) -> dict[str, Any]:
+    """Queries per second with `clients` searching at once, each a hybrid batch and its retrieve (as
+    one product search makes them), with a repo filter on every other query, for `seconds`."""
+    queries = replicas.queries(200)
+    stop = time.perf_counter() + seconds
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+
+    def client_loop(n: int) -> None:
+        client = QdrantClient(url=node.url, timeout=120, check_compatibility=False)
+        i = n
+        while time.perf_counter() < stop:
+            q = queries[i % len(queries)]
+            t0 = time.perf_counter()
+            flt = repo_filter(q["repo"]) if i % 2 else None
+            responses = client.query_batch_points(COLLECTION, hybrid_requests(q, flt))
+            client.retrieve(COLLECTION, candidates(responses), with_payload=True)
+            latencies[n].append((time.perf_counter() - t0) * 1000)
+            i += clients
+        client.close()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client_loop, range(clients)))
+    elapsed = time.perf_counter() - started
+    done = [x for per in latencies for x in per]
+    return {"clients": clients, "queries": len(done), "qps": len(done) / elapsed, **percentiles(done)}
+
+
 def table(result: dict[str, Any]) -> str:
     load_, s = result["load"], result["search"]
     rows = [
@@ -120,6 +150,9 @@ def table(result: dict[str, Any]) -> str:
                           ("dense_top10", "one dense top 10")):
             p = s[label][key]
             rows.append((f"{what}, {name}", f"p50 {p['p50']:.1f} ms, p99 {p['p99']:.1f} ms (n={p['n']})"))
+    for t in result.get("throughput", []):
+        rows.append((f"{t['clients']} clients at once (search + retrieve)",
+                     f"{t['qps']:.0f} queries/s, p50 {t['p50']:.1f} ms, p99 {t['p99']:.1f} ms (n={t['queries']})"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"| {k.ljust(width)} | {v} |" for k, v in rows)
 
@@ -136,6 +169,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS_FILE, help="scale_corpus.py's structures")
     parser.add_argument("--work", type=Path, default=SCALE / "million")
     parser.add_argument("--keep", action="store_true", help="keep the server's storage afterwards")
+    parser.add_argument("--clients", default="1,2,4,8", help="concurrent searchers for the throughput rows")
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long each throughput row runs")
     args = parser.parse_args()
 
     corpus = read_corpus(args.corpus)
@@ -162,6 +197,8 @@ def main() -> None:
         result["rss_restarted"] = node.rss_mib()
         log("searching")
         result["search"] = search(node, replicas, args.queries)
+        result["throughput"] = [throughput(node, replicas, int(n), args.seconds)
+                                for n in args.clients.split(",") if n]
         result["rss_searched"] = node.rss_mib()
         result["disk_mb_after"] = node.disk_mb()
     finally:

@@ -222,9 +222,13 @@ class CodeIndex:
 
     def home(self, folder: Path) -> str | None:
         """The repository a search from `folder` (a working directory) is made inside, when the
-        collection holds several and one of their trees holds it."""
+        collection holds several: the one whose indexed tree holds it, else (a developer's own
+        checkout of a team's shared collection) the one named as the checkout's folder."""
         known = self.repos()
-        return around(known, folder) if len(known) > 1 else None
+        if len(known) < 2:
+            return None
+        checkout = repository_root(folder).name
+        return around(known, folder) or (checkout if checkout in known else None)
 
     def partial(self) -> dict[str, int] | None:
         """{"embedded": N, "total": M} while points still lack dense vectors, else None."""
