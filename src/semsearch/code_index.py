@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
 from semsearch.ranking import home_first
 from semsearch.repos import FIELD as REPO, Repo, Tree, around, as_metadata, parse_tree, parse_trees, recorded, \
-    source_link, unknown
+    repository_root, source_link, unknown
 from semsearch.search import (DEFAULT_MODE, MAX_LIMIT, Group, NotFound, QueryError, SearchHit, Searcher, field_path,
                               parse_filters)
 from semsearch.store import STORE_DIR, Filter, HasVector, Match, Store, StoreError, find_store_dir, open_store
@@ -82,15 +82,6 @@ class UnknownRepo(NotFound):
 
 class AmbiguousPath(QueryError):
     """A path several repositories hold, asked for without naming one."""
-
-
-def repository_root(start: Path) -> Path:
-    """The repository around start: the nearest folder holding `.git`, else start itself."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return start
 
 
 def content_conditions(content: str) -> tuple[list[Match], list[Match]]:
@@ -225,10 +216,7 @@ class CodeIndex:
         collection holds several: the one whose indexed tree holds it, else (a developer's own
         checkout of a team's shared collection) the one named as the checkout's folder."""
         known = self.repos()
-        if len(known) < 2:
-            return None
-        checkout = repository_root(folder).name
-        return around(known, folder) or (checkout if checkout in known else None)
+        return around(known, folder) if len(known) > 1 else None
 
     def partial(self) -> dict[str, int] | None:
         """{"embedded": N, "total": M} while points still lack dense vectors, else None."""

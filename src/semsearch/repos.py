@@ -160,12 +160,26 @@ def unknown(requested: Iterable[str], known: Iterable[str]) -> str | None:
                                       f"{', '.join(known) or 'none'}")
 
 
-def around(repos: Mapping[str, Repo], path: Path) -> str | None:
-    """The repository whose tree holds path (the innermost, when one tree holds another), if any."""
-    path = path.resolve()
+def repository_root(start: Path) -> Path:
+    """The repository around start: the nearest folder holding `.git`, else start itself."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def around(repos: Mapping[str, Repo], folder: Path) -> str | None:
+    """The repository a folder is inside: the one whose indexed tree holds it (the innermost, when one
+    tree holds another), else (a developer's own checkout of a shared collection's repository) the one
+    named as the checkout's folder."""
+    folder = folder.resolve()
     holding = [(len(Path(r.root).parts), name) for name, r in repos.items()
-               if r.root and not r.legacy and path.is_relative_to(Path(r.root))]
-    return max(holding)[1] if holding else None
+               if r.root and not r.legacy and folder.is_relative_to(Path(r.root))]
+    if holding:
+        return max(holding)[1]
+    checkout = repository_root(folder).name
+    return checkout if checkout in repos and not repos[checkout].legacy else None
 
 
 def source_link(base: str, path: str, line_from: int, line_to: int) -> str:
