@@ -407,6 +407,8 @@ def test_a_search_from_inside_a_repository_ranks_its_hits_first(cli, tmp_path: P
 
     monkeypatch.chdir(c / "lib")
     assert first_repos()[0] == "gamma"
+    assert json.loads(cli("search", query, "--store", store, "--json").stdout)["prefer"] == "gamma"
+    assert "gamma's hits first" in cli("search", query, "--store", store).stderr
     assert first_repos("--prefer", "alpha")[0] == "alpha"
     monkeypatch.chdir(a)
     assert first_repos()[0] == "alpha"

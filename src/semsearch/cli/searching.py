@@ -84,11 +84,14 @@ def search(
             partial = index.partial()
             if as_json:
                 print(json.dumps({"query": text, "score_kind": SCORE_KINDS.get(mode), "hits": [h.to_json() for h in hits],
-                                  **({"partial": partial} if partial else {})}), flush=True)
+                                  **({"partial": partial} if partial else {}), **({"prefer": home} if home else {})}),
+                      flush=True)
             else:
                 if partial:
                     err.print(f"(index still filling in: {partial['embedded']:,} of {partial['total']:,} structures "
                               f"have vectors; the rest are found by their words and names)", soft_wrap=True)
+                if home and not repo:
+                    err.print(f"({home}'s hits first; --no-prefer ranks every repository alike)", soft_wrap=True)
                 print_hits(out, hits, show_repo=show_repo)
 
 
