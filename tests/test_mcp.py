@@ -140,7 +140,7 @@ def test_mcp_refuses_a_missing_root(cli, tmp_path: Path) -> None:
 
 def test_compact_output_is_one_line_per_hit_and_a_few_lines_of_code() -> None:
     from semsearch.mcp_server import compact, hit_model
-    from semsearch.search import SearchHit
+    from semsearch.hits import SearchHit
 
     snippet = "\n".join(f"line {n}" for n in range(1, 21))
     hit = SearchHit("id", 0.5, {"name": "run", "code_type": "Method", "line_from": 10, "line_to": 29,

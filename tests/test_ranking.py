@@ -1,8 +1,9 @@
 """Ranking signals and result merging, on hand-made candidates."""
 
+from semsearch.hits import SearchHit, group_hits, merge_overlapping
 from semsearch.query import analyse, identifier_query, query_words, related
 from semsearch.ranking import DEFAULT, Candidate, Ranking, is_test_path, older_versions, rerank, role, with_options
-from semsearch.search import SearchHit, group_hits, merge_overlapping, parse_filters
+from semsearch.search import parse_filters
 
 
 def rank(text: str, items: list[Candidate], ranking: Ranking = DEFAULT) -> list[Candidate]:

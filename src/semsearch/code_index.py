@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
+from semsearch.hits import Group, SearchHit
 from semsearch.ranking import home_first
 from semsearch.repos import FIELD as REPO, Repo, Tree, around, as_metadata, parse_tree, parse_trees, recorded, \
     repository_root, source_link, unknown
-from semsearch.search import (DEFAULT_MODE, MAX_LIMIT, Group, NotFound, QueryError, SearchHit, Searcher, field_path,
-                              parse_filters)
+from semsearch.search import DEFAULT_MODE, MAX_LIMIT, NotFound, QueryError, Searcher, field_path, parse_filters
 from semsearch.store import STORE_DIR, Filter, HasVector, Match, Store, StoreError, find_store_dir, open_store
 from semsearch.source_lines import MAX_READ_LINES, FileLines, clean_path, inside, read_lines  # noqa: F401
 from semsearch.store.shared import SharedStore

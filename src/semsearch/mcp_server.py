@@ -25,7 +25,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from semsearch.code_index import CodeIndex, open_index
-from semsearch.search import SearchHit
+from semsearch.hits import SearchHit
 from semsearch.store import StoreError
 
 SNIPPET_LINES = 4  # lines of code shown under each hit

@@ -9,8 +9,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
+from semsearch.hits import Group, SearchHit
 from semsearch.records.display import Display, web_url
-from semsearch.search import Group, SearchHit
 
 if TYPE_CHECKING:
     from semsearch.indexer import IndexSummary
