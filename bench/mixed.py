@@ -48,17 +48,16 @@ def build(entries: list[dict[str, Any]], data: Path, reuse: bool) -> None:
 def score(searcher: Searcher, entry: dict[str, Any], data: Path, indexed: list[tuple[str, int, int]],
           repos: list[str] | None, mixed: bool, prefer: float | None = None) -> tuple[float, float]:
     """(macro NDCG@10 over the repository's queries, share of its top-10 hits from other repositories).
-    prefer: another repository's hit at rank r placed as if at r / prefer, as if searched from inside this one."""
+    prefer: searched from inside this repository (ranking.home_first with this factor)."""
     head, name = prefix(entry), entry["name"]
     scores, foreign, shown = [], 0, 0
     filters = [Match("repo", repos)] if repos else None
     for task in tasks(entry, data):
         targets = [Target.parse(t) for t in task["relevant"] + task.get("secondary", [])]
-        if prefer is None:
-            hits = searcher.search(task["query"], limit=K, filters=filters)
-        else:
-            pool = searcher.search(task["query"], limit=5 * K, filters=filters)  # as CodeIndex.search(prefer=)
-            hits = ranking.home_first(pool, name, prefer)[:K]
+        hits = searcher.search(task["query"], limit=K, filters=filters)
+        if prefer is not None:  # as CodeIndex.search(prefer=) does
+            own = searcher.search(task["query"], limit=K, filters=[Match("repo", name)])
+            hits = ranking.home_first(own, hits, name, prefer)[:K]
         results = []
         for h in hits:
             ours = not mixed or h.payload.get("repo") == name

@@ -2,7 +2,8 @@
 
 from semsearch.hits import SearchHit, group_hits, merge_overlapping
 from semsearch.query import analyse, identifier_query, query_words, related
-from semsearch.ranking import DEFAULT, Candidate, Ranking, is_test_path, older_versions, rerank, role, with_options
+from semsearch.ranking import (DEFAULT, Candidate, Ranking, home_first, is_test_path, older_versions, rerank, role,
+                               with_options)
 from semsearch.search import parse_filters
 
 
@@ -308,3 +309,15 @@ def test_query_words_in_the_file_stem_lift_a_hit() -> None:
     items = [cand("util", "pkg/utils.py", score=1.0), cand("routing", "pkg/routing.py", score=0.9)]
     assert [c.id for c in rank("how are routes registered", items)] == ["routing", "util"]
     assert [c.id for c in rank("how are routes registered", items, with_options(stem=0.0))] == ["util", "routing"]
+
+
+def test_from_inside_a_repository_its_own_ranking_leads_and_only_the_top_of_the_rest_joins_it() -> None:
+    def hit(name: str, repo: str) -> SearchHit:
+        return SearchHit(name, 1.0, {"repo": repo})
+
+    own = [hit("a1", "a"), hit("a2", "a"), hit("a3", "a"), hit("a4", "a")]
+    everywhere = [hit("b1", "b"), hit("a2", "a"), hit("c1", "c"), hit("b2", "b")]
+    order = [h.id for h in home_first(own, everywhere, "a", factor=0.4)]
+    # b1 (rank 1 of all) is placed at 2.5, c1 (rank 3) at 7.5; a2 comes once, from its own ranking
+    assert order == ["a1", "a2", "b1", "a3", "a4", "c1", "b2"]
+    assert [h.id for h in home_first(own, everywhere, "a", factor=1.0)][:3] == ["a1", "b1", "a2"]

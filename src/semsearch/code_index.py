@@ -31,7 +31,7 @@ from semsearch.hits import Group, SearchHit
 from semsearch.ranking import home_first
 from semsearch.repos import FIELD as REPO, Repo, Tree, around, as_metadata, parse_tree, parse_trees, recorded, \
     repository_root, source_link, unknown
-from semsearch.search import DEFAULT_MODE, MAX_LIMIT, NotFound, QueryError, Searcher, field_path, parse_filters
+from semsearch.search import DEFAULT_MODE, NotFound, QueryError, Searcher, field_path, parse_filters
 from semsearch.store import STORE_DIR, Filter, HasVector, Match, Store, StoreError, find_store_dir, open_store
 from semsearch.source_lines import MAX_READ_LINES, FileLines, clean_path, inside, read_lines  # noqa: F401
 from semsearch.store.shared import SharedStore
@@ -207,9 +207,13 @@ class CodeIndex:
             known = self._scope_repos(repos, scope)
             if prefer is not None and (message := unknown([prefer], known)):
                 raise UnknownRepo(message)
-            fetch = min(MAX_LIMIT, max(5 * limit, 50)) if prefer else limit
-            hits = self.searcher().search(query, mode=mode, limit=fetch, filters=user, scope=scope, exclude=exclude)
-            return self._named(home_first(hits, prefer)[:limit] if prefer else hits, known)
+            searcher = self.searcher()
+            hits = searcher.search(query, mode=mode, limit=limit, filters=user, scope=scope, exclude=exclude)
+            if prefer and not known[prefer].legacy:
+                own = searcher.search(query, mode=mode, limit=limit, filters=user, scope=[*scope, Match(REPO, prefer)],
+                                      exclude=exclude)
+                hits = home_first(own, hits, prefer)[:limit]
+            return self._named(hits, known)
 
     def home(self, folder: Path) -> str | None:
         """The repository a search from `folder` (a working directory) is made inside, when the

@@ -330,10 +330,10 @@ def decayed(judged: list[Judgement], tiers: list[int], scores: list[float], deca
     return [Candidate(c.id, c.payload, score, c.scores, c.ranks) for _, score, _, c in final]
 
 
-# Searched from inside one of several repositories, another repository's hit at rank r is placed
-# as if at r / HOME_FACTOR: the nine in one collection, each repository's queries searched from
-# inside it, score 0.844 against 0.861 narrowed to it and 0.814 with no preference, and still
-# show 8–43% of their top ten from elsewhere (bench/mixed.py --prefer 0.4).
+# Searched from inside one of several repositories, another repository's hit at rank r of the search
+# over all of them is placed as if at r / HOME_FACTOR among the home repository's own ranking
+# (bench/mixed_corpus.py: 43 held-aside packages in one collection score 0.834 against 0.837
+# narrowed to their own and 0.753 with no preference; bench/mixed.py, the nine: see bench/README.md).
 HOME_FACTOR = 0.4
 
 
@@ -341,11 +341,13 @@ class HasPayload(Protocol):
     payload: dict[str, Any]
 
 
-def home_first(hits: Sequence[H], home: str, factor: float = HOME_FACTOR) -> list[H]:
-    """Hits (best first) as seen from inside repository `home`: its own keep their order, and another's
-    comes before one of them only when it ranked far ahead."""
-    place = {id(h): (r + 1) * (1.0 if h.payload.get("repo") == home else 1 / factor) for r, h in enumerate(hits)}
-    return sorted(hits, key=lambda h: place[id(h)])
+def home_first(own: Sequence[H], everywhere: Sequence[H], home: str, factor: float = HOME_FACTOR) -> list[H]:
+    """A search made from inside repository `home`: its own ranking (`own`, the search narrowed to it),
+    another repository's hit at rank r of the search over all (`everywhere`) placed as if at r / factor,
+    so that one shows only when it ranked near the top of everything."""
+    placed = [(rank, 0, hit) for rank, hit in enumerate(own, 1)]
+    placed += [(rank / factor, 1, hit) for rank, hit in enumerate(everywhere, 1) if hit.payload.get("repo") != home]
+    return [hit for _, _, hit in sorted(placed, key=lambda p: (p[0], p[1]))]
 
 
 def mostly_internal(paths: set[str]) -> bool:
