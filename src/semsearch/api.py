@@ -219,8 +219,8 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
         repo: Annotated[list[str] | None, Query(description="Code collections: only this repository, repeatable.",
                                                 json_schema_extra={"items": {"pattern": REPO_NAME}})] = None,
         prefer: Annotated[str | None, Query(pattern=REPO_NAME, description=(
-            "Code collections: the repository searched from; its hits come first unless another's rank far "
-            "ahead."))] = None,
+            "Code collections: the repository searched from; its hits come first, another's only when near the "
+            "top of all."))] = None,
     ) -> dict[str, Any]:
         started = time.perf_counter()
         partial = None

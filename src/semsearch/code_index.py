@@ -201,7 +201,7 @@ class CodeIndex:
                repos: Iterable[str] | None = None, prefer: str | None = None) -> list[SearchHit]:
         """Best structures for a query. filters: `FIELD=VALUE` strings; language and path (a file or
         folder prefix) are shorthands for the two filters users want most; repos: only these repositories;
-        prefer: the repository searched from, whose hits come first unless another's rank far ahead."""
+        prefer: the repository searched from, whose hits come first, another's only when near the top of all."""
         with self.store.lock:
             user, scope, exclude = self._conditions(content, filters, language, path)
             known = self._scope_repos(repos, scope)

@@ -37,8 +37,6 @@ from typing import Any, Protocol, TypeVar
 from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
 from semsearch.query import Query, related, spellings, split_words
 
-H = TypeVar("H", bound="HasPayload")
-
 DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "Function", "Type",
                               "Object", "Protocol", "Module", "Macro"})
 
@@ -339,6 +337,9 @@ HOME_FACTOR = 0.4
 
 class HasPayload(Protocol):
     payload: dict[str, Any]
+
+
+H = TypeVar("H", bound=HasPayload)
 
 
 def home_first(own: Sequence[H], everywhere: Sequence[H], home: str, factor: float = HOME_FACTOR) -> list[H]:

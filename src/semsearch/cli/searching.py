@@ -16,8 +16,8 @@ from semsearch.cli.app import (CodeModelOpt, CollectionOpt, ContentOpt, DeviceOp
 RepoOpt = Annotated[Optional[list[str]], typer.Option(
     "--repo", metavar="NAME", help="Code: only this repository of the collection; repeatable.")]
 PreferOpt = Annotated[Optional[str], typer.Option(
-    "--prefer", metavar="NAME", help="Code: this repository's hits first, unless another's rank far ahead "
-                                     "(default: the indexed repository around the working directory).")]
+    "--prefer", metavar="NAME", help="Code: this repository's hits first; another's only when near the top of "
+                                     "all (default: the indexed repository around the working directory).")]
 NoPreferOpt = Annotated[bool, typer.Option("--no-prefer", help="Code: rank every repository alike.")]
 
 

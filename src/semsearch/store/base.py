@@ -83,11 +83,11 @@ class MatchText:
 
 @dataclass(frozen=True)
 class Prefix:
-    """payload[key], a keyword-indexed field, starts with value, or with one of value when a list.
+    """payload[key], a keyword-indexed field, starts with one of prefixes.
     Only a store whose `matches_prefixes` is true takes it (Qdrant 1.16 servers have no prefix match)."""
 
     key: str
-    value: str | list[str]
+    prefixes: list[str]
 
 
 @dataclass(frozen=True)

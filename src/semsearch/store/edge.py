@@ -74,25 +74,28 @@ VECTOR_DATATYPE = "turbo8"
 # A named vector's own datatype, over VECTOR_DATATYPE (bench/store_quality.py tries them). The code
 # model's at 4 bits keep the nine's NDCG@10 (0.863) but cost CSN-style Python 0.006, so none is set.
 VECTOR_DATATYPES: dict[str, str] = {}
-
-
-def vector_datatypes(names: Iterable[str]) -> dict[str, str]:
-    """How each named vector of a new collection is stored."""
-    return {name: VECTOR_DATATYPES.get(name, VECTOR_DATATYPE) for name in names}
 _WAL = "wal"  # metadata key: false for collections made without a write-ahead log
 _WAITING = ".waiting"  # markers of processes waiting for a shard another process holds
 _LOCK = ".lock"  # in each collection folder: our advisory lock, taken before the shard is loaded
 _POLL = 0.05
 
 
+def vector_datatypes(names: Iterable[str]) -> dict[str, str]:
+    """How each named vector of a new collection is stored."""
+    return {name: VECTOR_DATATYPES.get(name, VECTOR_DATATYPE) for name in names}
+
+
 def _described(datatypes: dict[str, str]) -> str | dict[str, str]:
     """One name when every vector is stored alike (as collections have always recorded it), else per vector."""
     kinds = set(datatypes.values())
-    return dict(datatypes) if len(kinds) > 1 else kinds.pop() if kinds else VECTOR_DATATYPE
+    if len(kinds) > 1:
+        return dict(datatypes)
+    return kinds.pop() if kinds else VECTOR_DATATYPE
 
 
 class EdgeStore(Store):
     matches_prefixes = True
+
     def __init__(self, path: Path | str, *, wait: float = 0.0, on_wait: Callable[[str], None] | None = None) -> None:
         """wait: seconds to wait for a shard another process holds (0: fail at once with StoreLocked);
         on_wait(message) is called once when the wait begins."""
@@ -406,8 +409,7 @@ def _filter(f: Filter | None) -> qe.Filter | None:
         if isinstance(m, MatchText):
             return qe.FieldCondition(key=m.key, match=qe.MatchText(text=m.text))
         if isinstance(m, Prefix):
-            starts = [qe.FieldCondition(key=m.key, match=qe.MatchPrefix(prefix=v))
-                      for v in (m.value if isinstance(m.value, list) else [m.value])]
+            starts = [qe.FieldCondition(key=m.key, match=qe.MatchPrefix(prefix=p)) for p in m.prefixes]
             return starts[0] if len(starts) == 1 else qe.Filter(should=starts)
         match = qe.MatchAny(any=m.value) if isinstance(m.value, list) else qe.MatchValue(value=m.value)
         return qe.FieldCondition(key=m.key, match=match)
