@@ -105,6 +105,11 @@ def test_filters_and_group_by(indexed: Path, cli) -> None:
     values = [g["value"] for g in groups]
     assert len(values) == len(set(values)) >= 2
     assert all(1 <= len(g["hits"]) <= 2 and all(h["module"] == g["value"] for h in g["hits"]) for g in groups)
+    by_folder = cli("search", "pluralize a word", "--store", indexed, "--json", "--group-by", "dir", "--limit", "5")
+    folders = json.loads(by_folder.stdout)["groups"]
+    values = [g["value"] for g in folders]  # each hit's own folder, though no point stores its folders
+    assert len(values) == len(set(values)) and {".", "inflection"} <= set(values)
+    assert all(str(Path(h["path"]).parent) == g["value"] for g in folders for h in g["hits"])
 
 
 def test_terminal_output_shows_location_and_code(indexed: Path, cli) -> None:

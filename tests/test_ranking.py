@@ -4,7 +4,7 @@ from semsearch.hits import SearchHit, group_hits, merge_overlapping
 from semsearch.query import analyse, identifier_query, query_words, related
 from semsearch.ranking import (DEFAULT, Candidate, Ranking, home_first, is_test_path, older_versions, rerank, role,
                                with_options)
-from semsearch.search import parse_filters
+from semsearch.search import field_path, parse_filters
 
 
 def rank(text: str, items: list[Candidate], ranking: Ranking = DEFAULT) -> list[Candidate]:
@@ -297,6 +297,13 @@ def test_group_by_keeps_the_best_per_value() -> None:
             hit("m1/d.py", 1, 2, "d"), hit("m3/e.py", 1, 2, "e")]
     groups = group_hits(hits, "context.module", limit=2, group_size=2)
     assert [(g.value, [h.payload["name"] for h in g.hits]) for g in groups] == [("m1", ["a", "b"]), ("m2", ["c"])]
+
+
+def test_group_by_folder_groups_each_hit_under_its_own_folder() -> None:
+    hits = [hit("a/b/x.py", 1, 2, "x"), hit("a/y.py", 1, 2, "y"), hit("z.py", 1, 2, "z"), hit("a/b/w.py", 1, 2, "w")]
+    groups = group_hits(hits, field_path("dir"), limit=5, group_size=3)
+    assert [(g.value, [h.payload["name"] for h in g.hits]) for g in groups] == [
+        ("a/b", ["x", "w"]), ("a", ["y"]), (".", ["z"])]
 
 
 def test_filters_parse_with_aliases_and_repeats() -> None:

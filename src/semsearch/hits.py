@@ -6,8 +6,11 @@ the lines where the text model's hits and the code model's agree, which the face
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any
+
+from semsearch.structures import FOLDERS
 
 
 @dataclass
@@ -105,11 +108,22 @@ def _union(ranges: list[list[int]]) -> list[list[int]]:
     return out
 
 
+def group_value(hit: SearchHit, field: str) -> Any:
+    """What a hit is grouped under: its payload's value, or for the folder alias the folder holding its file.
+
+    A folder filter means "this folder or below", but grouping wants one folder a hit: its own. Newer
+    collections do not store the folders at all (a folder filter is a path-prefix match there).
+    """
+    if field == FOLDERS:
+        return posixpath.dirname(hit.path) or "."
+    return payload_value(hit.payload, field)
+
+
 def group_hits(hits: list[SearchHit], field: str, limit: int, group_size: int) -> list[Group]:
     """Best `group_size` hits per distinct value of `field`, groups in order of their best hit."""
     groups: dict[str, Group] = {}
     for hit in hits:
-        value = payload_value(hit.payload, field)
+        value = group_value(hit, field)
         key = repr(value)
         group = groups.get(key)
         if group is None:
