@@ -26,12 +26,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from semsearch.chunking.languages import CONFIG_LANGUAGES, DOC_LANGUAGES
 from semsearch.hits import Group, SearchHit
 from semsearch.ranking import home_first
 from semsearch.repos import FIELD as REPO, Repo, Tree, around, as_metadata, parse_tree, parse_trees, recorded, \
     repository_root, source_link, unknown
-from semsearch.search import DEFAULT_MODE, NotFound, QueryError, Searcher, field_path, parse_filters
+from semsearch.search import DEFAULT_MODE, NotFound, QueryError, Searcher, content_conditions, field_path, \
+    parse_filters
 from semsearch.store import STORE_DIR, Filter, HasVector, Match, Store, StoreError, find_store_dir, open_store
 from semsearch.source_lines import MAX_READ_LINES, FileLines, clean_path, inside, read_lines  # noqa: F401
 from semsearch.store.shared import SharedStore
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from semsearch.indexer import IndexSummary, Progress
 
 CODE_COLLECTION = "code"
-CONTENT = ("code", "docs", "config", "all")
 FILES_FACET = 10_000_000
 # What a hit's score is, per mode; only its order within one answer means something to a person.
 # fused: cos(text) + 0.5 cos(code) + 0.15 BM25/best, then re-ranked (search.py, ranking.py).
@@ -82,19 +81,6 @@ class UnknownRepo(NotFound):
 
 class AmbiguousPath(QueryError):
     """A path several repositories hold, asked for without naming one."""
-
-
-def content_conditions(content: str) -> tuple[list[Match], list[Match]]:
-    """(must, must_not) for code (the default: no docs, no config), docs, config or all."""
-    if content not in CONTENT:
-        raise QueryError(f"unknown content {content!r}: choose one of {', '.join(CONTENT)}")
-    if content == "code":
-        return [], [Match("language", sorted(DOC_LANGUAGES | CONFIG_LANGUAGES))]
-    if content == "docs":
-        return [Match("language", sorted(DOC_LANGUAGES))], []
-    if content == "config":
-        return [Match("language", sorted(CONFIG_LANGUAGES))], []
-    return [], []
 
 
 class CodeIndex:

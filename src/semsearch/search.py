@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from semsearch import lexical
-from semsearch.chunking.languages import ALL_LANGUAGES
+from semsearch.chunking.languages import ALL_LANGUAGES, CONFIG_LANGUAGES, DOC_LANGUAGES
 from semsearch.embedding import query_encoder
 from semsearch.features import ListSummary
 from semsearch.hits import Group, SearchHit, group_hits, mark_overlaps, merge_overlapping
@@ -106,6 +106,22 @@ def parse_filters(items: list[str]) -> list[Match]:
     for key, value in parse_pairs(items):
         values.setdefault(field_path(key), []).append(value)
     return [Match(k, v[0] if len(v) == 1 else v) for k, v in values.items()]
+
+
+CONTENT = ("code", "docs", "config", "all")  # what a code search covers: code alone by default
+
+
+def content_conditions(content: str) -> tuple[list[Match], list[Match]]:
+    """(must, must_not) for code (the default: no docs, no config), docs, config or all."""
+    if content not in CONTENT:
+        raise QueryError(f"unknown content {content!r}: choose one of {', '.join(CONTENT)}")
+    if content == "code":
+        return [], [Match("language", sorted(DOC_LANGUAGES | CONFIG_LANGUAGES))]
+    if content == "docs":
+        return [Match("language", sorted(DOC_LANGUAGES))], []
+    if content == "config":
+        return [Match("language", sorted(CONFIG_LANGUAGES))], []
+    return [], []
 
 
 def is_blank(query: str) -> bool:
