@@ -110,6 +110,22 @@ def test_search_page_end_to_end(server: str, browser) -> None:
         time.sleep(0.1)
     assert "(lexical)" in browser.find_element(By.ID, "status").text
 
+    # grouped by folder: each hit under the folder holding its file; one repository, so no grouping by it
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import Select
+
+    assert browser.find_element(By.ID, "group-repo").get_attribute("hidden") is not None
+    Select(browser.find_element(By.ID, "group-by")).select_by_value("dir")
+    deadline, titles = time.time() + 20, []
+    while "folder: inflection" not in titles and time.time() < deadline:
+        try:
+            titles = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".group-title")]
+        except StaleElementReferenceException:  # redrawn while being read
+            titles = []
+        time.sleep(0.1)
+    assert "folder: inflection" in titles and all(t.startswith("folder: ") for t in titles)
+    Select(browser.find_element(By.ID, "group-by")).select_by_value("")
+
     # a snippet holding <script> is shown as code and never runs
     box = browser.find_element(By.ID, "q")
     box.clear()
@@ -121,8 +137,6 @@ def test_search_page_end_to_end(server: str, browser) -> None:
     assert browser.execute_script("return document.querySelectorAll('main script').length") == 0
 
     # records: cards, marked words, find similar
-    from selenium.webdriver.support.ui import Select
-
     Select(browser.find_element(By.ID, "collection")).select_by_value("startups")
     box = browser.find_element(By.ID, "q")
     box.clear()

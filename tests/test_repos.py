@@ -375,6 +375,19 @@ def test_the_page_filters_by_repository_and_names_each_hits(tmp_path: Path, tmp_
                 time.sleep(0.1)
             assert names and set(names) == {"alpha"}
             assert "repo=alpha" in browser.current_url
+            Select(browser.find_element(By.ID, "repo")).select_by_value("")
+            assert browser.find_element(By.ID, "group-repo").get_attribute("hidden") is None  # offered: several
+            Select(browser.find_element(By.ID, "group-by")).select_by_value("repo")
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                try:
+                    titles = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".group-title")]
+                except StaleElementReferenceException:
+                    titles = []
+                if sorted(titles) == ["repository: alpha", "repository: bee"]:
+                    break
+                time.sleep(0.1)
+            assert sorted(titles) == ["repository: alpha", "repository: bee"]
     finally:
         browser.quit()
         store.close()

@@ -111,6 +111,7 @@ function renderFilters(values, repo = "") {
     box.append(el("label", {}, field === "dir" ? "path " : `${field} `, input));
   }
   $("group-label").hidden = kind() !== "code";
+  $("group-repo").hidden = repos().length < 2;  // grouping by repository says something only when there are several
 }
 
 function filters() {
@@ -171,7 +172,8 @@ function show(body, params) {
     const best = Math.max(0, ...body.result.flatMap((g) => g.hits.map(nearness)));
     let rank = 0;
     for (const group of body.result) {
-      results.append(el("h2", { class: "group-title", text: `${params.group_by}: ${group.value}` }));
+      const label = $("group-by").selectedOptions[0]?.text || params.group_by;  // "folder", not "dir"
+      results.append(el("h2", { class: "group-title", text: `${label}: ${group.value}` }));
       for (const hit of group.hits) results.append(codeCard(hit, ++rank, best));
     }
   } else {
