@@ -209,7 +209,8 @@ def create_app(store: Store, *, api_key: str | None = None, cors_origins: list[s
             description="Code: hybrid, text, code, lexical, both; records: hybrid, neural, fulltext. The other "
                         "kind's modes mean the nearest: neural = dense only, fulltext = words only.")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
-        group_by: Annotated[str | None, Query(pattern=FIELD, max_length=200, description="Payload field.")] = None,
+        group_by: Annotated[str | None, Query(pattern=FIELD, max_length=200, description=(
+            "Payload field (module, path, language, repo…); dir: the folder holding each hit's file."))] = None,
         group_size: Annotated[int, Query(ge=1, le=20)] = 1,
         filter: Annotated[list[str] | None, Query(description="FIELD:VALUE, repeatable.",
                                                   json_schema_extra={"items": {"pattern": FILTER, "maxLength": 2000}})] = None,

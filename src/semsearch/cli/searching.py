@@ -32,7 +32,7 @@ def search(
     neural: Annotated[Optional[bool], typer.Option("--neural/--fulltext", help="Records: the seed demo's switch.")] = None,
     limit: LimitOpt = 10,
     group_by: Annotated[Optional[str], typer.Option("--group-by", metavar="FIELD",
-                                                    help="Group hits by a payload field, e.g. module.")] = None,
+                                                    help="Group hits by a payload field: module, path, language, repo, or dir (each hit's folder).")] = None,
     group_size: Annotated[int, typer.Option("--group-size", metavar="N", help="Hits per group.")] = 1,
     filter: FilterOpt = None,
     as_json: JsonOpt = False,
