@@ -33,6 +33,7 @@ from semsearch.store.edge import EdgeStore
 
 MIXED = WORK / "stores-mixed"
 ALONE = WORK / "stores"
+OWN_DEPTH = 100  # unfiltered hits read for the own-hits-only column
 
 
 def build(entries: list[dict[str, Any]], data: Path, reuse: bool) -> None:
@@ -46,15 +47,19 @@ def build(entries: list[dict[str, Any]], data: Path, reuse: bool) -> None:
 
 
 def score(searcher: Searcher, entry: dict[str, Any], data: Path, indexed: list[tuple[str, int, int]],
-          repos: list[str] | None, mixed: bool, prefer: float | None = None) -> tuple[float, float]:
+          repos: list[str] | None, mixed: bool, prefer: float | None = None, own_only: bool = False) -> tuple[float, float]:
     """(macro NDCG@10 over the repository's queries, share of its top-10 hits from other repositories).
-    prefer: searched from inside this repository (ranking.home_first with this factor)."""
+    prefer: searched from inside this repository (ranking.home_first with this factor). own_only: the
+    unfiltered ranking with other repositories' hits taken out, which tells a gap made by their hits
+    from one made by the shared collection reordering the repository's own."""
     head, name = prefix(entry), entry["name"]
     scores, foreign, shown = [], 0, 0
     filters = [Match("repo", repos)] if repos else None
     for task in tasks(entry, data):
         targets = [Target.parse(t) for t in task["relevant"] + task.get("secondary", [])]
-        hits = searcher.search(task["query"], limit=K, filters=filters)
+        hits = searcher.search(task["query"], limit=OWN_DEPTH if own_only else K, filters=filters)
+        if own_only:
+            hits = [h for h in hits if h.payload.get("repo") == name][:K]
         if prefer is not None:  # as CodeIndex.search(prefer=) does
             own = searcher.search(task["query"], limit=K, filters=[Match("repo", name)])
             hits = ranking.home_first(own, hits, name, prefer)[:K]
@@ -95,6 +100,7 @@ def main() -> None:
                        for h in store.scroll("code", ["context", "line_from", "line_to", "repo"])
                        if h.payload.get("repo") == name]
             unfiltered, foreign = score(searcher, entry, args.data, indexed, None, mixed=True)
+            own_only, _ = score(searcher, entry, args.data, indexed, None, mixed=True, own_only=True)
             for factor in args.prefer:
                 preferred, moved = score(searcher, entry, args.data, indexed, None, mixed=True, prefer=factor)
                 print(f"{name}: prefer x{factor}: {preferred:.3f} ({moved:.0%} foreign)", flush=True)
@@ -105,21 +111,21 @@ def main() -> None:
                 with EdgeStore(ALONE / name) as own:
                     alone, _ = score(Searcher(own, "code"), entry, args.data, indexed, None, mixed=False)
             rows.append({"repo": name, "language": entry["language"], "alone": alone, "filtered": filtered,
-                         "unfiltered": unfiltered, "foreign": foreign})
+                         "unfiltered": unfiltered, "own_only": own_only, "foreign": foreign})
             print(f"{name}: alone {alone if alone is None else round(alone, 3)}, filtered {filtered:.3f}, "
                   f"unfiltered {unfiltered:.3f}", flush=True)
     print("\n| repo | language | alone | filtered (--repo) | unfiltered | unfiltered − filtered | "
-          "top-10 hits from other repositories |")
-    print("|---|---|---|---|---|---|---|")
+          "top-10 hits from other repositories | unfiltered, its own hits only |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         alone = "–" if r["alone"] is None else f"{r['alone']:.3f}"
         print(f"| {r['repo']} | {r['language']} | {alone} | {r['filtered']:.3f} | {r['unfiltered']:.3f} | "
-              f"{r['unfiltered'] - r['filtered']:+.3f} | {r['foreign']:.0%} |")
-    macro = {k: statistics.fmean(r[k] for r in rows) for k in ("filtered", "unfiltered")}
+              f"{r['unfiltered'] - r['filtered']:+.3f} | {r['foreign']:.0%} | {r['own_only']:.3f} |")
+    macro = {k: statistics.fmean(r[k] for r in rows) for k in ("filtered", "unfiltered", "own_only")}
     alone_macro = statistics.fmean(r["alone"] for r in rows) if all(r["alone"] is not None for r in rows) else None
     print(f"| **macro** | | {'–' if alone_macro is None else f'{alone_macro:.3f}'} | {macro['filtered']:.3f} | "
           f"{macro['unfiltered']:.3f} | {macro['unfiltered'] - macro['filtered']:+.3f} | "
-          f"{statistics.fmean(r['foreign'] for r in rows):.0%} |")
+          f"{statistics.fmean(r['foreign'] for r in rows):.0%} | {macro['own_only']:.3f} |")
     for key in ("filtered", "unfiltered"):
         languages = by_language(rows, key)
         print(f"{key} per language: " + ", ".join(f"{lang} {v:.3f}" for lang, v in languages.items()))
