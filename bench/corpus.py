@@ -38,7 +38,7 @@ from corpus_fetch import (
     save_packages,
     top_folder,
 )
-from corpus_queries import REPOS, read_queries, write_queries
+from corpus_queries import QUERIES, REPOS, read_queries, write_queries
 
 from semsearch.indexer import Indexer
 from semsearch.store.edge import EdgeStore
