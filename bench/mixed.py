@@ -27,13 +27,13 @@ from sources import DEFAULT_DATA, WORK, benchmark_root, manifest, prefix, tasks
 
 from semsearch import ranking, search
 from semsearch.indexer import Indexer
-from semsearch.search import Searcher
+from semsearch.search import CANDIDATES, Searcher
 from semsearch.store import Match
 from semsearch.store.edge import EdgeStore
 
 MIXED = WORK / "stores-mixed"
 ALONE = WORK / "stores"
-OWN_DEPTH = 100  # unfiltered hits read for the own-hits-only column
+OWN_DEPTH = CANDIDATES  # read this deep, the search ranks the same candidates as for its top ten
 
 
 def build(entries: list[dict[str, Any]], data: Path, reuse: bool) -> None:

@@ -5,7 +5,8 @@ written for repositories that share a collection. This checks the choice on pack
 tuned on: every mined package of the chosen folds that has queries (bench/corpus.py) is indexed
 into one collection under its own name, and its queries are scored with the set's NDCG@10
 three ways: narrowed to it (`repos=[id]`), unfiltered (another package's hit counts as wrong),
-and searched from inside it (`prefer=id`) for each factor asked; "elsewhere" is the share of
+and searched from inside it (`prefer=id`) for each factor asked; "own hits only" is the
+unfiltered ranking with other packages' hits taken out (what the shared statistics alone do); "elsewhere" is the share of
 the top 10 from other packages at the product's factor.
 
     .venv/bin/python bench/corpus.py fetch --folds 0 && .venv/bin/python bench/corpus.py queries --folds 0
@@ -27,11 +28,12 @@ from sources import WORK
 
 from semsearch import ranking
 from semsearch.indexer import Indexer
-from semsearch.search import Searcher
+from semsearch.search import CANDIDATES, Searcher
 from semsearch.store import Match
 from semsearch.store.edge import EdgeStore
 
 CORPUS = WORK / "corpus"
+OWN_DEPTH = CANDIDATES  # read this deep, the search ranks the same candidates as for its top ten
 
 
 def main() -> None:
@@ -51,7 +53,7 @@ def main() -> None:
         for h in store.scroll("code", ["context.file_path", "line_from", "line_to", "repo"]):
             by_repo[h.payload["repo"]].append((h.payload["context"]["file_path"], h.payload["line_from"],
                                                h.payload["line_to"]))
-        columns = ["filtered", "unfiltered", *(f"prefer {f}" for f in args.prefer), "elsewhere"]
+        columns = ["filtered", "unfiltered", "own hits only", *(f"prefer {f}" for f in args.prefer), "elsewhere"]
         rows = []
         for package in packages:
             scores: dict[str, list[float]] = defaultdict(list)
@@ -59,7 +61,9 @@ def main() -> None:
                 targets = [Target.parse(t) for t in task["relevant"] + task.get("secondary", [])]
                 narrowed = searcher.search(task["query"], limit=K, filters=[Match("repo", package.id)])
                 everywhere = searcher.search(task["query"], limit=K)
-                answers = {"filtered": narrowed, "unfiltered": everywhere}
+                deep = searcher.search(task["query"], limit=OWN_DEPTH)
+                own = [h for h in deep if h.payload.get("repo") == package.id][:K]
+                answers = {"filtered": narrowed, "unfiltered": everywhere, "own hits only": own}
                 for factor in args.prefer:  # as CodeIndex.search(prefer=) does
                     answers[f"prefer {factor}"] = ranking.home_first(narrowed, everywhere, package.id, factor)[:K]
                 shown = ranking.home_first(narrowed, everywhere, package.id)[:K]  # the product's factor
