@@ -391,6 +391,11 @@ def test_generated_and_reexport_only_files_are_flagged_on_every_structure() -> N
     assert init and all(s.to_dict().get("reexport") is True for s in init)
     code = chunk_source("pkg/__init__.py", "from .a import x\n\n\ndef helper():\n    return x\n")
     assert all("reexport" not in s.to_dict() and "generated" not in s.to_dict() for s in code)
+    # a package's documentation is no re-export: a Go doc.go holds its doc comment and its clause only
+    doc = chunk_source("doc.go", "// Package chi is a small router for HTTP services.\n//\n// It routes by path.\npackage chi\n")
+    assert doc and all("reexport" not in s.to_dict() for s in doc)
+    plugins = chunk_source("all/all.go", 'package all\n\nimport (\n\t_ "example.com/a"\n\t_ "example.com/b"\n)\n')
+    assert plugins and all(s.to_dict().get("reexport") is True for s in plugins)
 
 
 def _head_doc(path: str, text: str) -> str | None:

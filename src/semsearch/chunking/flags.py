@@ -39,6 +39,9 @@ _REEXPORT_LINE = re.compile(
     r"|require(_relative)?\s*\(?['\"].*|module\.exports\s*=\s*require\(.*)$"  # Ruby, CommonJS
 )
 _COMMENT_LINE = re.compile(r"^(#|//|/\*|\*|\*/|--|\"\"\"|''').*")
+# A package clause names the file's own package: allowed in a re-export file, but not a re-export
+# itself, so a Go `doc.go` (the package's documentation and its clause) is not flagged as one.
+_PACKAGE_CLAUSE = re.compile(r"^package\s+[\w.]+;?$")
 
 
 def is_generated(text: str) -> bool:
@@ -75,7 +78,7 @@ def is_reexport_only(text: str) -> bool:
         if not (_REEXPORT_LINE.match(line) or (opener and depth > 0)):
             return False
         open_brackets = max(depth, 0)
-        statements += 1
+        statements += not _PACKAGE_CLAUSE.match(line)
     return statements > 0
 
 
