@@ -394,6 +394,13 @@ def test_generated_and_reexport_only_files_are_flagged_on_every_structure() -> N
     # a package's documentation is no re-export: a Go doc.go holds its doc comment and its clause only
     doc = chunk_source("doc.go", "// Package chi is a small router for HTTP services.\n//\n// It routes by path.\npackage chi\n")
     assert doc and all("reexport" not in s.to_dict() for s in doc)
+    # an exported definition opens a body, not a list of names: a file of them is code
+    for source in ('import cb from "./_cb.js";\n\nexport default function some(obj, test) {\n  return cb(obj, test);\n}\n',
+                   'export interface Point {\n  x: number;\n}\nexport class Shape {\n  area(): number {\n    return 0;\n  }\n}\n'):
+        module = chunk_source("src/some.ts", source)
+        assert module and all("reexport" not in s.to_dict() for s in module), source
+    listed = chunk_source("src/index.ts", 'export {\n  a,\n  b,\n} from "./a";\nexport type {\n  C,\n} from "./c";\n')
+    assert listed and all(s.to_dict().get("reexport") is True for s in listed)
     plugins = chunk_source("all/all.go", 'package all\n\nimport (\n\t_ "example.com/a"\n\t_ "example.com/b"\n)\n')
     assert plugins and all(s.to_dict().get("reexport") is True for s in plugins)
 

@@ -39,6 +39,10 @@ _REEXPORT_LINE = re.compile(
     r"|require(_relative)?\s*\(?['\"].*|module\.exports\s*=\s*require\(.*)$"  # Ruby, CommonJS
 )
 _COMMENT_LINE = re.compile(r"^(#|//|/\*|\*|\*/|--|\"\"\"|''').*")
+# Statements whose list of names may run over several lines: `from m import (`, `export {` /
+# `export type {`, `__all__ = [`, `use a::{`. Not `export function f() {` or `export class C {`:
+# those open a body, and a file of them is code.
+_LIST_OPENER = re.compile(r"^(?:from\s+\S+\s+import\b|export\s+(?:type\s+)?\{|__all__\s*[:=+]|(?:pub\s+)?use\b)")
 # A package clause names the file's own package: allowed in a re-export file, but not a re-export
 # itself, so a Go `doc.go` (the package's documentation and its clause) is not flagged as one.
 _PACKAGE_CLAUSE = re.compile(r"^package\s+[\w.]+;?$")
@@ -74,8 +78,7 @@ def is_reexport_only(text: str) -> bool:
         if _COMMENT_LINE.match(line):
             continue
         depth = _depth(line)
-        opener = re.match(r"^(from\s+\S+\s+import|export|__all__\s*[:=+]|(pub\s+)?use)\b", line)
-        if not (_REEXPORT_LINE.match(line) or (opener and depth > 0)):
+        if not (_REEXPORT_LINE.match(line) or (_LIST_OPENER.match(line) and depth > 0)):
             return False
         open_brackets = max(depth, 0)
         statements += not _PACKAGE_CLAUSE.match(line)
