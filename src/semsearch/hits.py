@@ -111,8 +111,8 @@ def _union(ranges: list[list[int]]) -> list[list[int]]:
 def group_value(hit: SearchHit, field: str) -> Any:
     """What a hit is grouped under: its payload's value, or for the folder alias the folder holding its file.
 
-    A folder filter means "this folder or below", but grouping wants one folder a hit: its own. Newer
-    collections do not store the folders at all (a folder filter is a path-prefix match there).
+    A folder filter means "this folder or below", but grouping puts a hit under one folder: its own.
+    Newer collections do not store the folders at all (a folder filter is a path-prefix match there).
     """
     if field == FOLDERS:
         return posixpath.dirname(hit.path) or "."

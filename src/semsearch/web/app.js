@@ -171,8 +171,8 @@ function show(body, params) {
   if (grouped) {
     const best = Math.max(0, ...body.result.flatMap((g) => g.hits.map(nearness)));
     let rank = 0;
+    const label = $("group-by").selectedOptions[0]?.text || params.group_by;  // "folder", not "dir"
     for (const group of body.result) {
-      const label = $("group-by").selectedOptions[0]?.text || params.group_by;  // "folder", not "dir"
       results.append(el("h2", { class: "group-title", text: `${label}: ${group.value}` }));
       for (const hit of group.hits) results.append(codeCard(hit, ++rank, best));
     }
