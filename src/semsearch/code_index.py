@@ -188,14 +188,16 @@ class CodeIndex:
         """Best structures for a query. filters: `FIELD=VALUE` strings; language and path (a file or
         folder prefix) are shorthands for the two filters users want most; repos: only these repositories;
         prefer: the repository searched from, whose hits come first, another's only when near the top of all."""
+        wanted = set(repos or ())
         with self.store.lock:
             user, scope, exclude = self._conditions(content, filters, language, path)
-            known = self._scope_repos(repos, scope)
+            known = self._scope_repos(wanted, scope)
             if prefer is not None and (message := unknown([prefer], known)):
                 raise UnknownRepo(message)
             searcher = self.searcher()
             hits = searcher.search(query, mode=mode, limit=limit, filters=user, scope=scope, exclude=exclude)
-            if prefer and not known[prefer].legacy:
+            # a preference orders several repositories: none when the search is narrowed to others, or to it alone
+            if prefer and not known[prefer].legacy and (not wanted or (prefer in wanted and len(wanted) > 1)):
                 own = searcher.search(query, mode=mode, limit=limit, filters=user, scope=[*scope, Match(REPO, prefer)],
                                       exclude=exclude)
                 hits = home_first(own, hits, prefer)[:limit]
