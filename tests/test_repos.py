@@ -422,6 +422,10 @@ def test_a_search_from_inside_a_repository_ranks_its_hits_first(cli, tmp_path: P
     assert first_repos()[0] == "gamma"
     assert json.loads(cli("search", query, "--store", store, "--json").stdout)["prefer"] == "gamma"
     assert "gamma's hits first" in cli("search", query, "--store", store).stderr
+    narrowed = cli("search", query, "--store", store, "--json", "--repo", "alpha")  # --repo makes the preference moot
+    assert "prefer" not in json.loads(narrowed.stdout) and "hits first" not in narrowed.stderr
+    assert json.loads(cli("search", query, "--store", store, "--json", "--repo", "alpha", "--repo", "gamma").stdout)[
+        "prefer"] == "gamma"
     assert first_repos("--prefer", "alpha")[0] == "alpha"
     monkeypatch.chdir(a)
     assert first_repos()[0] == "alpha"

@@ -66,6 +66,8 @@ def search(
         index.searcher().check_filters(parse_filters(filter or []))
         show_repo = len(index.repos()) > 1
         home = None if no_prefer else prefer or index.home(Path.cwd())
+        # Said in --json and on stderr only where it orders something: several repositories in scope, home among them.
+        preferring = home if home and show_repo and (not repo or (home in repo and len(repo) > 1)) else None
         queries = (line.strip() for line in sys.stdin) if query == "-" else iter([query])
         for text in queries:
             if not text:
@@ -84,14 +86,14 @@ def search(
             partial = index.partial()
             if as_json:
                 print(json.dumps({"query": text, "score_kind": SCORE_KINDS.get(mode), "hits": [h.to_json() for h in hits],
-                                  **({"partial": partial} if partial else {}), **({"prefer": home} if home else {})}),
+                                  **({"partial": partial} if partial else {}), **({"prefer": preferring} if preferring else {})}),
                       flush=True)
             else:
                 if partial:
                     err.print(f"(index still filling in: {partial['embedded']:,} of {partial['total']:,} structures "
                               f"have vectors; the rest are found by their words and names)", soft_wrap=True)
-                if home and not repo:
-                    err.print(f"({home}'s hits first; --no-prefer ranks every repository alike)", soft_wrap=True)
+                if preferring:
+                    err.print(f"({preferring}'s hits first; --no-prefer ranks every repository alike)", soft_wrap=True)
                 print_hits(out, hits, show_repo=show_repo)
 
 
