@@ -260,6 +260,11 @@ def test_cpp_macros_and_headers_named_dot_h() -> None:
              for s in chunk_source("include/box.h", text) if s.code_type != "Block"]
     assert found == [("Class", "box", None, 2, 12), ("Method", "set", "box", 6, 9),
                      ("Class", "logger", None, 14, 17), ("Method", "flush", "logger", 16, 16)]
+    c = ("YAML_DECLARE(int)\nyaml_parser_parse(yaml_parser_t *parser)\n{\n    return 1;\n}\n\n"
+         "Q_DECLARE_METATYPE(Foo)\nstatic int\nstate_machine(yaml_parser_t *parser)\n{\n    return 0;\n}\n")
+    assert [(s.code_type, s.name, s.line_from, s.line_to) for s in chunk_source("src/parser.c", c)
+            if s.code_type != "Block"] == [("Function", "yaml_parser_parse", 1, 5),  # the macro is its return type
+                                           ("Function", "state_machine", 8, 12)]
     snippet = next(s for s in chunk_source("include/box.h", text) if s.name == "set").context.snippet
     assert "void set(int x) noexcept" in snippet  # snippets are the file's own text
     assert detect_language("include/box.h", text) == "cpp"
@@ -288,6 +293,18 @@ def test_lua_functions_assigned_to_a_table_field_at_the_top_of_a_module() -> Non
              for s in chunk_source("lua/mini/ai.lua", lua) if s.code_type != "Block"]
     assert found == [("Method", "setup", "MiniAi", 5, 7, "Module setup"),  # H.cache inside it is its own business
                      ("Method", "argument", "gen_spec", 11, 13, None), ("Function", "pick", None, 15, 15, None)]
+
+
+def test_lua_functions_in_a_module_table() -> None:
+    lua = ("local utils = {\n  split = require 'pl.utils'.split,\n\n  -- Shuffles in place.\n"
+           "  shuffle = function(t, seed)\n    return t\n  end,\n  opts = { hook = function() end },\n}\n\n"
+           "local function run()\n  local t = { step = function() end }\nend\n\n"
+           "return {\n  exit = function(code)\n    os.exit(code)\n  end,\n}\n")
+    found = [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to, s.docstring)
+             for s in chunk_source("busted/utils.lua", lua) if s.code_type != "Block"]
+    assert found == [("Method", "shuffle", "utils", 5, 7, "Shuffles in place."),  # not a nested table's hook
+                     ("Function", "run", None, 11, 13, None),  # nor a table built inside a function
+                     ("Function", "exit", None, 16, 18, None)]
 
 
 def test_a_function_held_by_a_class_field_is_a_method() -> None:

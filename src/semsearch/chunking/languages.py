@@ -112,8 +112,10 @@ SPECS: dict[str, LanguageSpec] = {
             "init_declaration": "Function", "class_declaration": "Class",
             "protocol_declaration": "Protocol",
         }, attribute_prefixes=("@",)),
-        # `M.setup = function(opts) … end` (mini.nvim writes every function so): see treesitter.py.
-        LanguageSpec("lua", {"function_declaration": "Function", "assignment_statement": "Function"},
+        # `M.setup = function(opts) … end` (mini.nvim writes every function so) and a module table's
+        # `shuffle = function(t) … end` field (`local utils = { … }`, `return { … }`): see treesitter.py.
+        LanguageSpec("lua", {"function_declaration": "Function", "assignment_statement": "Function",
+                             "field": "Function"},
                      line_comments=("--",), block_comments=(("--[[", "]]"),)),
         LanguageSpec("bash", {"function_definition": "Function"},
                      line_comments=_HASH, block_comments=()),

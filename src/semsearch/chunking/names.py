@@ -45,6 +45,11 @@ def name_of(node: Node) -> tuple[Node | None, str, str | None]:
         patterns = node.child_by_field_name("patterns")
         target = next((n for n in descendants(patterns) if n.type == "name"), None) if patterns else None
         return target, text_of(target), None
+    if node.type == "field":  # Lua: `shuffle = function(t) … end` in `local utils = { … }`, on utils
+        name_node = node.child_by_field_name("name")
+        if name_node is None or name_node.type != "identifier":
+            return None, "", None
+        return name_node, text_of(name_node), lua_module_table(node)[1]
     if node.type == "assignment_statement":  # Lua: the one name assigned (`M.setup`, `f`)
         names = next((c for c in node.named_children if c.type == "variable_list"), None)
         name_node = names.named_children[0] if names is not None and names.named_children else None
@@ -121,6 +126,29 @@ def lua_function_value(node: Node) -> Node | None:
         return None
     value = values.named_children[0]
     return value if value.type == "function_definition" else None
+
+
+def lua_module_table(field: Node) -> tuple[bool, str | None]:
+    """Whether a Lua table field sits in a module-level table — `local utils = { … }`, `M.config = { … }`
+    or the chunk's `return { … }` — and the table's name (None for the returned table). A table
+    nested in another, or built inside a function, is that code's business."""
+    table = field.parent
+    holder = table.parent if table is not None and table.type == "table_constructor" else None
+    if holder is not None and holder.type == "expression_list":
+        if len(holder.named_children) != 1:
+            return False, None
+        holder = holder.parent
+    if holder is None or holder.parent is None:
+        return False, None
+    if holder.type == "return_statement":
+        return holder.parent.type == "chunk", None
+    if holder.type != "assignment_statement":
+        return False, None
+    statement = holder.parent.parent if holder.parent.type == "variable_declaration" else holder.parent
+    names = next((c for c in holder.named_children if c.type == "variable_list"), None)
+    if statement is None or statement.type != "chunk" or names is None or len(names.named_children) != 1:
+        return False, None
+    return True, text_of(names.named_children[0]).rpartition(".")[2] or None
 
 
 def receiver(node: Node) -> str | None:

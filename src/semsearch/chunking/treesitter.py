@@ -16,7 +16,7 @@ from tree_sitter import Node, Parser
 
 from semsearch.chunking.doctext import clean_doc
 from semsearch.chunking.languages import SPECS, TYPE_CONTAINERS, LanguageSpec
-from semsearch.chunking.names import lua_function_value, name_of, plain_name, receiver
+from semsearch.chunking.names import lua_function_value, lua_module_table, name_of, plain_name, receiver
 from semsearch.chunking.nodes import descendants as _descendants
 from semsearch.chunking.nodes import text_of as _text
 
@@ -72,7 +72,10 @@ def parser_for(language: str) -> Parser:
 
 # C and C++ macros the parser cannot expand: a line that is only a macro (`NLOHMANN_JSON_NAMESPACE_BEGIN`,
 # `Q_OBJECT`, `FMT_BEGIN_NAMESPACE`) and an export macro before a class name (`class SPDLOG_API logger`).
-_MACRO_LINE = re.compile(r"^[ \t]*[A-Z][A-Z0-9_]{2,}(?:[ \t]*\([^;{}\n]*\))?[ \t]*$", re.MULTILINE)
+# A macro line right above a function's name is its return type (`YAML_DECLARE(int)` over
+# `yaml_parser_parse(…)`, an `EXPORT` line): kept, so the function is still one.
+_MACRO_LINE = re.compile(r"^[ \t]*[A-Z][A-Z0-9_]{2,}(?:[ \t]*\([^;{}\n]*\))?[ \t]*$"
+                         r"(?!\n[ \t]*[*&]*[ \t]*(?![A-Z][A-Z0-9_]*[ \t]*\()[A-Za-z_]\w*[ \t]*\()", re.MULTILINE)
 _EXPORT_MACRO = re.compile(r"\b(?:class|struct)[ \t]+([A-Z][A-Z0-9_]{2,})[ \t]+\w+[ \t]*(?:final\b[ \t]*)?(?:\{|:(?!:)|$)",
                            re.MULTILINE)
 
@@ -227,6 +230,11 @@ def _code_type(node: Node, kind: str) -> str | None:
         statement = node.parent.parent if node.parent is not None and node.parent.type == "variable_declaration" \
             else node.parent
         return kind if value is not None and statement is not None and statement.type == "chunk" else None
+    if t == "field":
+        # Lua: `shuffle = function(t, seed) … end` in a module's table (`local utils = { … }`, `return { … }`).
+        value = node.child_by_field_name("value")
+        return kind if value is not None and value.type == "function_definition" and lua_module_table(node)[0] \
+            else None
     if t in ("struct_specifier", "union_specifier", "enum_specifier", "class_specifier",
              "mod_item", "namespace_definition", "namespace_declaration", "internal_module"):
         # A C type reference (`struct point *p`) or `mod foo;` has no body: not a definition.
@@ -297,8 +305,8 @@ def _outermost(node: Node, spec: LanguageSpec) -> Node:
 
 
 def _body(node: Node) -> Node | None:
-    if node.type == "assignment_statement":
-        value = lua_function_value(node)
+    if node.type in ("assignment_statement", "field"):
+        value = lua_function_value(node) if node.type == "assignment_statement" else node.child_by_field_name("value")
         return (value.child_by_field_name("body") or next((c for c in value.named_children if c.type == "block"),
                                                            None)) if value is not None else None
     if node.type in ("variable_declarator", "assignment_expression", "field_definition", "public_field_definition"):
