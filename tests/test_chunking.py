@@ -295,6 +295,20 @@ def test_lua_functions_assigned_to_a_table_field_at_the_top_of_a_module() -> Non
                      ("Method", "argument", "gen_spec", 11, 13, None), ("Function", "pick", None, 15, 15, None)]
 
 
+def test_haskell_definitions_named_by_an_operator() -> None:
+    hs = ("-- | The value at a key.\n(.:) :: Object -> Key -> Parser a\n(.:) = explicitParseField parseJSON\n\n"
+          "(.:?) :: Object -> Key -> Parser (Maybe a)\nobj .:? key = explicitParseFieldMaybe obj key\n\n"
+          "data a :<|> b = a :<|> b\n    deriving (Eq)\n\n"
+          "instance Bifunctor (:<|>) where\n    bimap f g ~(a :<|> b) = f a :<|> g b\n\n"
+          "type family Elem x xs where\n  Elem x '[] = 'False\n")
+    found = [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to, s.docstring)
+             for s in chunk_source("Data/Aeson.hs", hs) if s.code_type != "Block"]
+    assert found == [("Function", ".:", None, 2, 3, "The value at a key."),  # named as a query writes it
+                     ("Function", ".:?", None, 5, 6, None),  # defined infix, with its signature
+                     ("Type", ":<|>", None, 8, 9, None), ("Impl", ":<|>", None, 11, 12, None),
+                     ("Method", "bimap", ":<|>", 12, 12, None), ("Type", "Elem", None, 14, 15, None)]
+
+
 def test_lua_functions_in_a_module_table() -> None:
     lua = ("local utils = {\n  split = require 'pl.utils'.split,\n\n  -- Shuffles in place.\n"
            "  shuffle = function(t, seed)\n    return t\n  end,\n  opts = { hook = function() end },\n}\n\n"

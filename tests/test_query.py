@@ -12,6 +12,11 @@ def test_an_identifier_query() -> None:
     assert q.words == ("zod", "error")
     bang = analyse("Rack::Request#params!")
     assert bang.identifier == "params!" and bang.names == ("params!", "params")
+    for php in ("Twig\\Node\\Node", "\\Twig\\Node\\Node"):  # a PHP namespace path
+        assert (analyse(php).kind, analyse(php).identifier) == ("identifier", "Node")
+    for operator, name in ((".:", ".:"), ("(<|>)", "<|>"), (":<|>", ":<|>")):  # Haskell's, Scala's operators
+        assert (analyse(operator).kind, analyse(operator).names) == ("identifier", (name,))
+    assert analyse("?").identifier is None and analyse("a - b").kind == "topic"
 
 
 def test_a_question_with_identifiers_inside() -> None:

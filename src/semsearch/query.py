@@ -16,11 +16,14 @@ from functools import lru_cache
 from semsearch.textify import spell_identifiers
 
 # A trailing ? or ! belongs to the name in Ruby and Elixir (`empty?`, `save!`); `vec!` calls Rust's `vec`.
-_IDENTIFIER_QUERY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:(?:\.|::|#)[A-Za-z_$][A-Za-z0-9_$]*)*[?!]?$")
+# PHP qualifies with a backslash (`Twig\Node\Node`, `\GuzzleHttp\Client`).
+_IDENTIFIER_QUERY = re.compile(r"^\\?[A-Za-z_$][A-Za-z0-9_$]*(?:(?:\.|::|#|\\)[A-Za-z_$][A-Za-z0-9_$]*)*[?!]?$")
+# An operator a library defines (Haskell's `.:` or `(<|>)`, Scala's `|+|`): the whole query is symbols.
+_OPERATOR_QUERY = re.compile(r"^\(?([!#$%&*+./<=>?@\\^|~:-]{2,5})\)?$")
 # Identifiers inside prose: an inner capital (camelCase, PascalCase), an inner underscore
 # (snake_case) or a member access (`z.object`, `.refine`, `Vec::new`).
 _EMBEDDED = re.compile(
-    r"(?<![\w$])(?:[A-Za-z_$][\w$]*(?:\.|::|#))*\$?(?:"
+    r"(?<![\w$])(?:[A-Za-z_$][\w$]*(?:\.|::|#|\\))*\$?(?:"
     r"[a-z][a-z0-9]*(?:[A-Z][A-Za-z0-9]*)+"  # camelCase
     r"|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+"  # PascalCase with two words or more
     r"|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+"  # snake_case
@@ -33,7 +36,7 @@ _COMPARED = re.compile(r"\b(like|unlike|than|except|instead of|similar to|versio
                        r"variant of|alias (of|for)|wrapper (of|for|around)|equivalent (of|to)|used by|called by|"
                        r"counterpart of|same as)\W*$", re.IGNORECASE)
 _LISTED = re.compile(r"[`'\"\s,()]*(and|or|,)[`'\"\s_.$]*$")
-_SEPARATOR = re.compile(r"\.|::|#")
+_SEPARATOR = re.compile(r"\.|::|#|\\")
 
 # Roles a query can ask for by name; ranking lifts the code of that role back to plain code's rank.
 ASKS_FOR = {
@@ -106,8 +109,12 @@ def analyse(text: str) -> Query:
 
 
 def identifier_query(text: str) -> str | None:
-    """The identifier a query names (`HTTPException`, `Client.get`, `Vec::new`, `empty?`), or None for prose."""
+    """The identifier a query names (`HTTPException`, `Client.get`, `Vec::new`, `Twig\\Node`, `empty?`, `.:`),
+    or None for prose."""
     text = text.strip().strip("`").removesuffix("()")
+    operator = _OPERATOR_QUERY.match(text)
+    if operator:
+        return operator.group(1)
     if not _IDENTIFIER_QUERY.match(text):
         return None
     return _SEPARATOR.split(text)[-1]

@@ -127,7 +127,7 @@ SPECS: dict[str, LanguageSpec] = {
         # equation stands for all of them (treesitter.py).
         LanguageSpec("haskell", {
             "function": "Function", "bind": "Function", "data_type": "Type", "newtype": "Type",
-            "type_synomym": "Type", "class": "Class", "instance": "Impl",
+            "type_synomym": "Type", "type_family": "Type", "class": "Class", "instance": "Impl",
         }, line_comments=("--",), block_comments=(("{-", "-}"),)),
     ]
 }

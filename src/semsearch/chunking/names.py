@@ -13,6 +13,7 @@ from tree_sitter import Node
 
 from semsearch.chunking.nodes import descendants, text_of
 
+_HASKELL_INFIX = frozenset({"function", "bind", "data_type", "newtype"})
 _NAME_TYPES = frozenset({"identifier", "simple_identifier", "type_identifier", "constant",
                          "name", "field_identifier", "word", "property_identifier"})
 # `A::B::Name`, `A.B.Name` and `Name<…>`: a namespace path and template arguments around a plain name.
@@ -41,10 +42,19 @@ def name_of(node: Node) -> tuple[Node | None, str, str | None]:
         label = next((c for c in node.named_children if c.type != "Block"), None)
         return label, text_of(label).strip('"'), None
     if node.type == "instance":
-        # Haskell `instance Show Router`: named for the type, as a Rust `impl Show for Router`.
+        # Haskell `instance Show Router`: named for the type, as a Rust `impl Show for Router`;
+        # `instance Semigroup (a :<|> b)` for its operator.
         patterns = node.child_by_field_name("patterns")
-        target = next((n for n in descendants(patterns) if n.type == "name"), None) if patterns else None
+        target = next((n for n in descendants(patterns) if n.type in ("name", "constructor_operator", "operator")),
+                      None) if patterns else None
         return target, text_of(target), None
+    if node.type in _HASKELL_INFIX and node.child_by_field_name("name") is None:
+        # Haskell, defined infix: `obj .:? key = …` (an equation), `data a :<|> b = …` (a type).
+        infix = next((c for c in node.named_children if c.type == "infix"), None)
+        operator = infix.child_by_field_name("operator") if infix is not None else None
+        if operator is None or (node.type == "function" and node.child_by_field_name("match") is None):
+            return None, "", None  # a function type (`a -> b`) inside a signature
+        return operator, text_of(operator), None
     if node.type == "field":  # Lua: `shuffle = function(t) … end` in `local utils = { … }`, on utils
         name_node = node.child_by_field_name("name")
         if name_node is None or name_node.type != "identifier":
@@ -79,6 +89,9 @@ def name_of(node: Node) -> tuple[Node | None, str, str | None]:
         return None, "", None
     if name_node.type in ("dot_index_expression", "method_index_expression"):
         return _name_of_index(name_node)
+    if name_node.type == "prefix_id" and name_node.named_children:  # Haskell's `(.:)`: named `.:`
+        inner = name_node.named_children[0]
+        return inner, text_of(inner), None
     if name_node.type == "qualified_identifier":
         scope = name_node.child_by_field_name("scope")
         inner = name_node.child_by_field_name("name")

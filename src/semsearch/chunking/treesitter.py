@@ -203,12 +203,11 @@ def _code_type(node: Node, kind: str) -> str | None:
     if t in _HASKELL_EQUATIONS:
         # Haskell: a function's later equations belong to its first; a `function` without a name
         # is a function type (`a -> b`) inside a signature.
-        if node.child_by_field_name("name") is None:
+        name = name_of(node)[1]
+        if not name:
             return None
         previous = node.prev_named_sibling
-        name = _text(node.child_by_field_name("name"))
-        if previous is not None and previous.type in _HASKELL_EQUATIONS and \
-                _text(previous.child_by_field_name("name")) == name:
+        if previous is not None and previous.type in _HASKELL_EQUATIONS and name_of(previous)[1] == name:
             return None
     if t in ("variable_declarator", "field_definition", "public_field_definition"):
         value = node.child_by_field_name("value")
@@ -283,12 +282,11 @@ def _elixir_doc(node: Node, code_type: str, doc_start: int) -> tuple[str | None,
 def _haskell_extent(node: Node, name: str, start: int, end: int) -> tuple[str | None, int, int]:
     """A Haskell function's type signature, and its rows from that signature to its last equation."""
     following = node.next_named_sibling
-    while following is not None and following.type in _HASKELL_EQUATIONS and \
-            _text(following.child_by_field_name("name")) == name:
+    while following is not None and following.type in _HASKELL_EQUATIONS and name_of(following)[1] == name:
         end = following.end_point.row
         following = following.next_named_sibling
     previous = node.prev_named_sibling
-    if previous is None or previous.type != "signature" or _text(previous.child_by_field_name("name")) != name:
+    if previous is None or previous.type != "signature" or name_of(previous)[1] != name:
         return None, start, end
     return " ".join(_text(previous).split())[:400], previous.start_point.row, end
 
