@@ -75,7 +75,8 @@ def parser_for(language: str) -> Parser:
 # A macro line right above a function's name is its return type (`YAML_DECLARE(int)` over
 # `yaml_parser_parse(…)`, an `EXPORT` line): kept, so the function is still one.
 _MACRO_LINE = re.compile(r"^[ \t]*[A-Z][A-Z0-9_]{2,}(?:[ \t]*\([^;{}\n]*\))?[ \t]*$"
-                         r"(?!\n[ \t]*[*&]*[ \t]*(?![A-Z][A-Z0-9_]*[ \t]*\()[A-Za-z_]\w*[ \t]*\()", re.MULTILINE)
+                         r"(?!\n[ \t]*[*&]*[ \t]*(?![A-Z][A-Z0-9_]*[ \t]*\()[A-Za-z_]\w*[ \t]*\()",
+                         re.MULTILINE)
 _EXPORT_MACRO = re.compile(r"\b(?:class|struct)[ \t]+([A-Z][A-Z0-9_]{2,})[ \t]+\w+[ \t]*(?:final\b[ \t]*)?(?:\{|:(?!:)|$)",
                            re.MULTILINE)
 

@@ -86,8 +86,8 @@ def search(
             partial = index.partial()
             if as_json:
                 print(json.dumps({"query": text, "score_kind": SCORE_KINDS.get(mode), "hits": [h.to_json() for h in hits],
-                                  **({"partial": partial} if partial else {}), **({"prefer": preferring} if preferring else {})}),
-                      flush=True)
+                                  **({"partial": partial} if partial else {}),
+                                  **({"prefer": preferring} if preferring else {})}), flush=True)
             else:
                 if partial:
                     err.print(f"(index still filling in: {partial['embedded']:,} of {partial['total']:,} structures "
