@@ -271,6 +271,16 @@ def test_an_identifier_without_a_definition_still_names_its_file() -> None:
     assert [c.id for c in rank("Tokenizer", defined)][0] == "def"  # a definition keeps its tier
 
 
+def test_a_qualified_identifier_prefers_the_definition_on_its_qualifier() -> None:
+    items = [cand("config", "config.lua", name="split", score=0.6, language="lua"),
+             cand("stringx", "stringx.lua", name="split", code_type="Method", struct="stringx", score=0.5,
+                  language="lua"),
+             cand("list", "List.lua", name="split", code_type="Method", struct="List", score=0.9, language="lua")]
+    assert [c.id for c in rank("stringx.split", items)][0] == "stringx"  # the member the query names on its module
+    assert [c.id for c in rank("split", items)][0] == "config"  # unqualified: the plain function, as before
+    assert [c.id for c in rank("List.split", items)][0] == "list"
+
+
 def hit(path: str, a: int, b: int, name: str = "x") -> SearchHit:
     return SearchHit(f"{path}:{a}", 1.0, {"name": name, "line_from": a, "line_to": b,
                                             "context": {"file_path": path, "module": path.split("/")[0]}})

@@ -76,6 +76,7 @@ class Query:
 
     text: str  # as written
     identifier: str | None  # the identifier the whole query is (its last segment: `Client.get` → get)
+    qualifier: str | None  # the segment before it: `Client.get` → Client, `stringx.split` → stringx
     asked: tuple[str, ...]  # identifiers written inside prose: `safeParse`, `ZodType`
     compared: tuple[str, ...]  # identifiers it compares against: "like `uniqBy` but …"
     words: tuple[str, ...]  # words that can name a file or folder, one per concept
@@ -98,7 +99,8 @@ def analyse(text: str) -> Query:
     asked, compared = _identifiers_in(text) if identifier is None else ([], [])
     kind = "identifier" if identifier is not None else "question" if _QUESTION.match(text) else "topic"
     return Query(
-        text=text, identifier=identifier, asked=tuple(asked), compared=tuple(compared),
+        text=text, identifier=identifier, qualifier=_qualifier(text) if identifier is not None else None,
+        asked=tuple(asked), compared=tuple(compared),
         spelt=spell_identifiers(text) if identifier is not None else text,
         names=tuple(spellings(identifier) if identifier is not None else asked),
         words=tuple(query_words(text)), kind=kind,
@@ -118,6 +120,12 @@ def identifier_query(text: str) -> str | None:
     if not _IDENTIFIER_QUERY.match(text):
         return None
     return _SEPARATOR.split(text)[-1]
+
+
+def _qualifier(text: str) -> str | None:
+    """The type, module or file an identifier query names its member on (`Rack::Response` → Rack)."""
+    parts = _SEPARATOR.split(text.strip().strip("`").removesuffix("()").lstrip("\\"))
+    return parts[-2] if len(parts) > 1 and parts[-2] else None
 
 
 def spellings(symbol: str) -> list[str]:

@@ -297,7 +297,8 @@ def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT)
             score *= 1 + ranking.embedded
         if is_compared:
             score *= ranking.compared
-        tier = _name_tier(symbol, c, ranking.named_file, kind, ranking.copies_tier) if symbol is not None else 0
+        tier = _name_tier(symbol, c, ranking.named_file, kind, ranking.copies_tier,
+                          query.qualifier) if symbol is not None else 0
         judged.append(Judgement(c, position, kind, factor, lift, is_asked, is_compared, tier, score, score))
     if query.is_question and ranking.question_file_evidence:
         _lift_files(judged, ranking.question_file_evidence, ranking.question_sharpness, ranking.question_own_evidence)
@@ -385,16 +386,20 @@ def _lift_files(judged: list[Judgement], lift: float, sharpness: float, own: flo
         j.lifted = j.score + lift * top * found / most
 
 
-def _name_tier(symbol: str, c: Candidate, named_file: bool, kind: str | None, copies: bool = True) -> int:
-    """3: a definition of the symbol in a file named after it; 2: another definition of it;
+def _name_tier(symbol: str, c: Candidate, named_file: bool, kind: str | None, copies: bool = True,
+               qualifier: str | None = None) -> int:
+    """3: a definition of the symbol in a file named after it, or on the type or in the file the query
+    qualifies it with (`stringx.split`: split on stringx or in stringx.lua); 2: another definition of it;
     1: a member of it, another thing of that name, a definition in a test, example or
     benchmark (`kind`, the candidate's role: by path, or a test marked inside a source file),
     or in a copy (when `copies`: an older versioned tree, compat code, a type stub); 0: the rest."""
     name = str(c.payload.get("name", ""))
     struct = c.payload.get("context", {}).get("struct_name") or ""
     if name in spellings(symbol) or name.lstrip("$") == symbol:
-        if _is_definition(c) and kind not in ("test", "example", "bench") and not (copies and kind in _COPIES):
-            return 3 if named_file and _named_after(c.path, symbol) else 2
+        qualified = qualifier is not None and (struct == qualifier or _named_after(c.path, qualifier))
+        if (_is_definition(c) or struct == qualifier) and kind not in ("test", "example", "bench") \
+                and not (copies and kind in _COPIES):  # a member the query names on its type is its definition
+            return 3 if named_file and (_named_after(c.path, symbol) or qualified) else 2
         return 1
     if name.lower() == symbol.lower() or struct == symbol:
         return 1
