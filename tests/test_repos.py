@@ -435,6 +435,8 @@ def test_a_search_from_inside_a_repository_ranks_its_hits_first(cli, tmp_path: P
     assert "unknown repository 'nope'" in one_line(cli("search", query, "--store", store, "--prefer", "nope", ok=False))
     with semsearch.open_index(store=store) as index:
         assert index.home(c / "lib") == "gamma" and index.home(tmp_path) is None
+        assert index.preferring("gamma") == "gamma" and index.preferring("gamma", ["alpha", "gamma"]) == "gamma"
+        assert index.preferring("gamma", ["alpha"]) is None and index.preferring("gamma", ["gamma"]) is None
         elsewhere = tmp_path / "checkouts" / "beta"  # a developer's own clone of an indexed repository
         (elsewhere / ".git").mkdir(parents=True)
         (elsewhere / "pkg").mkdir()

@@ -196,12 +196,22 @@ class CodeIndex:
                 raise UnknownRepo(message)
             searcher = self.searcher()
             hits = searcher.search(query, mode=mode, limit=limit, filters=user, scope=scope, exclude=exclude)
-            # a preference orders several repositories: none when the search is narrowed to others, or to it alone
-            if prefer and not known[prefer].legacy and (not wanted or (prefer in wanted and len(wanted) > 1)):
+            if self.preferring(prefer, wanted, known):
                 own = searcher.search(query, mode=mode, limit=limit, filters=user, scope=[*scope, Match(REPO, prefer)],
                                       exclude=exclude)
                 hits = home_first(own, hits, prefer)[:limit]
             return self._named(hits, known)
+
+    def preferring(self, prefer: str | None, repos: Iterable[str] | None = None,
+                   known: Mapping[str, Repo] | None = None) -> str | None:
+        """`prefer` where a search from inside it orders something: the scope (every repository, or
+        `repos`) holds it beside others. Narrowed to others, to it alone, or in a collection of one
+        repository, its own ranking is the answer and a second, narrowed search would be wasted."""
+        known = self.repos() if known is None else known
+        if prefer is None or prefer not in known or known[prefer].legacy:
+            return None
+        scope = set(repos or ()) or set(known)
+        return prefer if prefer in scope and len(scope) > 1 else None
 
     def home(self, folder: Path) -> str | None:
         """The repository a search from `folder` (a working directory) is made inside, when the

@@ -66,8 +66,7 @@ def search(
         index.searcher().check_filters(parse_filters(filter or []))
         show_repo = len(index.repos()) > 1
         home = None if no_prefer else prefer or index.home(Path.cwd())
-        # Said in --json and on stderr only where it orders something: several repositories in scope, home among them.
-        preferring = home if home and show_repo and (not repo or (home in repo and len(repo) > 1)) else None
+        preferring = index.preferring(home, repo)  # said in --json and on stderr only where it orders something
         queries = (line.strip() for line in sys.stdin) if query == "-" else iter([query])
         for text in queries:
             if not text:
