@@ -238,6 +238,12 @@ def test_a_qualified_or_generic_type_is_named_as_a_query_names_it() -> None:
     assert "class Rack::Response" in signatures  # the signature keeps the whole
 
 
+def definitions(path: str, text: str) -> list[tuple[str, str, str | None, int, int, str | None]]:
+    """What the chunker defines in a file, head windows left out: (type, name, enclosing type, lines, doc)."""
+    return [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to, s.docstring)
+            for s in chunk_source(path, text) if s.code_type != "Block"]
+
+
 def test_cpp_macros_and_headers_named_dot_h() -> None:
     text = ("NLOHMANN_JSON_NAMESPACE_BEGIN\n"
             "template<typename T>\n"
@@ -277,8 +283,7 @@ def test_functions_assigned_at_the_top_of_a_javascript_module() -> None:
             "exports.compile = function (fn) {\n  return fn;\n};\n\n"
             "Router.prototype.route = function route(path) {\n  return new Route(path);\n};\n\n"
             "export const ZodType = $constructor('ZodType', (inst, def) => {\n  inst.parse = (data) => data;\n});\n")
-    found = [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to, s.docstring)
-             for s in chunk_source("lib/response.js", text) if s.code_type != "Block"]
+    found = definitions("lib/response.js", text)
     assert found == [("Method", "send", "res", 4, 6, "Send a response."),
                      ("Function", "compile", None, 8, 10, None),
                      ("Method", "route", "Router", 12, 14, None)]  # not a callback's own assignments
@@ -289,8 +294,7 @@ def test_lua_functions_assigned_to_a_table_field_at_the_top_of_a_module() -> Non
            "  H.cache = function() return 1 end\nend\n\nMiniAi.gen_spec = {}\n\n"
            "MiniAi.gen_spec.argument = function(opts)\n  return opts\nend\n\nlocal pick = function(x) return x end\n"
            "\nreturn MiniAi\n")
-    found = [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to, s.docstring)
-             for s in chunk_source("lua/mini/ai.lua", lua) if s.code_type != "Block"]
+    found = definitions("lua/mini/ai.lua", lua)
     assert found == [("Method", "setup", "MiniAi", 5, 7, "Module setup"),  # H.cache inside it is its own business
                      ("Method", "argument", "gen_spec", 11, 13, None), ("Function", "pick", None, 15, 15, None)]
 
@@ -301,8 +305,7 @@ def test_haskell_definitions_named_by_an_operator() -> None:
           "data a :<|> b = a :<|> b\n    deriving (Eq)\n\n"
           "instance Bifunctor (:<|>) where\n    bimap f g ~(a :<|> b) = f a :<|> g b\n\n"
           "type family Elem x xs where\n  Elem x '[] = 'False\n")
-    found = [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to, s.docstring)
-             for s in chunk_source("Data/Aeson.hs", hs) if s.code_type != "Block"]
+    found = definitions("Data/Aeson.hs", hs)
     assert found == [("Function", ".:", None, 2, 3, "The value at a key."),  # named as a query writes it
                      ("Function", ".:?", None, 5, 6, None),  # defined infix, with its signature
                      ("Type", ":<|>", None, 8, 9, None), ("Impl", ":<|>", None, 11, 12, None),
@@ -314,8 +317,7 @@ def test_lua_functions_in_a_module_table() -> None:
            "  shuffle = function(t, seed)\n    return t\n  end,\n  opts = { hook = function() end },\n}\n\n"
            "local function run()\n  local t = { step = function() end }\nend\n\n"
            "return {\n  exit = function(code)\n    os.exit(code)\n  end,\n}\n")
-    found = [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to, s.docstring)
-             for s in chunk_source("busted/utils.lua", lua) if s.code_type != "Block"]
+    found = definitions("busted/utils.lua", lua)
     assert found == [("Method", "shuffle", "utils", 5, 7, "Shuffles in place."),  # not a nested table's hook
                      ("Function", "run", None, 11, 13, None),  # nor a table built inside a function
                      ("Function", "exit", None, 16, 18, None)]
@@ -324,8 +326,7 @@ def test_lua_functions_in_a_module_table() -> None:
 def test_a_function_held_by_a_class_field_is_a_method() -> None:
     ts = ("class Form {\n  private count = 1;\n  /** Submits it. */\n  submit = async (e: Event): Promise<void> => {\n"
           "    send(e);\n  };\n}\n")
-    found = [(s.code_type, s.name, s.context.struct_name, s.line_from, s.line_to, s.docstring)
-             for s in chunk_source("src/form.ts", ts) if s.code_type != "Block"]
+    found = definitions("src/form.ts", ts)
     assert found == [("Class", "Form", None, 1, 7, None), ("Method", "submit", "Form", 4, 6, "Submits it.")]
     js = "class Form {\n  count = 1;\n  submit = (e) => {\n    send(e);\n  };\n}\n"
     assert [(s.code_type, s.name) for s in chunk_source("src/form.js", js)] == [("Class", "Form"), ("Method", "submit")]

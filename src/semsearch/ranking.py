@@ -396,9 +396,10 @@ def _name_tier(symbol: str, c: Candidate, named_file: bool, kind: str | None, co
     name = str(c.payload.get("name", ""))
     struct = c.payload.get("context", {}).get("struct_name") or ""
     if name in spellings(symbol) or name.lstrip("$") == symbol:
-        qualified = qualifier is not None and (struct == qualifier or _named_after(c.path, qualifier))
-        if (_is_definition(c) or struct == qualifier) and kind not in ("test", "example", "bench") \
-                and not (copies and kind in _COPIES):  # a member the query names on its type is its definition
+        on_qualifier = qualifier is not None and struct == qualifier  # a member named on its type defines it
+        if (_is_definition(c) or on_qualifier) and kind not in ("test", "example", "bench") \
+                and not (copies and kind in _COPIES):
+            qualified = on_qualifier or (qualifier is not None and _named_after(c.path, qualifier))
             return 3 if named_file and (_named_after(c.path, symbol) or qualified) else 2
         return 1
     if name.lower() == symbol.lower() or struct == symbol:
