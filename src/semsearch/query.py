@@ -95,11 +95,12 @@ class Query:
 
 def analyse(text: str) -> Query:
     """The one analysis of a query that retrieval and ranking share."""
-    identifier = identifier_query(text)
+    segments = _name_segments(text)
+    identifier = segments[-1] if segments else None
     asked, compared = _identifiers_in(text) if identifier is None else ([], [])
     kind = "identifier" if identifier is not None else "question" if _QUESTION.match(text) else "topic"
     return Query(
-        text=text, identifier=identifier, qualifier=_qualifier(text) if identifier is not None else None,
+        text=text, identifier=identifier, qualifier=segments[-2] if len(segments) > 1 else None,
         asked=tuple(asked), compared=tuple(compared),
         spelt=spell_identifiers(text) if identifier is not None else text,
         names=tuple(spellings(identifier) if identifier is not None else asked),
@@ -113,19 +114,20 @@ def analyse(text: str) -> Query:
 def identifier_query(text: str) -> str | None:
     """The identifier a query names (`HTTPException`, `Client.get`, `Vec::new`, `Twig\\Node`, `empty?`, `.:`),
     or None for prose."""
+    segments = _name_segments(text)
+    return segments[-1] if segments else None
+
+
+def _name_segments(text: str) -> list[str]:
+    """An identifier query's segments, its qualifiers before its name (`Rack::Response` → Rack, Response);
+    [] for prose."""
     text = text.strip().strip("`").removesuffix("()")
     operator = _OPERATOR_QUERY.match(text)
     if operator:
-        return operator.group(1)
+        return [operator.group(1)]
     if not _IDENTIFIER_QUERY.match(text):
-        return None
-    return _SEPARATOR.split(text)[-1]
-
-
-def _qualifier(text: str) -> str | None:
-    """The type, module or file an identifier query names its member on (`Rack::Response` → Rack)."""
-    parts = _SEPARATOR.split(text.strip().strip("`").removesuffix("()").lstrip("\\"))
-    return parts[-2] if len(parts) > 1 and parts[-2] else None
+        return []
+    return _SEPARATOR.split(text.lstrip("\\"))
 
 
 def spellings(symbol: str) -> list[str]:
