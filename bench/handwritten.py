@@ -24,8 +24,7 @@ from pathlib import Path
 
 from ablation import OFFLINE, Repo, Variant, evaluate, product, variants
 from corpus_fetch import Package, load_packages, top_folder
-from heldout import EXTRA
-from offline import embed_queries, read_corpus
+from heldout import EXTRA, package_repo
 from sources import WORK
 
 from semsearch.indexer import Indexer
@@ -61,12 +60,8 @@ def load(chosen: list[Package]) -> list[Repo]:
         store = STORES / p.id
         if not store.is_dir():
             raise SystemExit(f"no store for {p.id}: run `bench/handwritten.py index` first")
-        corpus = read_corpus(store, "code", OFFLINE / "handwritten" / p.id)
         tasks = json.loads((QUERIES / f"{p.id}.json").read_text())
-        indexed = [(q["context"]["file_path"], q["line_from"], q["line_to"]) for q in corpus.payloads]
-        vectors = embed_queries([t["query"] for t in tasks], OFFLINE / "handwritten-queries.json")
-        entry = {"name": p.id, "language": p.language, "benchmark_root": "", "fold": p.fold}
-        repos.append(Repo(entry, corpus, tasks, vectors, indexed))
+        repos.append(package_repo(p, store, OFFLINE / "handwritten" / p.id, tasks, OFFLINE / "handwritten-queries.json"))
     return repos
 
 

@@ -18,9 +18,10 @@ import argparse
 import statistics
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from ablation import OFFLINE, Repo, Variant, evaluate, load_repos, product, variants
-from corpus_fetch import load_packages
+from corpus_fetch import Package, load_packages
 from corpus_queries import read_queries
 from offline import Corpus, QueryScores, embed_queries, pool, read_corpus
 from sources import DEFAULT_DATA, WORK
@@ -67,14 +68,19 @@ def load_mined(stores: str) -> list[Repo]:
         if not (store.is_dir() and (CORPUS / "indexed" / f"{package.id}.json").is_file()):
             continue
         tasks = read_queries(package.id)
-        if not tasks:
-            continue
-        corpus = read_corpus(store, "code", OFFLINE / "corpus" / package.id)
-        indexed = [(p["context"]["file_path"], p["line_from"], p["line_to"]) for p in corpus.payloads]
-        vectors = embed_queries([t["query"] for t in tasks], OFFLINE / "corpus-queries.json")
-        entry = {"name": package.id, "language": package.language, "benchmark_root": "", "fold": package.fold}
-        repos.append(Repo(entry, corpus, tasks, vectors, indexed))
+        if tasks:
+            repos.append(package_repo(package, store, OFFLINE / "corpus" / package.id, tasks,
+                                      OFFLINE / "corpus-queries.json"))
     return repos
+
+
+def package_repo(package: Package, store: Path, cache: Path, tasks: list[dict[str, Any]], vector_cache: Path) -> Repo:
+    """A mined package's store and queries, as the ablation's Repo (paths relative to the package's root)."""
+    corpus = read_corpus(store, "code", cache)
+    indexed = [(p["context"]["file_path"], p["line_from"], p["line_to"]) for p in corpus.payloads]
+    vectors = embed_queries([t["query"] for t in tasks], vector_cache)
+    entry = {"name": package.id, "language": package.language, "benchmark_root": "", "fold": package.fold}
+    return Repo(entry, corpus, tasks, vectors, indexed)
 
 
 def table(title: str, columns: list[str], rows: dict[str, dict[str, float]], base: str) -> None:
