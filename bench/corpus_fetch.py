@@ -13,7 +13,9 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +65,7 @@ CSN_PACKAGES = ("more-itertools", "lodash", "lodash-es", "gorilla-mux", "regex-s
 class Package:
     id: str
     language: str
-    source: str  # pypi | npm | deb | debsrc
+    source: str  # pypi | wheel | npm | deb | debsrc
     spec: str  # name==version | name@version | name=version
     root: str  # the folder below the unpacked top that is indexed ("" for all of it)
     fold: int
@@ -71,7 +73,7 @@ class Package:
     @property
     def name(self) -> str:
         """The registry's name for it, without the version."""
-        if self.source == "pypi":
+        if self.source in ("pypi", "wheel"):
             return self.spec.split("==")[0]
         if self.source == "npm":
             return self.spec.rsplit("@", 1)[0]
@@ -138,7 +140,7 @@ def top_folder(package: Package) -> Path:
     if target.exists():
         shutil.rmtree(target)  # a fetch that died half way
     target.mkdir(parents=True)
-    {"npm": _npm, "deb": _deb, "debsrc": _debsrc}[package.source](package.spec, target)
+    {"npm": _npm, "wheel": _wheel, "deb": _deb, "debsrc": _debsrc}[package.source](package.spec, target)
     return unpacked
 
 
@@ -148,6 +150,15 @@ def _npm(spec: str, target: Path) -> None:
     with tarfile.open(target / archive) as tar:
         tar.extractall(target, filter="data")
     (target / "package").rename(target / "top")
+
+
+def _wheel(spec: str, target: Path) -> None:
+    """A pure-Python wheel, for a package whose sources in another language ship only there
+    (ziggy-pydust's Zig library: its later releases have no sdist)."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-q", spec,
+                    "-d", str(target)], check=True, capture_output=True)
+    with zipfile.ZipFile(next(target.glob("*.whl"))) as wheel:
+        wheel.extractall(target / "top")
 
 
 def _deb(spec: str, target: Path) -> None:

@@ -509,3 +509,28 @@ def test_magic_comments_are_not_the_files_doc_text() -> None:
     assert _head_doc("checks.ts", ts) == "The schema checks."
     python = "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n\"\"\"Settings.\"\"\"\nimport os\n\n\ndef load():\n    pass\n"
     assert _head_doc("settings.py", python) == "Settings."
+
+
+def test_zig_generic_types_hold_their_methods() -> None:
+    # Zig's generic containers are functions returning a struct (std.ArrayList, clap's Parser):
+    # the function is the type, and the returned struct's functions are its methods.
+    text = ("/// A singly linked list of T.\n"
+            "pub fn LinkedList(comptime T: type) type {\n"
+            "    return struct {\n"
+            "        const Self = @This();\n"
+            "        head: ?*T = null,\n"
+            "        /// Adds one at the front.\n"
+            "        pub fn push(self: *Self, item: *T) void {\n"
+            "            self.head = item;\n"
+            "        }\n"
+            "    };\n"
+            "}\n"
+            "\n"
+            "pub fn max(comptime T: type, a: T, b: T) T {\n"
+            "    return if (a > b) a else b;\n"
+            "}\n")
+    assert definitions("list.zig", text) == [
+        ("Struct", "LinkedList", None, 2, 11, "A singly linked list of T."),
+        ("Method", "push", "LinkedList", 7, 9, "Adds one at the front."),
+        ("Function", "max", None, 13, 15, None),
+    ]

@@ -183,6 +183,27 @@ def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
     )
 
 
+def _zig_container(value: Node | None) -> str | None:
+    """Zig: the kind of container a value is (`struct {…}`, `enum(u8) {…}`), or None."""
+    while value is not None and value.type in ("ErrorUnionExpr", "SuffixExpr") and value.named_children:
+        value = value.named_children[0]  # `struct {…}` is the value itself, not inside a call
+    if value is None or value.type != "ContainerDecl":
+        return None
+    head = next((c for c in value.named_children if c.type == "ContainerDeclType"), None)
+    return _ZIG_CONTAINERS.get(_text(head).split("(")[0].strip())
+
+
+def _zig_generic_type(node: Node) -> str | None:
+    """Zig's generic type: `fn LinkedList(comptime T: type) type { return struct {…}; }` is a type whose
+    methods are the returned struct's; the kind of that container, or None for a plain function."""
+    body = next((c for c in node.named_children if c.type == "Block"), None)
+    for statement in body.named_children if body is not None else ():
+        expr = statement.named_children[0] if statement.named_children else None
+        if expr is not None and expr.type == "AssignExpr" and expr.children and expr.children[0].type == "return":
+            return _zig_container(expr.named_children[0] if expr.named_children else None)
+    return None
+
+
 def _code_type(node: Node, kind: str) -> str | None:
     """Decide the code type where one node type covers several kinds, or is not a definition."""
     t = node.type
@@ -193,14 +214,8 @@ def _code_type(node: Node, kind: str) -> str | None:
         # Zig: a function, or a constant whose value is a struct/enum/union; other constants are not.
         inner = node.named_children[0] if node.named_children else None
         if inner is not None and inner.type == "FnProto":
-            return kind
-        value = inner.named_children[-1] if inner is not None and inner.named_children else None
-        while value is not None and value.type in ("ErrorUnionExpr", "SuffixExpr") and value.named_children:
-            value = value.named_children[0]  # `struct {…}` is the value itself, not inside a call
-        if value is None or value.type != "ContainerDecl":
-            return None
-        head = next((c for c in value.named_children if c.type == "ContainerDeclType"), None)
-        return _ZIG_CONTAINERS.get(_text(head).split("(")[0].strip())
+            return _zig_generic_type(node) or kind
+        return _zig_container(inner.named_children[-1] if inner is not None and inner.named_children else None)
     if t in _HASKELL_EQUATIONS:
         # Haskell: a function's later equations belong to its first; a `function` without a name
         # is a function type (`a -> b`) inside a signature.
