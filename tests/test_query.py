@@ -37,6 +37,8 @@ def test_compared_identifiers_are_not_asked_for() -> None:
     ("how are model fields collected internally", {"internal"}),
     ("v3 compatibility error types", {"compat"}),
     ("parse a header", set()),
+    ("JUnit integration for kotlin.test assertions", set()),  # a package's name, not a request for tests
+    ("helpers for testing.T", {"test"}),
 ])
 def test_roles_a_query_asks_for(text: str, roles: set[str]) -> None:
     assert analyse(text).asks_for == roles

@@ -81,6 +81,10 @@ def test_paths_by_role() -> None:
     assert role("src/latest/main.py") is None and role("lib/contest/x.py") is None
     assert role("tests-integration/tests/macros.rs") == role("integration_tests/a.py") == role("e2e/app.ts") == "test"
     assert role("src/testimony/a.py") is None and role("lib/attestation/x.go") is None
+    # Below a production source set the folders are a package's name: kotlin-test's own code.
+    assert role("common/src/main/kotlin/kotlin/test/Assertions.kt") is None
+    assert role("src/commonMain/kotlin/kotlin/test/Utils.kt") is None
+    assert role("kotlinx-coroutines-test/jvm/src/main/A.kt") == role("src/main/kotlin/x/FooTest.kt") == "test"
     assert role("pkg/_compat.py") is None and role("pkg/compat/shim.py") == "compat"
     assert role("pkg/__init__.py") == role("src/index.ts") == role("com/x/package-info.java") == "reexport"
     assert role("types/index.d.ts") == "stub"

@@ -48,6 +48,9 @@ _TEST_DIR = re.compile(r"(^|/)(tests?|Tests?|testing|spec|specs|__tests__|__mock
 _TEST_FILE = re.compile(
     r"(^|/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*[._-](test|spec)\.[a-z]+x?|[^/]*_spec\.[a-z]+|conftest\.py"
     r"|[^/]*Tests?\.(java|kt|cs|swift|scala|php)|[^/]*(Spec|Suite)\.(kt|scala|swift))$")
+# Maven's and Gradle's production source set (`src/main/`, Kotlin Multiplatform's `commonMain/`): the
+# folders below it are a package's name, so kotlin-test's `src/main/kotlin/kotlin/test/` is its code.
+_MAIN_SOURCES = re.compile(r"(^|/)(src/main|[a-z]+Main)/")
 _EXAMPLE_DIR = re.compile(r"(^|/)_?([Ee]xamples?|[Ss]amples?|[Dd]emos?|docs?|docs_src|tutorials?|sandbox)(/|$)")
 _BENCH_DIR = re.compile(r"(^|/)_?(bench|benches|[Bb]enchmarks?|perf)(/|$)|(^|/)[^/]*[_-]bench(mark)?\.[a-z]+$")
 _COMPAT_DIR = re.compile(r"(^|/)_?(compat|legacy|deprecated)(/|$)")
@@ -144,7 +147,8 @@ def role(path: str, payload: dict[str, Any] | None = None) -> str | None:
 
 @lru_cache(maxsize=65536)
 def _path_role(path: str) -> str | None:
-    if _TEST_DIR.search(path) or _TEST_FILE.search(path):
+    main = _MAIN_SOURCES.search(path)
+    if _TEST_DIR.search(path[:main.end()] if main else path) or _TEST_FILE.search(path):
         return "test"
     if _BENCH_DIR.search(path):
         return "bench"
