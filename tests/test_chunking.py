@@ -534,3 +534,33 @@ def test_zig_generic_types_hold_their_methods() -> None:
         ("Method", "push", "LinkedList", 7, 9, "Adds one at the front."),
         ("Function", "max", None, 13, 15, None),
     ]
+
+
+@pytest.mark.parametrize(("path", "text", "expected"), [
+    ("lib.rs", "/// The crate's result.\npub type Result<T> = std::result::Result<T, Error>;\n"
+               "impl Iterator for Bytes { type Item = u8; fn next(&mut self) -> Option<u8> { None } }\n",
+     [("Type", "Result", None, 2, 2, "The crate's result."), ("Impl", "Bytes", None, 3, 3, None),
+      ("Method", "next", "Bytes", 3, 3, None)]),
+    ("json.hpp", "namespace nl {\n/// default specialization\nusing json = basic_json<>;\n"
+                 "class basic_json { using value_t = int; void clear(); };\n}\n",
+     [("Module", "nl", None, 1, 5, None), ("Type", "json", None, 3, 3, "default specialization"),
+      ("Class", "basic_json", None, 4, 4, None)]),
+    ("uv.h", "/* Handle types. */\ntypedef struct uv_loop_s uv_loop_t;\n"
+             "typedef union LZ4_streamHC_u LZ4_streamHC_t;   /* incomplete type */\n"
+             "/** Called with the data read. */\ntypedef int (*read_cb)(void *data, size_t size);\n"
+             "typedef struct { int x; } point_t;\n",
+     [("Type", "read_cb", None, 5, 5, "Called with the data read."),  # not the code above it
+      ("Struct", "point_t", None, 6, 6, None)]),  # a struct's typedef is the struct's
+    ("handler.go", "package x\n\n// Handler handles.\ntype Handler = func(int)\n",
+     [("Type", "Handler", None, 4, 4, "Handler handles.")]),
+    ("Job.kt", "package x\n\n/** Called on completion. */\ntypealias CompletionHandler = (Throwable?) -> Unit\n",
+     [("Type", "CompletionHandler", None, 4, 4, "Called on completion.")]),
+    ("Types.swift", "/// A completion.\npublic typealias Completion = (Int) -> Void\n",
+     [("Type", "Completion", None, 2, 2, "A completion.")]),
+    ("Api.cs", "namespace A {\n  public delegate void Handler(int x);\n}\n",
+     [("Module", "A", None, 1, 3, None), ("Type", "Handler", None, 2, 2, None)]),
+])
+def test_type_aliases_are_definitions(path: str, text: str, expected: list[tuple]) -> None:
+    # A module's alias is a name users ask for (anyhow's `Result`, nlohmann's `json`, libuv's `uv_read_cb`);
+    # an impl's associated type (`type Item`) and a class's member alias belong to their owner.
+    assert definitions(path, text) == expected

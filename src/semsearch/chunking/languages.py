@@ -51,6 +51,7 @@ _C_DEFS = {
     "struct_specifier": "Struct",
     "union_specifier": "Struct",
     "enum_specifier": "Enum",
+    "type_definition": "Type",  # only a typedef without a body (`typedef struct uv_loop_s uv_loop_t;`): treesitter.py
 }
 _HASH = ("#",)
 
@@ -64,11 +65,11 @@ SPECS: dict[str, LanguageSpec] = {
             "function_item": "Function", "function_signature_item": "Function",
             "struct_item": "Struct", "union_item": "Struct", "enum_item": "Enum",
             "trait_item": "Trait", "impl_item": "Impl", "mod_item": "Module",
-            "macro_definition": "Macro",
+            "macro_definition": "Macro", "type_item": "Type",
         }, attribute_prefixes=("#[", "#!["),),
         LanguageSpec("go", {
             "function_declaration": "Function", "method_declaration": "Method",
-            "type_spec": "Type",
+            "type_spec": "Type", "type_alias": "Type",
         }, wrappers=frozenset({"type_declaration"})),
         LanguageSpec("javascript", _JS_DEFS, attribute_prefixes=("@",), wrappers=_JS_WRAPPERS),
         LanguageSpec("typescript", _TS_DEFS, attribute_prefixes=("@",), wrappers=_JS_WRAPPERS),
@@ -81,13 +82,14 @@ SPECS: dict[str, LanguageSpec] = {
         }),
         LanguageSpec("c", _C_DEFS, wrappers=frozenset({"type_definition"})),
         LanguageSpec("cpp", {
-            **_C_DEFS, "class_specifier": "Class", "namespace_definition": "Module",
+            **_C_DEFS, "class_specifier": "Class", "namespace_definition": "Module", "alias_declaration": "Type",
         }, wrappers=frozenset({"template_declaration", "type_definition"})),
         LanguageSpec("csharp", {
             "class_declaration": "Class", "struct_declaration": "Struct",
             "interface_declaration": "Interface", "enum_declaration": "Enum",
             "record_declaration": "Class", "namespace_declaration": "Module",
             "method_declaration": "Method", "constructor_declaration": "Method",
+            "delegate_declaration": "Type",
         }, attribute_prefixes=("[",)),
         LanguageSpec("ruby", {
             "method": "Function", "singleton_method": "Function",
@@ -100,17 +102,17 @@ SPECS: dict[str, LanguageSpec] = {
         }, line_comments=("//", "#"), attribute_prefixes=("#[",)),
         LanguageSpec("kotlin", {
             "function_declaration": "Function", "class_declaration": "Class",
-            "object_declaration": "Object",
+            "object_declaration": "Object", "type_alias": "Type",
         }, attribute_prefixes=("@",)),
         LanguageSpec("scala", {
             "function_definition": "Function", "function_declaration": "Function",
             "class_definition": "Class", "object_definition": "Object",
-            "trait_definition": "Trait", "enum_definition": "Enum",
+            "trait_definition": "Trait", "enum_definition": "Enum", "type_definition": "Type",
         }, attribute_prefixes=("@",)),
         LanguageSpec("swift", {
             "function_declaration": "Function", "protocol_function_declaration": "Function",
             "init_declaration": "Function", "class_declaration": "Class",
-            "protocol_declaration": "Protocol",
+            "protocol_declaration": "Protocol", "typealias_declaration": "Type",
         }, attribute_prefixes=("@",)),
         # `M.setup = function(opts) … end` (mini.nvim writes every function so) and a module table's
         # `shuffle = function(t) … end` field (`local utils = { … }`, `return { … }`): see treesitter.py.

@@ -81,7 +81,10 @@ def name_of(node: Node) -> tuple[Node | None, str, str | None]:
         while declarator is not None and declarator.type not in (
                 "identifier", "field_identifier", "qualified_identifier", "destructor_name",
                 "operator_name", "type_identifier"):
-            declarator = declarator.child_by_field_name("declarator")
+            inner = declarator.child_by_field_name("declarator")
+            if inner is None and declarator.type == "parenthesized_declarator" and declarator.named_children:
+                inner = declarator.named_children[0]  # a function pointer's `(*name)`
+            declarator = inner
         name_node = declarator
     if name_node is None:
         name_node = next((c for c in node.named_children if c.type in _NAME_TYPES), None)

@@ -35,6 +35,11 @@ _ELIXIR_DEFINITIONS = {"defmodule": "Module", "defprotocol": "Protocol", "defimp
                        "defmacro": "Macro", "defmacrop": "Macro"}
 _ZIG_CONTAINERS = {"struct": "Struct", "enum": "Enum", "union": "Struct", "opaque": "Struct"}
 _HASKELL_EQUATIONS = ("function", "bind")
+# A type alias is a definition at the top of a module (`pub type Result<T> = …`, `using json = …`); inside
+# an impl it is an associated type (`type Item = u8;`, named after its trait's, so every impl repeats
+# `Item` and `Error`) and inside a class a member alias, both part of their owner.
+_ALIASES = frozenset({"type_item", "alias_declaration"})
+_ALIAS_OWNERS = frozenset({"impl_item", "trait_item", "class_specifier", "struct_specifier"})
 # Attributes that make a definition a test in its source file (Rust's `#[test]`, `#[tokio::test]`,
 # `#[test_case(…)]`, `#[rstest]`, `#[cfg(test)]`, and `#[bench]`: code that exercises the library
 # rather than being it).
@@ -225,6 +230,17 @@ def _code_type(node: Node, kind: str) -> str | None:
         previous = node.prev_named_sibling
         if previous is not None and previous.type in _HASKELL_EQUATIONS and name_of(previous)[1] == name:
             return None
+    if t == "type_definition":
+        # C: `typedef struct {…} point;` is the struct's (a wrapper gives it the typedef's lines), and
+        # `typedef struct uv_loop_s uv_loop_t;` names a struct whose definition is the answer; a typedef
+        # of a function pointer or of another type (`typedef int (*read_cb)(…);`) is a type of its own.
+        tags = ("struct_specifier", "union_specifier", "enum_specifier")
+        return None if any(c.type in tags for c in node.named_children) else kind
+    if t in _ALIASES:
+        parent = node.parent
+        while parent is not None and parent.type not in _ALIAS_OWNERS:
+            parent = parent.parent
+        return kind if parent is None else None
     if t in ("variable_declarator", "field_definition", "public_field_definition"):
         value = node.child_by_field_name("value")
         return kind if value is not None and value.type in _FUNCTION_VALUES else None
@@ -378,6 +394,8 @@ def _doc_comment_above(lines: list[str], start: int, spec: LanguageSpec) -> tupl
             break
         block = next((b for b in spec.block_comments if stripped.endswith(b[1])), None)
         if block is not None and not stripped.startswith(spec.line_comments or ("\0",)):
+            if block[0] in stripped and not stripped.startswith(block[0]):
+                break  # code with a comment after it (`typedef … t; /* incomplete */`), not a comment
             # Walk up to the opening of the block comment.
             block_rows = [stripped]
             while not block_rows[-1].startswith(block[0]) and row > 0:
