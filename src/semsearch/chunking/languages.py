@@ -51,7 +51,7 @@ _C_DEFS = {
     "struct_specifier": "Struct",
     "union_specifier": "Struct",
     "enum_specifier": "Enum",
-    "type_definition": "Type",  # only a typedef without a body (`typedef struct uv_loop_s uv_loop_t;`): treesitter.py
+    "type_definition": "Type",  # a typedef of a function pointer or a plain type; of a struct, the struct (treesitter.py)
 }
 _HASH = ("#",)
 
