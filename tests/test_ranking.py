@@ -71,7 +71,8 @@ def test_the_definition_a_query_compares_against_comes_after_the_rest() -> None:
 def test_paths_by_role() -> None:
     for path in ("tests/test_x.py", "pkg/test_x.py", "src/foo_test.go", "web/app.spec.ts", "a/__tests__/b.js",
                  "src/test/java/com/x/FooTest.java", "spec/rack/etag_spec.rb", "pkg/conftest.py",
-                 "Tests/AppTests/Helpers.swift", "src/Acme.Core.Tests/Fakes/Clock.cs", "fuzz/fuzz_targets/parse.rs"):
+                 "Tests/AppTests/Helpers.swift", "src/Acme.Core.Tests/Fakes/Clock.cs", "fuzz/fuzz_targets/parse.rs",
+                 "t/t3501-revert-cherry-pick.sh", "t/helper/test-date.c", "lib/Foo/t/basic.t"):  # git's and Perl's t/
         assert role(path) == "test", path
     assert role("examples/demo.py") == role("_examples/rest/main.go") == role("docs/conf.py") == "example"
     assert role("benches/parse.rs") == role("pkg/benchmarks/run.py") == "bench"
@@ -81,6 +82,7 @@ def test_paths_by_role() -> None:
     assert role("src/latest/main.py") is None and role("lib/contest/x.py") is None
     assert role("tests-integration/tests/macros.rs") == role("integration_tests/a.py") == role("e2e/app.ts") == "test"
     assert role("src/testimony/a.py") is None and role("lib/attestation/x.go") is None
+    assert role("src/t.c") is None and role("at/x.c") is None
     # Below a production source set the folders are a package's name: kotlin-test's own code.
     assert role("common/src/main/kotlin/kotlin/test/Assertions.kt") is None
     assert role("src/commonMain/kotlin/kotlin/test/Utils.kt") is None

@@ -42,12 +42,13 @@ DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "
 
 # Paths by role. Each names what it is, so a query that asks for it can lift it.
 _TEST_DIR = re.compile(r"(^|/)(tests?|Tests?|testing|spec|specs|__tests__|__mocks__|testdata|fixtures?|fuzz|e2e"
+                       r"|t"  # Perl's and git's t/
                        r"|tests?[-_][\w-]+|[\w-]+[-_]tests?"  # tokio's tests-integration/, integration_tests/
                        r"|[\w.-]+\.(Tests?|UnitTests|IntegrationTests|Specs)"  # Swift's Tests/, C#'s Foo.Tests/
                        r"|[a-z][A-Za-z]*Tests?)(/|$)")  # Gradle's and Kotlin's source sets: commonTest/, jvmTest/
 _TEST_FILE = re.compile(
     r"(^|/)(test_[^/]*|[^/]*_test\.[a-z]+|[^/]*[._-](test|spec)\.[a-z]+x?|[^/]*_spec\.[a-z]+|conftest\.py"
-    r"|[^/]*Tests?\.(java|kt|cs|swift|scala|php)|[^/]*(Spec|Suite)\.(kt|scala|swift))$")
+    r"|[^/]*Tests?\.(java|kt|cs|swift|scala|php)|[^/]*(Spec|Suite)\.(kt|scala|swift)|[^/]*\.t)$")
 # Maven's and Gradle's production source set (`src/main/`, Kotlin Multiplatform's `commonMain/`): the
 # folders below it are a package's name, so kotlin-test's `src/main/kotlin/kotlin/test/` is its code.
 _MAIN_SOURCES = re.compile(r"(^|/)(src/main|[a-z]+Main)/")
