@@ -211,6 +211,7 @@ def variants() -> dict[str, Variant]:
         "folder words 0.5": {"folder": 0.5},
         "no file diversity": {"file_decay": 1.0},
         "file decay 0.7": {"file_decay": 0.7},
+        "every part of a split structure a hit (one part: off)": {"one_part": False},
         "file decay 0.6": {"file_decay": 0.6},
         "file decay 0.5": {"file_decay": 0.5},
         "file decay 0.3": {"file_decay": 0.3},

@@ -344,3 +344,19 @@ def test_from_inside_a_repository_its_own_ranking_leads_and_only_the_top_of_the_
     # b1 (rank 1 of all) is placed at 2.5, c1 (rank 3) at 7.5; a2 comes once, from its own ranking
     assert order == ["a1", "a2", "b1", "a3", "a4", "c1", "b2"]
     assert [h.id for h in home_first(own, everywhere, "a", factor=1.0)][:3] == ["a1", "b1", "a2"]
+
+
+def test_a_split_structure_is_one_hit() -> None:
+    # git's `struct rev_info` is split into five parts: for `rev_info` they filled the first five
+    # places, hiding revision.c; its best part stands for it now, and the other parts are dropped.
+    def part(n: int, score: float) -> Candidate:
+        c = cand(f"part{n}", "revision.h", name="rev_info", code_type="Struct", score=score)
+        c.payload.update(part=n, parts=3, signature="struct rev_info")
+        return c
+    items = [part(1, 0.9), part(2, 0.8), part(3, 0.7), cand("use", "revision.c", name="setup_revisions", score=0.6)]
+    assert [c.id for c in rank("rev_info", items)] == ["part1", "use"]
+    assert [c.id for c in rank("rev_info", items, with_options(one_part=False))][:3] == ["part1", "part2", "part3"]
+    # two long structures of one name in one file (overloads) are two hits
+    other = cand("other", "revision.h", name="rev_info", code_type="Struct", score=0.5)
+    other.payload.update(part=1, parts=3, signature="struct rev_info(int)")
+    assert "other" in [c.id for c in rank("rev_info", items + [other])]

@@ -86,6 +86,7 @@ class Ranking:
     question_own_evidence: float = 0.0  # ... and this for a question: only its other hits lift it
     file_decay: float = 0.8  # each better hit from the same file multiplies a hit's score by this
     question_file_decay: float = 0.4  # ... and this for a question: it asks for files, not a file's next hit
+    one_part: bool = True  # a long structure split into parts is one hit: its best part, the others dropped
     versions: bool = True  # an older versioned tree (`v3/` beside `v4/`) counts as compat
     v1_copies: bool = True  # ... and so does a `v1/` repeating its parent's files (pydantic.v1)
     copies_tier: bool = True  # an identifier's definition in a copy (compat, stub) is not in the definitions' tier
@@ -318,22 +319,39 @@ def rerank(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT
         return []
     judged = judge(query, candidates, ranking)
     decay = ranking.question_file_decay if query.is_question else ranking.file_decay
-    return decayed(judged, [j.tier for j in judged], [j.lifted for j in judged], decay)
+    return decayed(judged, [j.tier for j in judged], [j.lifted for j in judged], decay, ranking.one_part)
 
 
-def decayed(judged: list[Judgement], tiers: list[int], scores: list[float], decay: float) -> list[Candidate]:
+def decayed(judged: list[Judgement], tiers: list[int], scores: list[float], decay: float,
+            one_part: bool = True) -> list[Candidate]:
     """Candidates ordered by (tier, score), each further hit of a file already placed counting
-    `decay` times the one before it: copies carrying their final score."""
+    `decay` times the one before it: copies carrying their final score. With `one_part`, a split
+    structure's parts after its best are dropped: five parts of git's `struct rev_info` filled the
+    first five places for `rev_info`, saying one thing five times."""
     order = sorted(range(len(judged)), key=lambda i: (-tiers[i], -scores[i], judged[i].position))
     seen: dict[tuple[str, str], int] = {}
+    placed: set[tuple[Any, ...]] = set()
     final = []
     for i in order:
         file = judged[i].candidate.file
+        structure = _split_structure(judged[i].candidate) if one_part else None
+        if structure is not None:
+            if structure in placed:
+                continue
+            placed.add(structure)
         n = seen.get(file, 0)
         seen[file] = n + 1
         final.append((tiers[i], scores[i] * decay ** n, judged[i].position, judged[i].candidate))
     final.sort(key=lambda k: (-k[0], -k[1], k[2]))
     return [Candidate(c.id, c.payload, score, c.scores, c.ranks) for _, score, _, c in final]
+
+
+def _split_structure(c: Candidate) -> tuple[Any, ...] | None:
+    """What a part of a split structure is a part of (None for a whole structure)."""
+    p = c.payload
+    if not p.get("parts"):
+        return None
+    return (*c.file, p.get("name"), (p.get("context") or {}).get("struct_name"), p.get("signature"), p.get("parts"))
 
 
 # Searched from inside one of several repositories, another repository's hit at rank r of the search
