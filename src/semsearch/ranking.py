@@ -42,7 +42,7 @@ DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "
 
 # Paths by role. Each names what it is, so a query that asks for it can lift it.
 _TEST_DIR = re.compile(r"(^|/)(tests?|Tests?|testing|spec|specs|__tests__|__mocks__|testdata|fixtures?|fuzz|e2e"
-                       r"|t"  # Perl's and git's t/
+                       r"|t|testsuite|testdir|unittests?"  # Perl's and git's t/, GNU's testsuite/, vim's testdir/
                        r"|tests?[-_][\w-]+|[\w-]+[-_]tests?"  # tokio's tests-integration/, integration_tests/
                        r"|[\w.-]+\.(Tests?|UnitTests|IntegrationTests|Specs)"  # Swift's Tests/, C#'s Foo.Tests/
                        r"|[a-z][A-Za-z]*Tests?)(/|$)")  # Gradle's and Kotlin's source sets: commonTest/, jvmTest/
