@@ -182,8 +182,15 @@ def _apt_source_options() -> list[str]:
 
 
 def _debsrc(spec: str, target: Path) -> None:
-    subprocess.run(["apt-get", *_apt_source_options(), "source", "--download-only", "-q", spec], cwd=target,
-                   check=True, capture_output=True)
+    fetched = subprocess.run(["apt-get", *_apt_source_options(), "source", "--download-only", "-q", spec],
+                             cwd=target, capture_output=True)
+    orig = next(target.glob("*.orig.tar.*"), None)
+    if fetched.returncode != 0 and orig is not None:
+        # the mirror lacks the Debian patch tarball (rubocop 1.39.0): the upstream tarball alone
+        (target / "top").mkdir()
+        subprocess.run(["tar", "-xf", orig.name, "-C", "top", "--strip-components=1"], cwd=target, check=True)
+        return
+    fetched.check_returncode()
     dsc = next(target.glob("*.dsc"))
     subprocess.run(["dpkg-source", "--no-check", "-x", dsc.name, "top"], cwd=target, check=True,
                    capture_output=True)
