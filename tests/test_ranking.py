@@ -73,7 +73,8 @@ def test_paths_by_role() -> None:
                  "src/test/java/com/x/FooTest.java", "spec/rack/etag_spec.rb", "pkg/conftest.py",
                  "Tests/AppTests/Helpers.swift", "src/Acme.Core.Tests/Fakes/Clock.cs", "fuzz/fuzz_targets/parse.rs",
                  "t/t3501-revert-cherry-pick.sh", "t/helper/test-date.c", "lib/Foo/t/basic.t",  # git's and Perl's t/
-                 "gcc/testsuite/gcc.dg/pr1.c", "src/testdir/runtest.vim", "unittests/parser.cpp"):
+                 "gcc/testsuite/gcc.dg/pr1.c", "src/testdir/runtest.vim", "unittests/parser.cpp",
+                 "src/testRunner/parallel/host.ts", "src/harness/fourslash.ts"):
         assert role(path) == "test", path
     assert role("examples/demo.py") == role("_examples/rest/main.go") == role("docs/conf.py") == "example"
     assert role("benches/parse.rs") == role("pkg/benchmarks/run.py") == "bench"

@@ -44,6 +44,7 @@ DEFINITION_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "
 _TEST_DIR = re.compile(r"(^|/)(tests?|Tests?|testing|spec|specs|__tests__|__mocks__|testdata|fixtures?|fuzz|e2e"
                        r"|t|testsuite|testdir|unittests?"  # Perl's and git's t/, GNU's testsuite/, vim's testdir/
                        r"|tests?[-_][\w-]+|[\w-]+[-_]tests?"  # tokio's tests-integration/, integration_tests/
+                       r"|test[A-Z]\w*|harness"  # TypeScript's testRunner/ and its test harness/
                        r"|[\w.-]+\.(Tests?|UnitTests|IntegrationTests|Specs)"  # Swift's Tests/, C#'s Foo.Tests/
                        r"|[a-z][A-Za-z]*Tests?)(/|$)")  # Gradle's and Kotlin's source sets: commonTest/, jvmTest/
 _TEST_FILE = re.compile(
