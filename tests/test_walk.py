@@ -49,6 +49,18 @@ def test_vendored_build_and_vcs_folders_are_skipped(tmp_path: Path) -> None:
     assert summary.skipped["vendored or build folder"] == 8
 
 
+def test_a_package_named_like_a_build_folder_is_code(tmp_path: Path) -> None:
+    # hugo's deps/ and luarocks' build/ are packages of the code; redis's deps/ and Python's build/ are not
+    write(tmp_path, "deps/deps.go", "package deps\n")
+    write(tmp_path, "src/luarocks/build/builtin.lua", "local builtin = {}\n")
+    write(tmp_path, "vendored/deps/jemalloc/src/arena.c", "int a;\n")
+    write(tmp_path, "build/lib/pkg/mod.py", "a = 1\n")
+    write(tmp_path, "web/build/bundle.js", "var a = 1;\n")
+    found, summary = paths(tmp_path)
+    assert found == ["deps/deps.go", "src/luarocks/build/builtin.lua"]
+    assert summary.skipped["vendored or build folder"] == 3
+
+
 def test_hidden_files_and_folders_only_when_asked(tmp_path: Path) -> None:
     write(tmp_path, ".git/config", "[core]\n")
     write(tmp_path, ".github/workflows/ci.yml", "on: push\n")

@@ -29,6 +29,15 @@ SKIP_DIRS = frozenset({
     ".gradle", ".idea", ".vscode", "Pods", "DerivedData", ".terraform",
     ".eggs", "htmlcov", "coverage",
 })
+# Of those, names that are also a package of the code in some trees (hugo's deps/, coverage.py's
+# coverage/, a Go build/ package, luarocks' build/): skipped only when they hold a source file of their
+# own, as a dependency or output folder does not (redis's deps/, Python's build/lib/, a virtualenv,
+# Rust's target/). JavaScript and headers do not count: a bundle or a generated config.h is output.
+OUTPUT_DIRS = frozenset({"deps", "build", "target", "env", "coverage"})
+SOURCE_SUFFIXES = frozenset({
+    ".py", ".rs", ".go", ".java", ".kt", ".scala", ".swift", ".c", ".cc", ".cpp", ".cs", ".rb", ".php",
+    ".lua", ".ex", ".zig", ".hs",
+})
 
 # Extensions that are binary or generated; checked before reading a byte.
 BINARY_SUFFIXES = frozenset({
@@ -172,7 +181,8 @@ def _walk_dir(directory: Path, rel: str, specs: list[tuple[str, pathspec.PathSpe
             summary.skip("unreadable", child_rel)
             continue
         if is_dir:
-            if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info"):
+            if (entry.name in SKIP_DIRS and not (entry.name in OUTPUT_DIRS and _holds_source(entry.path))
+                    or entry.name.endswith(".egg-info")):
                 summary.skip("vendored or build folder", child_rel + "/")
             elif _ignored(specs, child_rel, True):
                 summary.skip("ignored", child_rel + "/")
@@ -237,6 +247,15 @@ def _read(entry: os.DirEntry[str], rel: str, specs: list[tuple[str, pathspec.Pat
         summary.skip("minified or one-line data", rel)
         return None
     return SourceFile(path=rel, abspath=Path(entry.path), text=text, invalid_utf8=invalid)
+
+
+def _holds_source(directory: str) -> bool:
+    """Whether a folder holds a source file itself (not only in its subfolders)."""
+    try:
+        with os.scandir(directory) as entries:
+            return any(os.path.splitext(e.name)[1] in SOURCE_SUFFIXES and e.is_file() for e in entries)
+    except OSError:
+        return False
 
 
 def _minified(suffix: str, text: str) -> bool:
