@@ -1,5 +1,5 @@
-"""Hand-written queries over 43 packages in 19 languages (37 mined ones; two Zig libraries and four
-large trees, Django, git, RuboCop and the TypeScript compiler, listed in
+"""Hand-written queries over 44 packages in 19 languages (37 mined ones; two Zig libraries and five
+large trees, Django, git, RuboCop, the TypeScript compiler and Hugo, listed in
 bench/handwritten/packages.json): a held-aside check in the development set's own style.
 
 The mined corpus's queries are doc sentences by rule, which the development set's
@@ -38,7 +38,7 @@ STORES = WORK / "handwritten" / "stores"
 
 # Packages outside the mined corpus: for a language it lacks (Zig: Debian 12 has no Zig compiler, so
 # no package of Zig sources; two libraries ship theirs on npm and in a wheel), and large trees whole
-# (Django, git, RuboCop, TypeScript: the mined packages are small, the repositories users search are not).
+# (Django, git, RuboCop, TypeScript, Hugo: the mined packages are small, the repositories users search are not).
 EXTRA_PACKAGES = QUERIES / "packages.json"
 
 
