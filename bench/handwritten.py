@@ -42,10 +42,15 @@ STORES = WORK / "handwritten" / "stores"
 EXTRA_PACKAGES = QUERIES / "packages.json"
 
 
+def every_package() -> list[Package]:
+    """The mined packages and the extra list's, whether or not they have queries yet."""
+    return load_packages() + load_packages(EXTRA_PACKAGES)
+
+
 def packages() -> list[Package]:
-    """The packages that have a hand-written query file: mined ones, and the extra list's."""
+    """The packages that have a hand-written query file."""
     ids = {p.stem for p in QUERIES.glob("*.json")}
-    return [p for p in load_packages() + load_packages(EXTRA_PACKAGES) if p.id in ids]
+    return [p for p in every_package() if p.id in ids]
 
 
 def root(package: Package) -> Path:
@@ -100,7 +105,7 @@ def main() -> None:
     parser.add_argument("--recreate", action="store_true", help="index: rebuild the stores from scratch.")
     args = parser.parse_args()
     wanted_ids = {i for i in args.packages.split(",") if i}
-    pool = load_packages() + load_packages(EXTRA_PACKAGES) if wanted_ids else packages()
+    pool = every_package() if wanted_ids else packages()
     chosen_packages = [p for p in pool if not wanted_ids or p.id in wanted_ids]
     if args.step == "index":
         index(chosen_packages, args.recreate)
