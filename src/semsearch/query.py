@@ -39,8 +39,8 @@ _LISTED = re.compile(r"[`'\"\s,()]*(and|or|,)[`'\"\s_.$]*$")
 _SEPARATOR = re.compile(r"\.|::|#|\\")
 
 # Roles a query can ask for by name; ranking lifts the code of that role back to plain code's rank.
-# A word after a name's separator is part of that name (`kotlin.test`, `std::mock`), not a request.
 ASKS_FOR = {
+    # a test word after a name's separator is part of that name (`kotlin.test`, `std::mock`), not a request
     "test": re.compile(r"(?<![.:/\\])\b(tests?|testing|unit ?tests?|specs?|fixtures?|mocks?|asserts?)\b",
                        re.IGNORECASE),
     "example": re.compile(r"\b(examples?|samples?|demos?|tutorials?|docs?|documentation|usage)\b", re.IGNORECASE),
