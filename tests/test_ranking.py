@@ -289,6 +289,20 @@ def test_a_qualified_identifier_prefers_the_definition_on_its_qualifier() -> Non
     assert [c.id for c in rank("List.split", items)][0] == "list"
 
 
+def test_a_qualifier_names_the_folder_of_a_package() -> None:
+    """Go's package is its folder, as Java's, Python's and Rust's modules are: `output.Format` is the
+    Format in output/, not one in a format.go elsewhere; a file named after the name there comes first."""
+    items = [cand("elsewhere", "resources/images/format.go", name="Format", code_type="Type", score=0.9,
+                  language="go"),
+             cand("package", "output/outputFormat.go", name="Format", code_type="Struct", score=0.6, language="go"),
+             cand("autoload", "lib/faraday/autoload.rb", name="Response", code_type="Class", score=0.9,
+                  language="ruby"),
+             cand("own", "lib/faraday/response.rb", name="Response", code_type="Class", score=0.6, language="ruby")]
+    assert [c.id for c in rank("output.Format", items)][0] == "package"
+    assert [c.id for c in rank("Format", items)][0] == "elsewhere"  # unqualified: the file named after it
+    assert [c.id for c in rank("Faraday::Response", items)][0] == "own"  # in the folder and named after it
+
+
 def hit(path: str, a: int, b: int, name: str = "x") -> SearchHit:
     return SearchHit(f"{path}:{a}", 1.0, {"name": name, "line_from": a, "line_to": b,
                                             "context": {"file_path": path, "module": path.split("/")[0]}})

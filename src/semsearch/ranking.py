@@ -258,6 +258,13 @@ def _named_after(path: str, symbol: str) -> bool:
     return bool(stem) and (stem == name or stem.rstrip("s") == name.rstrip("s"))
 
 
+def _in_folder_named(path: str, qualifier: str) -> bool:
+    """The file sits in a folder named after the qualifier: Go's package is its folder (`output.Format`
+    in `output/outputFormat.go`), as are Java's, Python's and Rust's modules (`collect.ImmutableList`)."""
+    parent = PurePosixPath(path).parent.name
+    return bool(parent) and re.sub(r"[^a-z0-9]", "", parent.lower()) == re.sub(r"[^a-z0-9]", "", qualifier.lower())
+
+
 def _is_definition(c: Candidate) -> bool:
     return c.payload.get("code_type") in DEFINITION_TYPES
 
@@ -273,7 +280,7 @@ class Judgement:
     path_lift: float  # query words in its file stem and folder
     asked: bool  # a definition of an identifier written inside the query
     compared: bool  # a definition of an identifier the query compares against
-    tier: int  # for an identifier query, how surely it is that identifier's definition (0-3)
+    tier: int  # for an identifier query, how surely it is that identifier's definition (0-5)
     score: float  # the fused score through the multipliers
     lifted: float = 0.0  # ... and its file's evidence: what the order reads, before the file decay
 
@@ -412,8 +419,10 @@ def _lift_files(judged: list[Judgement], lift: float, sharpness: float, own: flo
 
 def _name_tier(symbol: str, c: Candidate, named_file: bool, kind: str | None, copies: bool = True,
                qualifier: str | None = None) -> int:
-    """3: a definition of the symbol in a file named after it, or on the type or in the file the query
-    qualifies it with (`stringx.split`: split on stringx or in stringx.lua); 2: another definition of it;
+    """For a definition of the symbol: 5 in a file named after it and where the query's qualifier
+    says (on the type, in the file or folder it names: `stringx.split` on stringx or in stringx.lua,
+    `output.Format` in output/); 4 where the qualifier says; 3 in a file named after it (an explicit
+    qualifier outweighs a same-named file elsewhere); 2: another definition of it;
     1: a member of it, another thing of that name, a definition in a test, example or
     benchmark (`kind`, the candidate's role: by path, or a test marked inside a source file),
     or in a copy (when `copies`: an older versioned tree, compat code, a type stub); 0: the rest."""
@@ -423,8 +432,12 @@ def _name_tier(symbol: str, c: Candidate, named_file: bool, kind: str | None, co
         on_qualifier = qualifier is not None and struct == qualifier  # a member named on its type defines it
         if (_is_definition(c) or on_qualifier) and kind not in ("test", "example", "bench") \
                 and not (copies and kind in _COPIES):
-            qualified = on_qualifier or (qualifier is not None and _named_after(c.path, qualifier))
-            return 3 if named_file and (_named_after(c.path, symbol) or qualified) else 2
+            if not named_file:
+                return 2
+            named = _named_after(c.path, symbol)
+            qualified = on_qualifier or (qualifier is not None and (_named_after(c.path, qualifier)
+                                                                    or _in_folder_named(c.path, qualifier)))
+            return 5 if named and qualified else 4 if qualified else 3 if named else 2
         return 1
     if name.lower() == symbol.lower() or struct == symbol:
         return 1
