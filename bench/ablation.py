@@ -212,6 +212,8 @@ def variants() -> dict[str, Variant]:
         "no file diversity": {"file_decay": 1.0},
         "file decay 0.7": {"file_decay": 0.7},
         "every part of a split structure a hit (one part: off)": {"one_part": False},
+        "a deeper copy of a file ranked as code (mirrors: off)": {"mirrors": False},
+        "run-together path words not split (compounds: off)": {"compounds": False},
         "file decay 0.6": {"file_decay": 0.6},
         "file decay 0.5": {"file_decay": 0.5},
         "file decay 0.3": {"file_decay": 0.3},

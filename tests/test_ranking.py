@@ -178,6 +178,23 @@ def test_a_v1_folder_repeating_its_parents_files_is_the_older_copy() -> None:
     assert [c.id for c in rank("BaseModel", [old, new], with_options(v1_copies=False))] == ["old", "new"]
 
 
+def test_a_deeper_copy_of_a_file_comes_after_the_original() -> None:
+    """Guava's android/ tree mirrors guava/: the same method in files whose paths end alike."""
+    main = "guava/src/com/google/common/cache/LocalCache.java"
+    copy = cand("copy", "android/" + main, name="evictEntries", code_type="Method", score=1.0)
+    orig = cand("orig", main, name="evictEntries", code_type="Method", score=0.95)
+    other = cand("other", "guava/src/com/google/common/cache/CacheBuilder.java", name="build", score=0.9)
+    assert [c.id for c in rank("cache eviction", [copy, orig, other])] == ["orig", "other", "copy"]
+    assert [c.id for c in rank("cache eviction", [copy, orig, other], with_options(mirrors=False))][0] == "copy"
+    # the same name in files alike at equal depth (a platform's variant) or ending alike in fewer parts: no copy
+    jvm = cand("jvm", "jvm/src/kotlin/test/Assertions.kt", name="assertTrue", score=1.0)
+    js = cand("js", "js/src/kotlin/test/Assertions.kt", name="assertTrue", score=0.95)
+    assert [c.id for c in rank("assert true", [jvm, js, other])][:2] == ["jvm", "js"]
+    shallow = cand("core", "db/models/fields.py", name="get_prep_value", score=0.9)
+    deep = cand("gis", "contrib/gis/db/models/fields.py", name="get_prep_value", score=1.0, struct="GeometryField")
+    assert [c.id for c in rank("prepare a value", [deep, shallow])][0] == "gis"
+
+
 def test_the_current_version_comes_before_an_older_copy_unless_a_version_is_asked_for() -> None:
     old = cand("old", "v3/types.ts", name="ZodType", code_type="Class", score=1.0)
     new = cand("new", "v4/core/schemas.ts", name="ZodType", code_type="Interface", score=0.8)
@@ -287,6 +304,16 @@ def test_a_qualified_identifier_prefers_the_definition_on_its_qualifier() -> Non
     assert [c.id for c in rank("stringx.split", items)][0] == "stringx"  # the member the query names on its module
     assert [c.id for c in rank("split", items)][0] == "config"  # unqualified: the plain function, as before
     assert [c.id for c in rank("List.split", items)][0] == "list"
+
+
+def test_a_path_word_run_together_from_query_words_holds_them() -> None:
+    """Go's and C's package and file names run words together: rafthttp is raft and http."""
+    items = [cand("cluster", "etcdserver/api/membership/cluster.go", name="RaftCluster", score=1.0),
+             cand("transport", "etcdserver/api/rafthttp/transport.go", name="Transport", score=0.9)]
+    query = "how raft messages are sent over http"
+    assert [c.id for c in rank(query, items)][0] == "transport"
+    assert [c.id for c in rank(query, items, with_options(compounds=False))][0] == "cluster"
+    assert [c.id for c in rank("how raft works", items)][0] == "cluster"  # raft alone does not make rafthttp
 
 
 def test_a_qualifier_names_the_folder_of_a_package() -> None:

@@ -90,6 +90,8 @@ class Ranking:
     one_part: bool = True  # a long structure split into parts is one hit: its best part, the others dropped
     versions: bool = True  # an older versioned tree (`v3/` beside `v4/`) counts as compat
     v1_copies: bool = True  # ... and so does a `v1/` repeating its parent's files (pydantic.v1)
+    mirrors: bool = True  # ... and a definition repeated in a deeper copy of its file (guava's android/)
+    compounds: bool = True  # a path word run together from query words (`rafthttp`) holds them
     copies_tier: bool = True  # an identifier's definition in a copy (compat, stub) is not in the definitions' tier
     factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
 
@@ -202,13 +204,60 @@ def _older_files(files: set[tuple[str, str]], v1_copies: bool) -> set[tuple[str,
     return {(repo, path) for repo, paths in by_repo.items() for path in older_versions(paths, v1_copies)}
 
 
+def mirrored_copies(candidates: Sequence[Candidate], tail: int = 3) -> set[int]:
+    """Positions of candidates that repeat a definition of a shallower copy of their file.
+
+    Guava's `android/guava/src/…/LocalCache.java` mirrors `guava/src/…/LocalCache.java`, its GWT
+    `guava-gwt/src-super/…` and a `futures/listenablefuture1/src/…` hold more copies: the same
+    definition (name, type, signature) in files whose paths end alike (`tail` parts or more). The
+    deeper path is the copy; copies at equal depth (a platform's variant) are left alone."""
+    seen: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+    for i, c in enumerate(candidates):
+        parts = c.path.split("/")
+        if len(parts) < tail:
+            continue
+        context = c.payload.get("context", {})
+        key = (c.payload.get("repo") or "", "/".join(parts[-tail:]), c.payload.get("name"),
+               c.payload.get("code_type"), context.get("struct_name"), c.payload.get("signature"))
+        seen.setdefault(key, []).append((len(parts), i))
+    copies: set[int] = set()
+    for twins in seen.values():
+        if len(twins) > 1:
+            shallowest = min(depth for depth, _ in twins)
+            copies |= {i for depth, i in twins if depth > shallowest}
+    return copies
+
+
 def is_test_path(path: str) -> bool:
     """Tests, examples and benchmarks: code that exercises the library rather than being it."""
     return role(path) in ("test", "example", "bench")
 
 
-def _covered(words: list[str], names: list[str]) -> set[str]:
-    return {w for w in words if any(related(w, n) for n in names)}
+def _covered(words: list[str], names: list[str], compounds: bool = True) -> set[str]:
+    found = {w for w in words if any(related(w, n) for n in names)}
+    if compounds:
+        for n in names:
+            found |= _compound_of(n, words)
+    return found
+
+
+def _compound_of(name: str, words: list[str]) -> set[str]:
+    """The query words a lower-case compound name is made of, all of it (`rafthttp` of raft and http,
+    `grpcproxy` of grpc and proxy: Go's and C's package and file names run words together); else none."""
+    if len(name) < 6 or not name.isalnum():
+        return set()
+    usable = [w for w in words if 3 <= len(w) < len(name) and w in name]
+    if len(usable) < 2:
+        return set()
+    ends: dict[int, frozenset[str]] = {0: frozenset()}
+    for start in range(len(name)):
+        if start not in ends:
+            continue
+        for w in usable:
+            if name.startswith(w, start) and start + len(w) not in ends:
+                ends[start + len(w)] = ends[start] | {w}
+    made = ends.get(len(name), frozenset())
+    return set(made) if len(made) > 1 else set()
 
 
 def _path_lifts(words: list[str], paths: set[str], ranking: Ranking) -> dict[str, float]:
@@ -222,8 +271,8 @@ def _path_lifts(words: list[str], paths: set[str], ranking: Ranking) -> dict[str
     matched = {}
     for path in paths:
         stem_words, folder_words = path_words(path)
-        in_stem = _covered(words, stem_words)
-        matched[path] = (in_stem, _covered(words, folder_words) - in_stem)
+        in_stem = _covered(words, stem_words, ranking.compounds)
+        matched[path] = (in_stem, _covered(words, folder_words, ranking.compounds) - in_stem)
     spread: dict[str, int] = {}
     for in_stem, in_folder in matched.values():
         for w in in_stem | in_folder:
@@ -297,9 +346,10 @@ def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT)
     if mostly_internal(paths):
         lifted.add("internal")  # most of what matches is internal (an application's internal/): no public face
     judged = []
+    mirrors = mirrored_copies(candidates) if ranking.mirrors else set()
     for position, c in enumerate(candidates):
         kind = role(c.path, c.payload)
-        if kind is None and c.file in superseded:
+        if kind is None and (c.file in superseded or position in mirrors):
             kind = "compat"
         factor = ranking.factors.get(kind, 1.0) if kind is not None and kind not in lifted else 1.0
         lift = path_lift.get(c.path, 1.0)
