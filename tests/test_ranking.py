@@ -80,6 +80,9 @@ def test_paths_by_role() -> None:
     assert role("benches/parse.rs") == role("pkg/benchmarks/run.py") == "bench"
     assert role("perf/encode.js") == role("src/redis-benchmark.c") == role("Benchmarks/Run.cs") == "bench"
     assert role("Example/Source/AppDelegate.swift") == role("sandbox/Shared/Class1.cs") == "example"
+    assert role("contrib/raftexample/raft.go") == role("example-app/main.ts") == role("hello_examples/a.rs") \
+        == "example"  # a folder named as one example among others
+    assert role("src/exampleparser/a.py") is None
     assert role("src/commonTest/kotlin/FlowTest.kt") == role("core/jvmTest/src/A.kt") == "test"
     assert role("src/latest/main.py") is None and role("lib/contest/x.py") is None
     assert role("tests-integration/tests/macros.rs") == role("integration_tests/a.py") == role("e2e/app.ts") == "test"

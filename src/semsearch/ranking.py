@@ -53,7 +53,8 @@ _TEST_FILE = re.compile(
 # Maven's and Gradle's production source set (`src/main/`, Kotlin Multiplatform's `commonMain/`): the
 # folders below it are a package's name, so kotlin-test's `src/main/kotlin/kotlin/test/` is its code.
 _MAIN_SOURCES = re.compile(r"(^|/)(src/main|[a-z]+Main)/")
-_EXAMPLE_DIR = re.compile(r"(^|/)_?([Ee]xamples?|[Ss]amples?|[Dd]emos?|docs?|docs_src|tutorials?|sandbox)(/|$)")
+_EXAMPLE_DIR = re.compile(r"(^|/)_?([Ee]xamples?|[Ss]amples?|[Dd]emos?|docs?|docs_src|tutorials?|sandbox"
+                          r"|[a-z0-9]+[-_]?examples?|examples?[-_][\w-]+)(/|$)")  # etcd's raftexample/, example-app/
 _BENCH_DIR = re.compile(r"(^|/)_?(bench|benches|[Bb]enchmarks?|perf)(/|$)|(^|/)[^/]*[_-]bench(mark)?\.[a-z]+$")
 _COMPAT_DIR = re.compile(r"(^|/)_?(compat|legacy|deprecated)(/|$)")
 # The implementation behind a public API, by the conventions of each language: Go's internal/
