@@ -319,6 +319,18 @@ def test_a_path_word_run_together_from_query_words_holds_them() -> None:
     assert [c.id for c in rank("how raft works", items)][0] == "cluster"  # raft alone does not make rafthttp
 
 
+def test_of_two_definitions_found_by_name_the_one_whose_file_the_search_found_comes_first() -> None:
+    """Symfony's `Request`: BrowserKit's small class and HttpFoundation's, whose methods the lists hold."""
+    items = [cand("method", "HttpFoundation/Request.php", name="getRequestUri", code_type="Method", score=0.4,
+                  language="php"),
+             cand("browserkit", "BrowserKit/Request.php", name="Request", code_type="Class", score=0.0,
+                  language="php"),
+             cand("foundation", "HttpFoundation/Request.php", name="Request", code_type="Class", score=0.0,
+                  language="php")]
+    assert [c.id for c in rank("Request", items)][:2] == ["foundation", "browserkit"]
+    assert [c.id for c in rank("Request", items, with_options(named_inherit=0.0))][0] == "browserkit"
+
+
 def test_a_qualifier_names_the_folder_of_a_package() -> None:
     """Go's package is its folder, as Java's, Python's and Rust's modules are: `output.Format` is the
     Format in output/, not one in a format.go elsewhere; a file named after the name there comes first."""

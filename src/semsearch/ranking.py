@@ -93,6 +93,7 @@ class Ranking:
     v1_copies: bool = True  # ... and so does a `v1/` repeating its parent's files (pydantic.v1)
     mirrors: bool = True  # ... and a definition repeated in a deeper copy of its file (guava's android/)
     compounds: bool = True  # a path word run together from query words (`rafthttp`) holds them
+    named_inherit: float = 0.1  # a structure found by its name alone scores this x its file's best hit
     copies_tier: bool = True  # an identifier's definition in a copy (compat, stub) is not in the definitions' tier
     factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
 
@@ -348,6 +349,9 @@ def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT)
         lifted.add("internal")  # most of what matches is internal (an application's internal/): no public face
     judged = []
     mirrors = mirrored_copies(candidates) if ranking.mirrors else set()
+    file_best: dict[tuple[str, str], float] = {}
+    for c in candidates:
+        file_best[c.file] = max(file_best.get(c.file, 0.0), c.score)
     for position, c in enumerate(candidates):
         kind = role(c.path, c.payload)
         if kind is None and (c.file in superseded or position in mirrors):
@@ -357,7 +361,10 @@ def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT)
         member = _is_definition_or_member(c)
         is_asked = bool(embedded) and member and c.payload.get("name") in embedded
         is_compared = bool(compared) and member and c.payload.get("name") in compared
-        score = c.score * factor * lift
+        # found by its name alone (no list holds it): a share of its file's best score, so that of
+        # two `Request` classes the one whose file the search found (HttpFoundation's) comes first
+        base = c.score if c.score > 0 else ranking.named_inherit * file_best[c.file]
+        score = base * factor * lift
         if is_asked:
             score *= 1 + ranking.embedded
         if is_compared:
