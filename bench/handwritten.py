@@ -1,6 +1,6 @@
-"""Hand-written queries over 44 packages in 19 languages (37 mined ones; two Zig libraries and five
-large trees, Django, git, RuboCop, the TypeScript compiler and Hugo, listed in
-bench/handwritten/packages.json): a held-aside check in the development set's own style.
+"""Hand-written queries over 49 packages in 19 languages (37 mined ones; two Zig libraries and ten
+large trees, Django, git, RuboCop, the TypeScript compiler, Hugo, Guava, etcd, Prometheus, Elixir
+and Symfony, listed in bench/handwritten/packages.json): a held-aside check in the development set's own style.
 
 The mined corpus's queries are doc sentences by rule, which the development set's
 developer-style queries ("radix tree path matching", "how are routes registered", "Mux") are
@@ -38,13 +38,19 @@ STORES = WORK / "handwritten" / "stores"
 
 # Packages outside the mined corpus: for a language it lacks (Zig: Debian 12 has no Zig compiler, so
 # no package of Zig sources; two libraries ship theirs on npm and in a wheel), and large trees whole
-# (Django, git, RuboCop, TypeScript, Hugo: the mined packages are small, the repositories users search are not).
+# (Django, git, RuboCop, TypeScript, Hugo, Guava, etcd, Prometheus, Elixir, Symfony: the mined
+# packages are small, the repositories users search are not).
 EXTRA_PACKAGES = QUERIES / "packages.json"
 
 
 def every_package() -> list[Package]:
     """The mined packages and the extra list's, whether or not they have queries yet."""
-    return load_packages() + load_packages(EXTRA_PACKAGES)
+    every = load_packages() + load_packages(EXTRA_PACKAGES)
+    ids = [p.id for p in every]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:  # an extra named like a mined package would silently take the mined one's root
+        raise SystemExit(f"{EXTRA_PACKAGES} reuses mined package ids: {', '.join(twice)}")
+    return every
 
 
 def packages() -> list[Package]:
