@@ -213,7 +213,7 @@ def variants() -> dict[str, Variant]:
         "file decay 0.7": {"file_decay": 0.7},
         "every part of a split structure a hit (one part: off)": {"one_part": False},
         "a deeper copy of a file ranked as code (mirrors: off)": {"mirrors": False},
-        "run-together path words not split (compounds: off)": {"compounds": False},
+        "run-together path words split (compounds: on)": {"compounds": True},
         "a structure found by its name alone scores 0 (named inherit: off)": {"named_inherit": 0.0},
         "file decay 0.6": {"file_decay": 0.6},
         "file decay 0.5": {"file_decay": 0.5},

@@ -92,7 +92,8 @@ class Ranking:
     versions: bool = True  # an older versioned tree (`v3/` beside `v4/`) counts as compat
     v1_copies: bool = True  # ... and so does a `v1/` repeating its parent's files (pydantic.v1)
     mirrors: bool = True  # ... and a definition repeated in a deeper copy of its file (guava's android/)
-    compounds: bool = True  # a path word run together from query words (`rafthttp`) holds them
+    compounds: bool = False  # a path word run together from query words (`rafthttp`) holds them: off, a
+    # coin toss (large Go trees +0.015, the nine's python -0.001: aiohttp's _websocket/ over client_ws.py)
     named_inherit: float = 0.1  # a structure found by its name alone scores this x its file's best hit
     copies_tier: bool = True  # an identifier's definition in a copy (compat, stub) is not in the definitions' tier
     factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
