@@ -105,7 +105,8 @@ def lexical_only(ranking: Ranking = LEXICAL_ONLY) -> Variant:
 def fused_rankings(k: float = 60.0, lexical: float = 1.0, by: str = "rank") -> Variant:
     """The product's final list and the lexical-only one, fused: by reciprocal rank (k) or by
     final score, each scaled to its best; an identifier's definition tier still comes first."""
-    from semsearch.ranking import _name_tier, role
+    from semsearch.ranking import _name_tier
+    from semsearch.roles import role
 
     def run(corpus: Corpus, qs: QueryScores) -> list[Candidate]:
         ranking = with_options()

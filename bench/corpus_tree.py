@@ -17,7 +17,7 @@ from corpus_strip import Blank
 from semsearch.chunking import chunk_source
 from semsearch.chunking.languages import SPECS, detect_language
 from semsearch.chunking.treesitter import Found, find_structures, strip_comment
-from semsearch.ranking import is_test_path
+from semsearch.roles import is_test_path
 from semsearch.walk import walk
 
 # Test files that the ranking's path rules do not name (`mock-log_unittest.cc`, `FooTests.cs`).

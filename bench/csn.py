@@ -27,7 +27,7 @@ from sdist import fetch_sdist
 from semsearch.chunking import chunk_source
 from semsearch.chunking.languages import SPECS, detect_language
 from semsearch.indexer import Indexer
-from semsearch.ranking import is_test_path
+from semsearch.roles import is_test_path
 from semsearch.search import Searcher
 from semsearch.store.edge import EdgeStore
 from semsearch.structures import Structure

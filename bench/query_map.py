@@ -34,7 +34,7 @@ from csn import fetch, first_sentence, without_docs
 from semsearch.chunking import chunk_source
 from semsearch.chunking.languages import detect_language
 from semsearch.embedding import MINILM, encoder
-from semsearch.ranking import is_test_path
+from semsearch.roles import is_test_path
 from semsearch.textify import textify
 from semsearch.walk import walk
 

@@ -2,8 +2,8 @@
 
 from semsearch.hits import SearchHit, group_hits, merge_overlapping
 from semsearch.query import analyse, identifier_query, query_words, related
-from semsearch.ranking import (DEFAULT, Candidate, Ranking, home_first, is_test_path, older_versions, rerank, role,
-                               with_options)
+from semsearch.ranking import DEFAULT, Candidate, Ranking, home_first, rerank, with_options
+from semsearch.roles import is_test_path, older_versions, role
 from semsearch.search import field_path, parse_filters
 
 

@@ -2,7 +2,7 @@
 
 Both are recorded on every structure of the file (payload `generated` / `reexport`), so the
 ranking can put them after the code they come from or point to without reading snippets.
-The path alone says the rest (tests, examples, stubs: ranking.role); a `.gitattributes` can
+The path alone says the rest (tests, examples, stubs: roles.role); a `.gitattributes` can
 mark a file generated too (walk.py, linguist-generated / linguist-vendored).
 """
 
