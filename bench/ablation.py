@@ -216,6 +216,7 @@ def variants() -> dict[str, Variant]:
         "a deeper copy of a file ranked as code (mirrors: off)": {"mirrors": False},
         "run-together path words split (compounds: on)": {"compounds": True},
         "a structure found by its name alone scores 0 (named inherit: off)": {"named_inherit": 0.0},
+        "a companion object beside its class (companions: off)": {"companions": False},
         "file decay 0.6": {"file_decay": 0.6},
         "file decay 0.5": {"file_decay": 0.5},
         "file decay 0.3": {"file_decay": 0.3},

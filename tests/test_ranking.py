@@ -331,6 +331,19 @@ def test_of_two_definitions_found_by_name_the_one_whose_file_the_search_found_co
     assert [c.id for c in rank("Request", items, with_options(named_inherit=0.0))][0] == "browserkit"
 
 
+def test_a_companion_object_comes_after_its_class() -> None:
+    """Scala's `object Option` beside `sealed abstract class Option` in Option.scala: the class is meant."""
+    items = [cand("object", "library/scala/Option.scala", name="Option", code_type="Object", score=0.9,
+                  language="scala"),
+             cand("class", "library/scala/Option.scala", name="Option", code_type="Class", score=0.8,
+                  language="scala"),
+             cand("lone", "library/scala/Predef.scala", name="Predef", code_type="Object", score=0.7,
+                  language="scala")]
+    assert [c.id for c in rank("Option", items)][:2] == ["class", "object"]
+    assert [c.id for c in rank("Option", items, with_options(companions=False))][0] == "object"
+    assert [c.id for c in rank("Predef", items)][0] == "lone"  # an object with no class of its name
+
+
 def test_a_qualifier_names_the_folder_of_a_package() -> None:
     """Go's package is its folder, as Java's, Python's and Rust's modules are: `output.Format` is the
     Format in output/, not one in a format.go elsewhere; a file named after the name there comes first."""

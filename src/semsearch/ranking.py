@@ -68,6 +68,7 @@ class Ranking:
     compounds: bool = False  # a path word run together from query words (`rafthttp`) holds them: off, a
     # coin toss (large Go trees +0.015, the nine's python -0.001: aiohttp's _websocket/ over client_ws.py)
     named_inherit: float = 0.1  # a structure found by its name alone scores this x its file's best hit
+    companions: bool = True  # an identifier's companion object comes after its class or trait in the file
     copies_tier: bool = True  # an identifier's definition in a copy (compat, stub) is not in the definitions' tier
     factors: dict[str, float] = field(default_factory=lambda: dict(ROLE_FACTORS))
 
@@ -78,6 +79,7 @@ class Ranking:
 ROLE_FACTORS = {"test": 0.5, "example": 0.5, "bench": 0.5, "compat": 0.6, "reexport": 0.85, "stub": 0.7,
                 "generated": 0.5, "prose": 0.8, "config": 0.8, "internal": 0.75}
 _COPIES = frozenset({"compat", "stub"})  # kinds that repeat a definition made elsewhere
+_TYPES = frozenset({"Class", "Struct", "Interface", "Trait", "Enum", "Type", "Protocol"})
 DEFAULT = Ranking()
 # Without dense vectors (--lexical-only, or before the dense pass) the scores are BM25 alone, a
 # noisier single-hit signal: a file's evidence counts more of its hits (ablation: 0.777 → 0.799
@@ -252,8 +254,11 @@ def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT)
     judged = []
     mirrors = mirrored_copies(candidates) if ranking.mirrors else set()
     file_best: dict[tuple[str, str], float] = {}
+    typed: set[tuple[tuple[str, str], Any]] = set()  # (file, name) of the classes, traits, … defined
     for c in candidates:
         file_best[c.file] = max(file_best.get(c.file, 0.0), c.score)
+        if c.payload.get("code_type") in _TYPES:
+            typed.add((c.file, c.payload.get("name")))
     for position, c in enumerate(candidates):
         kind = role(c.path, c.payload)
         if kind is None and (c.file in superseded or position in mirrors):
@@ -273,6 +278,9 @@ def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT)
             score *= ranking.compared
         tier = _name_tier(symbol, c, ranking.named_file, kind, ranking.copies_tier,
                           query.qualifier) if symbol is not None else 0
+        if tier >= 2 and ranking.companions and c.payload.get("code_type") == "Object" \
+                and (c.file, c.payload.get("name")) in typed:
+            tier -= 1  # Scala's companion object after its class or trait (`Option`, `Future`)
         judged.append(Judgement(c, position, kind, factor, lift, is_asked, is_compared, tier, score, score))
     if query.is_question and ranking.question_file_evidence:
         _lift_files(judged, ranking.question_file_evidence, ranking.question_sharpness, ranking.question_own_evidence)
