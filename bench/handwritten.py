@@ -1,6 +1,6 @@
-"""Hand-written queries over 49 packages in 19 languages (37 mined ones; two Zig libraries and ten
-large trees, Django, git, RuboCop, the TypeScript compiler, Hugo, Guava, etcd, Prometheus, Elixir
-and Symfony, listed in bench/handwritten/packages.json): a held-aside check in the development set's own style.
+"""Hand-written queries over 50 packages in 19 languages (37 mined ones; two Zig libraries and eleven
+large trees, Django, git, RuboCop, the TypeScript compiler, Hugo, Guava, etcd, Prometheus, Elixir,
+Symfony and Scala, listed in bench/handwritten/packages.json): a held-aside check in the development set's own style.
 
 The mined corpus's queries are doc sentences by rule, which the development set's
 developer-style queries ("radix tree path matching", "how are routes registered", "Mux") are
@@ -38,8 +38,8 @@ STORES = WORK / "handwritten" / "stores"
 
 # Packages outside the mined corpus: for a language it lacks (Zig: Debian 12 has no Zig compiler, so
 # no package of Zig sources; two libraries ship theirs on npm and in a wheel), and large trees whole
-# (Django, git, RuboCop, TypeScript, Hugo, Guava, etcd, Prometheus, Elixir, Symfony: the mined
-# packages are small, the repositories users search are not).
+# (Django, git, RuboCop, TypeScript, Hugo, Guava, etcd, Prometheus, Elixir, Symfony, Scala: the
+# mined packages are small, the repositories users search are not).
 EXTRA_PACKAGES = QUERIES / "packages.json"
 
 
