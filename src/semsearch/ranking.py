@@ -200,7 +200,7 @@ def path_words(path: str) -> tuple[list[str], list[str]]:
     pure = PurePosixPath(path)
     stem = pure.name.split(".")[0]
     stem_words = split_words(stem)
-    whole = re.sub(r"[^a-z0-9]", "", stem.lower())
+    whole = _squashed(stem)
     if len(stem_words) > 1 and whole:
         stem_words.append(whole)
     return stem_words, split_words(pure.parent.name)
@@ -208,8 +208,7 @@ def path_words(path: str) -> tuple[list[str], list[str]]:
 
 def _named_after(path: str, symbol: str) -> bool:
     """The file's stem is the symbol's name (`sync/semaphore.rs` for Semaphore, `request.rb` for Request)."""
-    stem = re.sub(r"[^a-z0-9]", "", PurePosixPath(path).name.split(".")[0].lower())
-    name = re.sub(r"[^a-z0-9]", "", symbol.lower())
+    stem, name = _squashed(PurePosixPath(path).name.split(".")[0]), _squashed(symbol)
     return bool(stem) and (stem == name or stem.rstrip("s") == name.rstrip("s"))
 
 
@@ -217,7 +216,12 @@ def _in_folder_named(path: str, qualifier: str) -> bool:
     """The file sits in a folder named after the qualifier: Go's package is its folder (`output.Format`
     in `output/outputFormat.go`), as are Java's, Python's and Rust's modules (`collect.ImmutableList`)."""
     parent = PurePosixPath(path).parent.name
-    return bool(parent) and re.sub(r"[^a-z0-9]", "", parent.lower()) == re.sub(r"[^a-z0-9]", "", qualifier.lower())
+    return bool(parent) and _squashed(parent) == _squashed(qualifier)
+
+
+def _squashed(name: str) -> str:
+    """A name lower-cased with everything but letters and digits dropped: `url_map`, `UrlMap` → urlmap."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def _is_definition(c: Candidate) -> bool:
