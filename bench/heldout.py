@@ -99,17 +99,21 @@ def compare(chosen: dict[str, Variant], nine: list[Repo], mined: list[Repo]) -> 
     by_language: dict[str, dict[str, float]] = {}
     by_fold: dict[str, dict[str, float]] = {}
     for name, variant in chosen.items():
-        ours, theirs = evaluate(variant, nine, {}), evaluate(variant, mined, {})
+        ours = evaluate(variant, nine, {})
         row = {f"nine {k}": v for k, v in ours.languages.items()} | {"nine": ours.macro}
-        row |= {k: v for k, v in sorted(theirs.languages.items())} | {"mined": theirs.macro}
         by_language[name] = row
+        if not mined:  # no mined store built yet: the nine alone
+            continue
+        theirs = evaluate(variant, mined, {})
+        row |= {k: v for k, v in sorted(theirs.languages.items())} | {"mined": theirs.macro}
         folds: dict[str, list[float]] = defaultdict(list)
         for repo in mined:
             folds[f"fold {repo.entry['fold']}"].append(theirs.repos[repo.entry["name"]])
         by_fold[name] = {k: statistics.fmean(v) for k, v in sorted(folds.items())} | {"mined": theirs.macro}
     table("NDCG@10 per language (nine: mean of its repositories; mined: mean of packages)",
           list(by_language[base]), by_language, base)
-    table("Mined packages per fold", list(by_fold[base]), by_fold, base)
+    if mined:
+        table("Mined packages per fold", list(by_fold[base]), by_fold, base)
 
 
 def main() -> None:
