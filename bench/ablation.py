@@ -214,6 +214,7 @@ def variants() -> dict[str, Variant]:
         "file decay 0.7": {"file_decay": 0.7},
         "every part of a split structure a hit (one part: off)": {"one_part": False},
         "a deeper copy of a file ranked as code (mirrors: off)": {"mirrors": False},
+        "a deprecated definition ranked as code (deprecated: off)": {"deprecated": False},
         "run-together path words split (compounds: on)": {"compounds": True},
         "a structure found by its name alone scores 0 (named inherit: off)": {"named_inherit": 0.0},
         "a companion object beside its class (companions: off)": {"companions": False},

@@ -90,7 +90,7 @@ def _slim(payload: dict[str, Any]) -> dict[str, Any]:
         out["docstring"] = out["docstring"][:300]
     ctx = payload.get("context", {})
     out["context"] = {k: ctx.get(k) for k in SLIM_CONTEXT}
-    for key in ("defines", "generated", "reexport", "test", "parts"):
+    for key in ("defines", "generated", "reexport", "test", "deprecated", "parts"):
         if payload.get(key):
             out[key] = payload[key]
     return out

@@ -564,3 +564,46 @@ def test_type_aliases_are_definitions(path: str, text: str, expected: list[tuple
     # A module's alias is a name users ask for (anyhow's `Result`, nlohmann's `json`, libuv's `uv_read_cb`);
     # an impl's associated type (`type Item`) and a class's member alias belong to their owner.
     assert definitions(path, text) == expected
+
+
+def test_a_definition_marked_deprecated_is_flagged_and_so_is_what_a_deprecated_class_holds() -> None:
+    def flagged(path: str, text: str) -> dict[str, bool]:
+        return {s.name: bool(s.to_dict().get("deprecated")) for s in chunk_source(path, text) if s.code_type != "Block"}
+
+    assert flagged("A.java", "class A {\n    /** Old.\n     * @deprecated use {@link #b()} */\n    @Deprecated\n"
+                             "    public int a() { return 1; }\n    public int b() { return 2; }\n}\n") \
+        == {"A": False, "a": True, "b": False}
+    assert flagged("Old.java", "@Deprecated\npublic class Old {\n    public void m() {}\n}\n") == {"Old": True, "m": True}
+    assert flagged("m.py", 'class M:\n    @typing_extensions.deprecated("use model_dump")\n    def dict(self):\n'
+                           '        return 1\n\n    def skip(self):\n        """Deprecated options are ignored."""\n\n'
+                           '    def old(self):\n        """Return x."""\n        warnings.warn("use new", DeprecationWarning)\n\n'
+                           '    def new(self, hash=None):\n        """Return y.\n\n        .. deprecated:: 24.1 *hash*\n        """\n'
+                           '        if hash is not None:\n            warnings.warn("hash is deprecated", DeprecationWarning)\n') \
+        == {"M": False, "dict": True, "skip": False, "old": True, "new": False}
+    assert flagged("a.rs", '#[deprecated(since = "1.0", note = "use b")]\npub fn a() {}\n/// Doc.\npub fn b() {}\n') \
+        == {"a": True, "b": False}
+    assert flagged("a.go", "package a\n\n// A does a.\n//\n// Deprecated: use B.\nfunc A() {}\n\n// B does b.\nfunc B() {}\n") \
+        == {"A": True, "B": False}
+    assert flagged("a.ts", "/** @deprecated use b */\nexport function a() {}\nexport function b() {}\n") \
+        == {"a": True, "b": False}
+    assert flagged("C.cs", 'class C {\n    [Obsolete("use B")]\n    public void A() {}\n    public void B() {}\n}\n') \
+        == {"C": False, "A": True, "B": False}
+    assert flagged("a.swift", '@available(*, deprecated, message: "use b")\nfunc a() {}\nfunc b() {}\n') \
+        == {"a": True, "b": False}
+    assert flagged("m.ex", 'defmodule M do\n  @doc "Old."\n  @deprecated "Use b/0"\n  def a, do: 1\n\n'
+                           '  @doc "New."\n  def b, do: 2\nend\n') == {"M": False, "a": True, "b": False}
+    # a function named for deprecation is not itself deprecated
+    assert flagged("w.py", "def deprecated(reason):\n    return reason\n") == {"deprecated": False}
+    # an argument named `deprecated` described in a docstring (pydantic's `Field(deprecated=…)`) is not a mark
+    assert flagged("f.py", 'def Field(default, deprecated=None):\n    """A field.\n\n    Args:\n'
+                           '        deprecated: A deprecation message, shown when the field is accessed.\n    """\n') \
+        == {"Field": False}
+    # a doc that mentions the attribute in passing (serde's derive code) is not marked
+    assert flagged("d.rs", "/// Determine if an `#[allow(deprecated)]` should be added:\n///   - `#[deprecated]`\n"
+                           "fn should_allow_deprecated() -> bool { true }\n") == {"should_allow_deprecated": False}
+    # C and C++ libraries' own deprecation macros, on the line the parser leaves above the definition
+    assert flagged("str_cat.h", '// Old.\nABSL_DEPRECATED("Use absl::StrCat() instead")\n'
+                                'inline std::string OldCat(int a) { return ""; }\n\n'
+                                'inline std::string NewCat(int a) { return ""; }\n') == {"OldCat": True, "NewCat": False}
+    assert flagged("d.cpp", 'class A {\n public:\n  [[deprecated("use g")]] void f() {}\n  void g() {}\n};\n') \
+        == {"A": False, "f": True, "g": False}

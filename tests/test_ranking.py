@@ -222,6 +222,24 @@ def test_a_test_marked_inside_a_source_file_is_not_in_the_definitions_tier() -> 
     assert [c.id for c in rank("parse", [in_file_test, library])] == ["lib", "test"]
 
 
+def test_a_deprecated_definition_comes_after_its_replacement_unless_deprecation_is_asked_for() -> None:
+    old = cand("old", "pydantic/main.py", name="dict", code_type="Method", score=1.0, struct="BaseModel")
+    old.payload["deprecated"] = True  # `@typing_extensions.deprecated(…)`, as the chunker marks it
+    new = cand("new", "pydantic/main.py", name="model_dump", code_type="Method", score=0.8, struct="BaseModel")
+    assert [c.id for c in rank("convert a model to a dictionary", [old, new])] == ["new", "old"]
+    assert [c.id for c in rank("the deprecated way to convert a model to a dict", [old, new])] == ["old", "new"]
+    assert [c.id for c in rank("convert a model to a dictionary", [old, new], with_options(deprecated=False))] \
+        == ["old", "new"]
+    assert [c.id for c in rank("dict", [old, new])][0] == "old"  # asked by name: still its definition first
+    # a library marked obsolete as a whole: what matches is mostly deprecated, and is ranked as code
+    obsolete = [cand(f"m{n}", f"Zip/Stream{n}.cs", name=f"Read{n}", code_type="Method", score=1.0 - n / 10,
+                     language="csharp") for n in range(3)]
+    for c in obsolete:
+        c.payload["deprecated"] = True
+    namespace = cand("ns", "Zip/Streams.cs", name="Streams", code_type="Module", score=0.75, language="csharp")
+    assert [c.id for c in rank("read a stream", [*obsolete, namespace])][0] == "m0"
+
+
 def test_soft_file_diversity() -> None:
     items = [cand("a1", "a.py", score=0.9), cand("a2", "a.py", score=0.8), cand("b1", "b.py", score=0.7),
              cand("a3", "a.py", score=0.6), cand("c1", "c.py", score=0.5)]

@@ -65,6 +65,7 @@ class Ranking:
     versions: bool = True  # an older versioned tree (`v3/` beside `v4/`) counts as compat
     v1_copies: bool = True  # ... and so does a `v1/` repeating its parent's files (pydantic.v1)
     mirrors: bool = True  # ... and a definition repeated in a deeper copy of its file (guava's android/)
+    deprecated: bool = True  # ... and a definition marked deprecated (`@Deprecated`, `#[deprecated]`, …)
     compounds: bool = False  # a path word run together from query words (`rafthttp`) holds them: off, a
     # coin toss (large Go trees +0.015, the nine's python -0.001: aiohttp's _websocket/ over client_ws.py)
     named_inherit: float = 0.1  # a structure found by its name alone scores this x its file's best hit
@@ -255,6 +256,8 @@ def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT)
     superseded = _older_files({c.file for c in candidates}, ranking.v1_copies) if ranking.versions else set()
     if mostly_internal(paths):
         lifted.add("internal")  # most of what matches is internal (an application's internal/): no public face
+    # most of what matches is deprecated (a whole library marked obsolete, as SharpZipLib's): no replacement here
+    deprecated = ranking.deprecated and 2 * sum(1 for c in candidates if c.payload.get("deprecated")) <= len(candidates)
     judged = []
     mirrors = mirrored_copies(candidates) if ranking.mirrors else set()
     file_best: dict[tuple[str, str], float] = {}
@@ -265,7 +268,8 @@ def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT)
             typed.add((c.file, c.payload.get("name")))
     for position, c in enumerate(candidates):
         kind = role(c.path, c.payload)
-        if kind is None and (c.file in superseded or position in mirrors):
+        if kind is None and (c.file in superseded or position in mirrors
+                             or (deprecated and c.payload.get("deprecated"))):
             kind = "compat"
         factor = ranking.factors.get(kind, 1.0) if kind is not None and kind not in lifted else 1.0
         lift = path_lift.get(c.path, 1.0)

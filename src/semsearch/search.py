@@ -50,7 +50,7 @@ COVERAGE_TTL = 5.0
 # What re-ranking reads of a candidate in a lexical-only search, whose whole payloads (snippets) are
 # fetched for the final hits only; a hybrid search reads its candidates' whole payloads in one retrieve.
 RANKING_FIELDS = ["name", "code_type", "language", "line_from", "line_to", "context.file_path",
-                  "context.struct_name", "generated", "reexport", "test", "signature", "parts"]
+                  "context.struct_name", "generated", "reexport", "test", "deprecated", "signature", "parts"]
 
 # Short names users type → payload paths.
 FIELD_ALIASES = {

@@ -122,6 +122,8 @@ class _ContextMaker:
         )
         if found.test:
             record.extra["test"] = True
+        if found.deprecated:
+            record.extra["deprecated"] = True
         return record
 
     def windows(self, covered: list[tuple[int, int]], defines: list[str]) -> list[Structure]:

@@ -1,7 +1,9 @@
-"""What a file's text says about the file as a whole: generated, or only re-exporting.
+"""What a file's text says about the file as a whole: generated, or only re-exporting; and what a
+definition's head says about it: deprecated.
 
-Both are recorded on every structure of the file (payload `generated` / `reexport`), so the
-ranking can put them after the code they come from or point to without reading snippets.
+Each is recorded on the structures concerned (payload `generated` / `reexport` / `deprecated`), so
+the ranking can put them after the code they come from, point to or are replaced by without reading
+snippets.
 The path alone says the rest (tests, examples, stubs: roles.role); a `.gitattributes` can
 mark a file generated too (walk.py, linguist-generated / linguist-vendored).
 """
@@ -29,6 +31,26 @@ _GENERATED = re.compile(
     re.IGNORECASE)
 HEAD_CHARS = 2000
 
+# How each language marks a definition as replaced, in its annotations, attributes or doc: Java's and
+# Kotlin's `@Deprecated`, the Javadoc / JSDoc / PHPDoc / YARD tag `@deprecated`, Python's
+# `@typing_extensions.deprecated(…)`, Elixir's `@deprecated "…"`,
+# Rust's `#[deprecated]`, C#'s `[Obsolete]`, C++'s `[[deprecated]]`, Swift's `@available(*, deprecated…)`,
+# Go's `Deprecated:` paragraph, and a doc line that opens "Deprecated.", "Deprecated since …". Each opens
+# its line (after comment marks): a doc that mentions `#[deprecated]` in passing is not marked.
+_DEPRECATED = re.compile(
+    r"^[\s/*#!]*(?:(?i:@([\w.]+\.)?deprecated\b)|#\[deprecated\b|\[(System\.)?Obsolete(Attribute)?\b"
+    r"|\[\[deprecated\b|@available\([^)]*\bdeprecated\b"
+    r"|(Deprecated|DEPRECATED)\s*([.:!,;)\]-]|(since|as of|in favou?r)\b|$))",  # capitalised: not an argument's
+    re.MULTILINE)  # `deprecated: …` line in a Python docstring (pydantic's `Field(deprecated=…)`)
+# Not Sphinx's `.. deprecated::`: in a docstring it as often dates one argument's deprecation (attrs'
+# `define`) as the function's. A Python function that is itself deprecated warns as it starts (attrs'
+# `assoc`: `warnings.warn("assoc is deprecated …", DeprecationWarning)`; Django's RemovedInDjango60Warning).
+_DEPRECATION_WARNING = re.compile(r"(warnings\.)?warn\([\s\S]*(Deprecat|Removed\w*Warning|\bdeprecated\b)")
+# A library's own deprecation macro on the line before a C or C++ declaration, which the parser leaves
+# outside the definition: Abseil's `ABSL_DEPRECATED("…")`, curl's `CURL_DEPRECATED(7.56.0, "…")`, Qt's
+# `QT_DEPRECATED_X("…")`.
+_DEPRECATION_MACRO = re.compile(r"\s*[A-Z][A-Z0-9_]*_DEPRECATED(_[A-Z0-9_]+)?\s*(\(|$)")
+
 # Lines that only bring names in or pass them on, per family of syntax.
 _REEXPORT_LINE = re.compile(
     r"^(from\s+\S+\s+import\b.*|import\s+\S.*|__all__\s*[:=+].*|__version__\s*=.*"  # Python
@@ -51,6 +73,14 @@ _PACKAGE_CLAUSE = re.compile(r"^package\s+[\w.]+;?$")
 def is_generated(text: str) -> bool:
     """A generator's marker in the file's first lines."""
     return bool(_GENERATED.search(text[:HEAD_CHARS]))
+
+
+def is_deprecated(head: str, docstring: str | None, above: str = "", first_statement: str = "") -> bool:
+    """A deprecation marker in a definition's head (its doc comment, attributes, decorators and
+    signature lines) or in its docstring, a C or C++ deprecation macro on the line above it, or a
+    Python body that opens by warning of its deprecation."""
+    return bool(_DEPRECATED.search(head) or (docstring and _DEPRECATED.search(docstring))
+                or _DEPRECATION_MACRO.match(above) or _DEPRECATION_WARNING.match(first_statement))
 
 
 def is_reexport_only(text: str) -> bool:

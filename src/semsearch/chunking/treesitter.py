@@ -15,6 +15,7 @@ from functools import lru_cache
 from tree_sitter import Node, Parser
 
 from semsearch.chunking.doctext import clean_doc
+from semsearch.chunking.flags import is_deprecated
 from semsearch.chunking.languages import SPECS, TYPE_CONTAINERS, LanguageSpec
 from semsearch.chunking.names import lua_function_value, lua_module_table, name_of, plain_name, receiver
 from semsearch.chunking.nodes import descendants as _descendants
@@ -62,6 +63,7 @@ class Found:
     docstring: str | None
     children: list[Found] = field(default_factory=list)
     test: bool = False  # a test inside a source file: `#[test]`, `#[cfg(test)] mod tests`, and what they hold
+    deprecated: bool = False  # marked as replaced (`@Deprecated`, `#[deprecated]`, …), or inside what is
 
     @property
     def is_container(self) -> bool:
@@ -109,15 +111,16 @@ def find_structures(text: str, language: str) -> list[Found]:
                 stack.append((child, found.name if in_type else container,
                               found.code_type if in_type else container_kind, found.children))
     _sort(top)
-    _mark_tests(top, False)
+    _mark_inside(top, False, False)
     return top
 
 
-def _mark_tests(found: list[Found], inside: bool) -> None:
-    """What a test module holds is test code too."""
+def _mark_inside(found: list[Found], test: bool, deprecated: bool) -> None:
+    """What a test module holds is test code too; what a deprecated class holds is deprecated."""
     for f in found:
-        f.test = f.test or inside
-        _mark_tests(f.children, f.test)
+        f.test = f.test or test
+        f.deprecated = f.deprecated or deprecated
+        _mark_inside(f.children, f.test, f.deprecated)
 
 
 def _without_macros(text: str) -> str:
@@ -185,6 +188,9 @@ def _make(node: Node, kind: str, spec: LanguageSpec, container: str | None,
                                                body, spec),
         docstring=docstring,
         test=test,
+        deprecated=is_deprecated("\n".join(lines[doc_start:(name_node or node).start_point.row + 1]), docstring,
+                                 lines[doc_start - 1] if doc_start > 0 else "",
+                                 _python_first_statement(body) if spec.name == "python" else ""),
     )
 
 
@@ -372,6 +378,14 @@ def _python_docstring(body: Node | None) -> str | None:
         return None
     content = "".join(_text(c) for c in string.named_children if c.type == "string_content")
     return inspect.cleandoc(content) or None
+
+
+def _python_first_statement(body: Node | None) -> str:
+    """The text of a Python body's first statement after its docstring (where a deprecated function warns)."""
+    statements = [c for c in (body.named_children if body is not None else []) if c.type != "comment"]
+    if statements and _python_docstring(body) is not None:
+        statements = statements[1:]
+    return _text(statements[0]) if statements else ""
 
 
 def _attributes_above(lines: list[str], start: int, spec: LanguageSpec) -> int:
