@@ -4,7 +4,8 @@ No model, no store: every file of every fetched package (bench/corpus.py fetch) 
 chunked as the indexer would, and per language the script counts what a reader would call
 wrong — names a query cannot spell (`A::B`, `Map<K, V>`, spaces or brackets), file docs that
 are a banner, a pragma or a licence rather than text, files left to line windows although
-their language has a grammar — and prints a few examples of each. It is the cheap first look
+their language has a grammar — and prints a few examples of each; and how many definitions it
+marks deprecated, with examples to read. It is the cheap first look
 before an index: the mined corpus's index takes hours, its parse a minute.
 
     .venv/bin/python bench/corpus.py fetch        # once (network)
@@ -73,8 +74,10 @@ def main() -> None:
                     note(language, "odd type name", f"{where} {s.code_type} {s.name!r} in {struct!r}")
                 if s.docstring and JUNK_DOC.search(s.docstring.splitlines()[0]):
                     note(language, "junk doc", f"{where} {s.name} {s.docstring[:80]!r}")
+                if s.extra.get("deprecated"):
+                    note(language, "deprecated", f"{where} {s.code_type} {s.name} {s.context.snippet.splitlines()[0][:60]!r}")
     kinds = ["files", "structures", "file docs", "junk file doc", "odd name", "odd type name", "junk doc",
-             "extensionless text"]
+             "extensionless text", "deprecated"]
     print("| language | " + " | ".join(kinds) + " |")
     print("|---|" + "---|" * len(kinds))
     for language in sorted(counts):

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from learn_data import CACHE, CORPUS, CSN_FOLD, NINE_FOLD, Group, csn, decayed_order, mined, mrr, ndcg, nine
+from learn_data import (CACHE, CORPUS, CSN_FOLD, HANDWRITTEN_FOLD, NINE_FOLD, Group, csn, decayed_order, handwritten,
+                        mined, mrr, ndcg, nine)
 
 from semsearch.features import FEATURES, ROLES
 from semsearch.learned import RULE_FLOOR
@@ -57,17 +58,21 @@ GROUPS = {  # feature groups, for the ablation
 
 # -- data -------------------------------------------------------------------------------
 
-def load(with_mined: bool = True) -> list[Group]:
-    """The nine and the mined corpus as groups, cached until the code that makes them changes."""
+def load(with_mined: bool = True, with_handwritten: bool = False) -> list[Group]:
+    """The nine, the CSN-style pairs, the mined corpus and (asked) the hand-written queries as groups,
+    cached until the code that makes them or a store changes."""
+    from handwritten import STORES
+
     sources = [SOURCES / name for name in ("ranking.py", "query.py", "features.py", "search.py")]
     sources += [Path(__file__).parent / name for name in ("learn_data.py", "offline.py")]
     stores = sorted((CORPUS / "indexed").glob("*.json")) if with_mined else []  # the corpus's finished stores
+    stores += sorted(STORES.glob("*")) if with_handwritten else []
     stamp = "".join(f"{p.name}{p.stat().st_mtime_ns}" for p in stores).encode()
     key = hashlib.sha256(b"".join(p.read_bytes() for p in sources) + stamp).hexdigest()[:16]
-    cached = CACHE / f"groups-{key}-{int(with_mined)}.pickle"
+    cached = CACHE / f"groups-{key}-{int(with_mined)}{int(with_handwritten)}.pickle"
     if cached.is_file():
         return pickle.loads(cached.read_bytes())
-    groups = nine() + csn() + (mined() if with_mined else [])
+    groups = nine() + csn() + (mined() if with_mined else []) + (handwritten() if with_handwritten else [])
     CACHE.mkdir(parents=True, exist_ok=True)
     cached.write_bytes(pickle.dumps(groups))
     return groups
@@ -203,59 +208,75 @@ def macro(per_repo: dict[tuple[str, str], list[float]]) -> float:
 
 
 def cross_validate(groups: list[Group], with_nine: bool, rounds: int = ROUNDS, tiers: bool = True,
-                   params: dict[str, Any] | None = None, topics_only: bool = False) -> dict[str, Any]:
-    """Per fold: rules against the model fitted without that fold; the nine by a model that never saw them."""
+                   params: dict[str, Any] | None = None, topics_only: bool = False,
+                   train_on: frozenset[str] = frozenset({"mined"})) -> dict[str, Any]:
+    """Per fold: rules against the model fitted without that fold (on the mined corpus, the hand-written
+    queries or both: `train_on`), on each set's packages of that fold; the nine by a model that never saw them."""
     the_nine = [g for g in groups if g.fold == NINE_FOLD]
     pairs = [g for g in groups if g.fold == CSN_FOLD]
-    corpus = [g for g in groups if g.fold >= 0]
+    corpus = [g for g in groups if 0 <= g.fold < FOLDS]
+    hand = [g for g in groups if g.fold >= HANDWRITTEN_FOLD]
+    trainable = (corpus if "mined" in train_on else []) + (hand if "handwritten" in train_on else [])
     folds: dict[int, dict[str, Any]] = {}
-    held_rules: dict[tuple[str, str], list[float]] = {}
-    held_learned: dict[tuple[str, str], list[float]] = {}
+    held: dict[str, tuple[dict[tuple[str, str], list[float]], dict[tuple[str, str], list[float]]]] = {
+        "mined": ({}, {}), "handwritten": ({}, {})}
     for k in range(FOLDS):
-        held = [g for g in corpus if g.fold == k]
-        if not held:  # a fold whose stores are not built (bench/corpus.py index --folds k)
+        aside = {"mined": [g for g in corpus if g.fold == k], "handwritten": [g for g in hand if g.fold == HANDWRITTEN_FOLD + k]}
+        if not any(aside.values()):  # a fold whose stores are not built (bench/corpus.py index --folds k)
             continue
-        booster = fit([g for g in corpus if g.fold != k] + (the_nine if with_nine else []), rounds, params)
-        a, b = scored(held, rules), scored(held, learned(booster, tiers, topics_only))
-        held_rules.update(a)
-        held_learned.update(b)
-        folds[k] = {"rules": macro(a), "learned": macro(b), "repos": len(a), "queries": len(held),
-                    "languages": (by_language(a), by_language(b))}
+        booster = fit([g for g in trainable if g.fold % HANDWRITTEN_FOLD != k] + (the_nine if with_nine else []),
+                      rounds, params)
+        for name, queries in aside.items():
+            if not queries:
+                continue
+            a, b = scored(queries, rules), scored(queries, learned(booster, tiers, topics_only))
+            held[name][0].update(a)
+            held[name][1].update(b)
+            folds.setdefault(k, {})[name] = {"rules": macro(a), "learned": macro(b), "repos": len(a),
+                                             "queries": len(queries), "languages": (by_language(a), by_language(b))}
     nine_rules = scored(the_nine, rules)
-    final = fit(corpus + (the_nine if with_nine else []), rounds, params)
-    if with_nine:  # each of the nine scored by a model fitted on the corpus and the other eight
+    final = fit(trainable + (the_nine if with_nine else []), rounds, params)
+    if with_nine:  # each of the nine scored by a model fitted on the training sets and the other eight
         nine_learned: dict[tuple[str, str], list[float]] = {}
         for repo in sorted({g.repo for g in the_nine}):
-            booster = fit(corpus + [g for g in the_nine if g.repo != repo], rounds, params)
+            booster = fit(trainable + [g for g in the_nine if g.repo != repo], rounds, params)
             nine_learned.update(scored([g for g in the_nine if g.repo == repo], learned(booster, tiers, topics_only)))
     else:
         nine_learned = scored(the_nine, learned(final, tiers, topics_only))
-    return {"folds": folds, "held": (held_rules, held_learned), "nine": (nine_rules, nine_learned),
+    return {"folds": folds, "held": held["mined"], "hand": held["handwritten"], "nine": (nine_rules, nine_learned),
             "csn": (scored(pairs, rules), scored(pairs, learned(final, tiers, topics_only)))}
 
 
 def print_cv(result: dict[str, Any]) -> None:
-    print("| fold | repositories | queries | rules (today) | learned | change |")
-    print("|---|---|---|---|---|---|")
-    for k, f in result["folds"].items():
-        print(f"| {k} | {f['repos']} | {f['queries']} | {f['rules']:.3f} | {f['learned']:.3f} | "
-              f"{f['learned'] - f['rules']:+.3f} |")
-    held_rules, held_learned = result["held"]
-    print(f"| all held-aside | {len(held_rules)} | | {macro(held_rules):.3f} | {macro(held_learned):.3f} | "
-          f"{macro(held_learned) - macro(held_rules):+.3f} |\n")
-    languages = sorted(by_language(held_rules))
-    print("learned minus rules, per language and held-aside fold (blank: no package of that language in the fold)")
-    print("| language | " + " | ".join(f"fold {k}" for k in result["folds"]) + " |")
-    print("|---|" + "---|" * len(result["folds"]))
-    for language in languages:
-        cells = []
-        for f in result["folds"].values():
-            a, b = f["languages"]
-            cells.append(f"{b[language] - a[language]:+.3f}" if language in a else "")
-        print(f"| {language} | " + " | ".join(cells) + " |")
-    print()
-    for title, (a, b) in (("mined corpus, held-aside folds", result["held"]), ("the nine", result["nine"]),
+    for name, title in (("mined", "mined corpus"), ("handwritten", "hand-written queries")):
+        folds = {k: f[name] for k, f in result["folds"].items() if name in f}
+        if not folds:
+            continue
+        print(f"{title}, each fold scored by a model fitted without it\n")
+        print("| fold | repositories | queries | rules (today) | learned | change |")
+        print("|---|---|---|---|---|---|")
+        for k, f in folds.items():
+            print(f"| {k} | {f['repos']} | {f['queries']} | {f['rules']:.3f} | {f['learned']:.3f} | "
+                  f"{f['learned'] - f['rules']:+.3f} |")
+        held_rules, held_learned = result["held" if name == "mined" else "hand"]
+        print(f"| all held-aside | {len(held_rules)} | | {macro(held_rules):.3f} | {macro(held_learned):.3f} | "
+              f"{macro(held_learned) - macro(held_rules):+.3f} |\n")
+        languages = sorted(by_language(held_rules))
+        print("learned minus rules, per language and held-aside fold (blank: no package of that language in the fold)")
+        print("| language | " + " | ".join(f"fold {k}" for k in folds) + " |")
+        print("|---|" + "---|" * len(folds))
+        for language in languages:
+            cells = []
+            for f in folds.values():
+                a, b = f["languages"]
+                cells.append(f"{b[language] - a[language]:+.3f}" if language in a else "")
+            print(f"| {language} | " + " | ".join(cells) + " |")
+        print()
+    for title, (a, b) in (("mined corpus, held-aside folds", result["held"]),
+                          ("hand-written queries, held-aside folds", result["hand"]), ("the nine", result["nine"]),
                           ("CSN-style MRR@10", result["csn"])):
+        if not a:
+            continue
         la, lb = by_language(a), by_language(b)
         repos: dict[str, int] = {}
         for _, language in a:
@@ -309,7 +330,7 @@ def trees_of(booster: Any) -> list[dict[str, list[float]]]:
 def export(groups: list[Group], rounds: int, with_nine: bool, tiers: bool, params: dict[str, Any]) -> None:
     if params.get("linear"):
         raise SystemExit("only trees can be exported")
-    train = [g for g in groups if g.fold >= 0 or (with_nine and g.fold == NINE_FOLD)]
+    train = [g for g in groups if g.fold >= 0 or (with_nine and g.fold == NINE_FOLD)]  # mined and hand-written
     model = fit(train, rounds, params)
     booster = model.booster if isinstance(model, _FromRules) else model
     saved = {
@@ -333,6 +354,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--no-tiers", action="store_true", help="Let the trees order identifier queries alone.")
     parser.add_argument("--nine-only", action="store_true", help="No mined corpus (a smoke test of the pipeline).")
+    parser.add_argument("--train", default="mined",
+                        help="What the trees are fitted on: mined, handwritten or mined,handwritten (cv, ablation).")
     parser.add_argument("--linear", action="store_true", help="A logistic regression instead of the trees (cv).")
     parser.add_argument("--zero", action="store_true", help="Boost from zero, not from the rules' score.")
     parser.add_argument("--every", action="store_true", help="Label every chunk covering a target right.")
@@ -342,20 +365,23 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                         help="A LightGBM parameter for this run (cv, ablation), e.g. --set num_leaves=31")
     args = parser.parse_args()
-    groups = load(with_mined=not args.nine_only)
+    train_on = frozenset(args.train.split(","))
+    groups = load(with_mined=not args.nine_only, with_handwritten="handwritten" in train_on)
     print(f"{len(groups)} queries in {len({g.repo for g in groups})} repositories")
     params: dict[str, Any] = {"linear": args.linear, "grades": not args.flat, "base": not args.zero, "every": args.every}
     for item in args.set:
         key, value = item.split("=", 1)
         params[key] = json.loads(value)
     if args.step == "cv":
-        print_cv(cross_validate(groups, args.with_nine, args.rounds, not args.no_tiers, params, args.topics_only))
+        print_cv(cross_validate(groups, args.with_nine, args.rounds, not args.no_tiers, params, args.topics_only,
+                                train_on))
     elif args.step == "ablation":
-        base = cross_validate(groups, args.with_nine, args.rounds, not args.no_tiers, params)
+        base = cross_validate(groups, args.with_nine, args.rounds, not args.no_tiers, params, train_on=train_on)
         print(f"| features | held-aside | nine |\n|---|---|---|\n| all | {macro(base['held'][1]):.3f} | "
               f"{macro(base['nine'][1]):.3f} |")
         for name, columns in GROUPS.items():
-            r = cross_validate(masked(groups, columns), args.with_nine, args.rounds, not args.no_tiers, params)
+            r = cross_validate(masked(groups, columns), args.with_nine, args.rounds, not args.no_tiers, params,
+                               train_on=train_on)
             print(f"| without {name} | {macro(r['held'][1]):.3f} | {macro(r['nine'][1]):.3f} |", flush=True)
     else:
         export(groups, args.rounds, args.with_nine, not args.no_tiers, params)

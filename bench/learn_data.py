@@ -5,8 +5,9 @@ it (offline.pool), the rules' judgement of each candidate (ranking.judge), the f
 product would compute (features.features), a label per candidate (it covers one of the
 query's targets), where each candidate lies (to score an order with the benchmark's NDCG@10)
 and the rules' own order (today's product). Two sources: the nine development repositories
-(`../shared/bench/code-search`) and the mined corpus (bench/corpus.py: many packages in
-many languages, split into folds).
+(`../shared/bench/code-search`), the mined corpus (bench/corpus.py: many packages in
+many languages, split into folds) and the hand-written queries (bench/handwritten.py: real
+developer-style queries over 50 packages, each in its package's fold).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ PACKAGES = HERE / "corpus_packages.json"
 CACHE = WORK / "learn"
 NINE_FOLD = -1  # the nine development repositories are no fold of the mined corpus
 CSN_FOLD = -2  # nor are the CodeSearchNet-style pairs
+HANDWRITTEN_FOLD = 10  # a hand-written package's group has fold 10 + its package's fold (0-4)
 
 
 @dataclass
@@ -176,6 +178,27 @@ def mined(wanted: set[str] | None = None) -> list[Group]:
             continue
         vectors = embed_queries([q["query"] for q in queries], CACHE / "queries" / f"{package['id']}.json")
         out += groups_of(package["id"], package["language"], int(package["fold"]), corpus,
+                         file_tasks(corpus, queries, ""), vectors)
+    return out
+
+
+def handwritten() -> list[Group]:
+    """The hand-written queries, from the stores bench/handwritten.py index built (packages without one skipped)."""
+    from handwritten import QUERIES, STORES, packages  # the hand-written set's own list and stores
+
+    out = []
+    for package in packages():
+        store = STORES / package.id
+        if not store.is_dir():
+            continue
+        queries = json.loads((QUERIES / f"{package.id}.json").read_text())
+        try:
+            corpus = read_corpus(store, "code", CACHE / "handwritten" / package.id)
+        except Exception as exc:  # noqa: BLE001 - a store still being built (locked) is skipped
+            print(f"skipped {package.id}: {exc}")
+            continue
+        vectors = embed_queries([q["query"] for q in queries], CACHE / "handwritten-queries.json")
+        out += groups_of(package.id, package.language, HANDWRITTEN_FOLD + package.fold, corpus,
                          file_tasks(corpus, queries, ""), vectors)
     return out
 
