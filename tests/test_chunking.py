@@ -607,3 +607,6 @@ def test_a_definition_marked_deprecated_is_flagged_and_so_is_what_a_deprecated_c
                                 'inline std::string NewCat(int a) { return ""; }\n') == {"OldCat": True, "NewCat": False}
     assert flagged("d.cpp", 'class A {\n public:\n  [[deprecated("use g")]] void f() {}\n  void g() {}\n};\n') \
         == {"A": False, "f": True, "g": False}
+    # Elixir: the attribute above a def without @doc, and the @doc metadata
+    assert flagged("n.ex", 'defmodule N do\n  @deprecated "Use b/0"\n  def a, do: 1\n\n  @doc deprecated: "Use b/0"\n'
+                           '  def c, do: 3\n\n  def b, do: 2\nend\n') == {"N": False, "a": True, "c": True, "b": False}

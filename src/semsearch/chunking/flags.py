@@ -33,13 +33,13 @@ HEAD_CHARS = 2000
 
 # How each language marks a definition as replaced, in its annotations, attributes or doc: Java's and
 # Kotlin's `@Deprecated`, the Javadoc / JSDoc / PHPDoc / YARD tag `@deprecated`, Python's
-# `@typing_extensions.deprecated(…)`, Elixir's `@deprecated "…"`,
+# `@typing_extensions.deprecated(…)`, Elixir's `@deprecated "…"` and `@doc deprecated: "…"`,
 # Rust's `#[deprecated]`, C#'s `[Obsolete]`, C++'s `[[deprecated]]`, Swift's `@available(*, deprecated…)`,
 # Go's `Deprecated:` paragraph, and a doc line that opens "Deprecated.", "Deprecated since …". Each opens
 # its line (after comment marks): a doc that mentions `#[deprecated]` in passing is not marked.
 _DEPRECATED = re.compile(
     r"^[\s/*#!]*(?:(?i:@([\w.]+\.)?deprecated\b)|#\[deprecated\b|\[(System\.)?Obsolete(Attribute)?\b"
-    r"|\[\[deprecated\b|@available\([^)]*\bdeprecated\b"
+    r"|\[\[deprecated\b|@available\([^)]*\bdeprecated\b|@doc\s+deprecated:"
     r"|(Deprecated|DEPRECATED)\s*([.:!,;)\]-]|(since|as of|in favou?r)\b|$))",  # capitalised: not an argument's
     re.MULTILINE)  # `deprecated: …` line in a Python docstring (pydantic's `Field(deprecated=…)`)
 # Not Sphinx's `.. deprecated::`: in a docstring it as often dates one argument's deprecation (attrs'
@@ -49,7 +49,9 @@ _DEPRECATION_WARNING = re.compile(r"(warnings\.)?warn\([\s\S]*(Deprecat|Removed\
 # A library's own deprecation macro on the line before a C or C++ declaration, which the parser leaves
 # outside the definition: Abseil's `ABSL_DEPRECATED("…")`, curl's `CURL_DEPRECATED(7.56.0, "…")`, Qt's
 # `QT_DEPRECATED_X("…")`.
-_DEPRECATION_MACRO = re.compile(r"\s*[A-Z][A-Z0-9_]*_DEPRECATED(_[A-Z0-9_]+)?\s*(\(|$)")
+# And Elixir's `@deprecated "…"` attribute, left above a `def` that has no `@doc` (one with a `@doc`
+# holds it in its head, as it holds the `@doc deprecated: "…"` metadata).
+_DEPRECATION_ABOVE = re.compile(r"\s*([A-Z][A-Z0-9_]*_DEPRECATED(_[A-Z0-9_]+)?\s*(\(|$)|@deprecated\b)")
 
 # Lines that only bring names in or pass them on, per family of syntax.
 _REEXPORT_LINE = re.compile(
@@ -77,10 +79,11 @@ def is_generated(text: str) -> bool:
 
 def is_deprecated(head: str, docstring: str | None, above: str = "", first_statement: str = "") -> bool:
     """A deprecation marker in a definition's head (its doc comment, attributes, decorators and
-    signature lines) or in its docstring, a C or C++ deprecation macro on the line above it, or a
+    signature lines) or in its docstring, a C or C++ deprecation macro (or Elixir's attribute) on the
+    line above it, or a
     Python body that opens by warning of its deprecation."""
     return bool(_DEPRECATED.search(head) or (docstring and _DEPRECATED.search(docstring))
-                or _DEPRECATION_MACRO.match(above) or _DEPRECATION_WARNING.match(first_statement))
+                or _DEPRECATION_ABOVE.match(above) or _DEPRECATION_WARNING.match(first_statement))
 
 
 def is_reexport_only(text: str) -> bool:
