@@ -80,8 +80,7 @@ def is_generated(text: str) -> bool:
 def is_deprecated(head: str, docstring: str | None, above: str = "", first_statement: str = "") -> bool:
     """A deprecation marker in a definition's head (its doc comment, attributes, decorators and
     signature lines) or in its docstring, a C or C++ deprecation macro (or Elixir's attribute) on the
-    line above it, or a
-    Python body that opens by warning of its deprecation."""
+    line above it, or a Python body that opens by warning of its deprecation."""
     return bool(_DEPRECATED.search(head) or (docstring and _DEPRECATED.search(docstring))
                 or _DEPRECATION_ABOVE.match(above) or _DEPRECATION_WARNING.match(first_statement))
 

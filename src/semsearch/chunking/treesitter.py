@@ -383,7 +383,9 @@ def _python_docstring(body: Node | None) -> str | None:
 def _python_first_statement(body: Node | None) -> str:
     """The text of a Python body's first statement after its docstring (where a deprecated function warns)."""
     statements = [c for c in (body.named_children if body is not None else []) if c.type != "comment"]
-    if statements and _python_docstring(body) is not None:
+    if statements and (statements[0].type == "string" or (  # the docstring (older grammars wrap it)
+            statements[0].type == "expression_statement" and statements[0].named_children
+            and statements[0].named_children[0].type == "string")):
         statements = statements[1:]
     return _text(statements[0]) if statements else ""
 
