@@ -308,3 +308,28 @@ def test_the_text_model_reads_a_bare_identifier_spelt_as_names_are(indexed: Path
         code = [(h.id, round(h.score, 4)) for h in searcher.search("pluralizeWord", mode="code", limit=5)]
         assert code != [(h.id, round(h.score, 4)) for h in searcher.search("pluralize word", mode="code", limit=5)]
         assert searcher.search("pluralizeWord", limit=1)[0].payload["name"] == "pluralize"
+
+
+def test_a_deprecated_definition_comes_after_its_replacement_and_says_so(tmp_path: Path, cli) -> None:
+    """Guava's case: the deprecated TreeTraverser and graph.Traverser both answer; the live one comes first."""
+    tree = tmp_path / "lib"
+    (tree / "collect").mkdir(parents=True)
+    (tree / "graph").mkdir()
+    (tree / "collect" / "TreeTraverser.java").write_text(
+        "package lib.collect;\n\n/** Traverses a tree.\n * @deprecated Use {@link lib.graph.Traverser} instead. */\n"
+        "@Deprecated\npublic abstract class TreeTraverser<T> {\n"
+        "  /** Returns an iterable over the nodes of a tree in breadth-first order. */\n"
+        "  public final Iterable<T> breadthFirstTraversal(T root) {\n    return bfs(root);\n  }\n}\n")
+    (tree / "graph" / "Traverser.java").write_text(
+        "package lib.graph;\n\n/** Traverses the nodes of a graph or a tree. */\npublic abstract class Traverser<N> {\n"
+        "  /** Returns an iterable over the nodes reachable from start, in the order of a breadth-first traversal. */\n"
+        "  public final Iterable<N> breadthFirst(N start) {\n    return walk(start);\n  }\n}\n")
+    store = tmp_path / "store"
+    cli("index", tree, "--store", store, "-q")
+    hits = hits_for(cli, store, "breadth-first traversal of a tree", "--limit", "4")
+    names = [h["name"] for h in hits]
+    assert names.index("breadthFirst") < names.index("breadthFirstTraversal")
+    assert {h["name"]: h["deprecated"] for h in hits}["breadthFirstTraversal"] is True
+    assert {h["name"]: h["deprecated"] for h in hits}["breadthFirst"] is False
+    asked = hits_for(cli, store, "the deprecated breadth-first tree traversal", "--limit", "4")
+    assert asked[0]["name"] in ("breadthFirstTraversal", "TreeTraverser")  # asked for: lifted back

@@ -150,6 +150,9 @@ def test_compact_output_is_one_line_per_hit_and_a_few_lines_of_code() -> None:
     out = compact([model], "the index is still being built")
     assert out.split("\n")[:3] == ["(the index is still being built)", "a/b.py:10-29 Method Job.run", "    line 1"]
     assert json.loads(model.model_dump_json())["kind"] == "Method"
+    hit.payload["deprecated"] = True  # the chunker's mark: the agent is told to prefer the replacement
+    assert compact([hit_model(hit)], None).split("\n")[0] == "a/b.py:10-29 Method Job.run [deprecated]"
+    assert hit.to_json()["deprecated"] is True
 
 
 def test_no_index_searches_a_shared_collection_as_it_is(cli, tree: Path, tmp_path: Path) -> None:

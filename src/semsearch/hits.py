@@ -44,7 +44,7 @@ class SearchHit:
             "language": p.get("language"), "score": round(self.score, 6), "overlap": self.overlap,
             "struct_name": ctx.get("struct_name"), "module": ctx.get("module"),
             "docstring": p.get("docstring"), "snippet": ctx.get("snippet"), "found_by": self.found_by,
-            "repo": self.repo or p.get("repo"), "url": self.url,
+            "repo": self.repo or p.get("repo"), "url": self.url, "deprecated": bool(p.get("deprecated")),
         }
 
 

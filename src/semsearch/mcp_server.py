@@ -47,6 +47,7 @@ class Hit(BaseModel):
     kind: str
     name: str
     score: float
+    deprecated: bool = Field(False, description="Marked deprecated in the code: prefer what replaces it.")
     snippet: str = Field(description="The first lines of the structure.")
 
 
@@ -74,17 +75,17 @@ def hit_model(hit: SearchHit, lines: int = SNIPPET_LINES) -> Hit:
     return Hit(repo=hit.repo, path=hit.path, line_from=hit.line_from, line_to=hit.line_to,
                kind=str(p.get("code_type") or ""),
                name=f"{struct}.{name}" if struct and struct != name else name, score=round(hit.score, 4),
-               snippet=text)
+               deprecated=bool(p.get("deprecated")), snippet=text)
 
 
 def compact(hits: list[Hit], note: str | None, show_repo: bool = False) -> str:
-    """What the agent reads: `[repo:]path:from-to kind name`, then the snippet indented."""
+    """What the agent reads: `[repo:]path:from-to kind name [deprecated]`, then the snippet indented."""
     out = [f"({note})"] if note else []
     if not hits:
         out.append("no results")
     for h in hits:
         where = f"{h.repo}:{h.path}" if show_repo and h.repo else h.path
-        out.append(f"{where}:{h.line_from}-{h.line_to} {h.kind} {h.name}")
+        out.append(f"{where}:{h.line_from}-{h.line_to} {h.kind} {h.name}" + (" [deprecated]" if h.deprecated else ""))
         out.extend("    " + line for line in h.snippet.split("\n"))
     return "\n".join(out)
 

@@ -34,6 +34,7 @@ def hit_panel(rank: int, hit: SearchHit, show_repo: bool = False) -> Panel:
         (f"{p.get('code_type', '')} ", "magenta"),
         (f"{ctx.get('struct_name')}." if ctx.get("struct_name") else "", "yellow"),
         (str(p.get("name", "")), "bold yellow"),
+        ("  deprecated" if p.get("deprecated") else "", "red"),
         (f"  score {hit.score:.3f}", "dim"),
     )
     snippet = ctx.get("snippet", "")
