@@ -249,6 +249,7 @@ function codeCard(hit, rank, best) {
   const head = el("div", { class: "card-head" }, repo, loc,
     el("span", { class: "name", text: hit.struct_name ? `${hit.struct_name}.${hit.name}` : hit.name }),
     el("span", { class: "kind", text: `${hit.code_type} · ${hit.language}` }),
+    hit.deprecated ? el("span", { class: "deprecated", text: "deprecated", title: "Marked deprecated in the code" }) : null,
     rankNode(rank, hit, best), actions);
   const card = el("article", { class: "card code-hit" }, head, pre);
   if (agree.size) {
