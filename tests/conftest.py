@@ -36,9 +36,19 @@ def inflection_src() -> Path:
     return fetch_sdist("inflection==0.5.1", CACHE)
 
 
+LEGACY = '''import warnings
+
+
+def shout(text):
+    """Return the text in capitals with an exclamation mark."""
+    warnings.warn("shout is deprecated: use text.upper()", DeprecationWarning)
+    return text.upper() + "!"
+'''
+
+
 def build_demo_store(base: Path, inflection_src: Path) -> tuple[EdgeStore, Path]:
-    """A store with a code collection (inflection plus a file whose snippet holds <script>)
-    and the seed's startups as a record collection, for the API and page tests."""
+    """A store with a code collection (inflection, a file whose snippet holds <script> and a
+    deprecated function) and the seed's startups as a record collection, for the API and page tests."""
     from semsearch.indexer import Indexer
     from semsearch.records.loader import RecordLoader
     from tests.test_api import SNIPPET
@@ -47,6 +57,7 @@ def build_demo_store(base: Path, inflection_src: Path) -> tuple[EdgeStore, Path]
     tree = base / "repo"
     shutil.copytree(inflection_src / "inflection", tree / "inflection")
     (tree / "web.py").write_text(SNIPPET)
+    (tree / "legacy.py").write_text(LEGACY)
     startups = base / "startups.json"
     startups.write_text(json.dumps(STARTUPS))
     store = EdgeStore(base / "store")

@@ -136,6 +136,17 @@ def test_search_page_end_to_end(server: str, browser) -> None:
     assert "<script>alert(1)</script>" in browser.find_element(By.ID, "results").text
     assert browser.execute_script("return document.querySelectorAll('main script').length") == 0
 
+    # a function the code marks deprecated carries a badge
+    box.clear()
+    box.send_keys("return the text in capitals with an exclamation mark", Keys.ENTER)
+    deadline = time.time() + 20
+    while "legacy.py" not in browser.find_element(By.ID, "results").text and time.time() < deadline:
+        time.sleep(0.1)
+    legacy = [c for c in browser.find_elements(By.CSS_SELECTOR, ".code-hit") if "legacy.py" in c.text]
+    assert legacy and legacy[0].find_element(By.CSS_SELECTOR, ".deprecated").text == "deprecated"
+    assert not [c for c in browser.find_elements(By.CSS_SELECTOR, ".code-hit")
+                if "legacy.py" not in c.text and c.find_elements(By.CSS_SELECTOR, ".deprecated")]
+
     # records: cards, marked words, find similar
     Select(browser.find_element(By.ID, "collection")).select_by_value("startups")
     box = browser.find_element(By.ID, "q")
