@@ -225,7 +225,7 @@ def test_a_test_marked_inside_a_source_file_is_not_in_the_definitions_tier() -> 
 def test_a_deprecated_definition_comes_after_its_replacement_unless_deprecation_is_asked_for() -> None:
     old = cand("old", "pydantic/main.py", name="dict", code_type="Method", score=1.0, struct="BaseModel")
     old.payload["deprecated"] = True  # `@typing_extensions.deprecated(…)`, as the chunker marks it
-    new = cand("new", "pydantic/main.py", name="model_dump", code_type="Method", score=0.8, struct="BaseModel")
+    new = cand("new", "pydantic/main.py", name="model_dump", code_type="Method", score=0.9, struct="BaseModel")
     assert [c.id for c in rank("convert a model to a dictionary", [old, new])] == ["new", "old"]
     assert [c.id for c in rank("the deprecated way to convert a model to a dict", [old, new])] == ["old", "new"]
     assert [c.id for c in rank("convert a model to a dictionary", [old, new], with_options(deprecated=False))] \

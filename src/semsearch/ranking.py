@@ -66,6 +66,8 @@ class Ranking:
     v1_copies: bool = True  # ... and so does a `v1/` repeating its parent's files (pydantic.v1)
     mirrors: bool = True  # ... and a definition repeated in a deeper copy of its file (guava's android/)
     deprecated: bool = True  # ... and a definition marked deprecated (`@Deprecated`, `#[deprecated]`, …)
+    deprecated_factor: float = 0.85  # ... by this multiplier, gentler than a copy's 0.6: the CSN-style pairs
+    # ask for deprecated functions by their own docs (x0.6: python 0.580 -> 0.578, go 0.890 -> 0.886)
     compounds: bool = False  # a path word run together from query words (`rafthttp`) holds them: off, a
     # coin toss (large Go trees +0.015, the nine's python -0.001: aiohttp's _websocket/ over client_ws.py)
     named_inherit: float = 0.1  # a structure found by its name alone scores this x its file's best hit
@@ -268,10 +270,12 @@ def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT)
             typed.add((c.file, c.payload.get("name")))
     for position, c in enumerate(candidates):
         kind = role(c.path, c.payload)
-        if kind is None and (c.file in superseded or position in mirrors
-                             or (deprecated and c.payload.get("deprecated"))):
+        marked = kind is None and deprecated and bool(c.payload.get("deprecated"))
+        if kind is None and (c.file in superseded or position in mirrors or marked):
             kind = "compat"
         factor = ranking.factors.get(kind, 1.0) if kind is not None and kind not in lifted else 1.0
+        if marked and kind not in lifted and c.file not in superseded and position not in mirrors:
+            factor = ranking.deprecated_factor
         lift = path_lift.get(c.path, 1.0)
         member = _is_definition_or_member(c)
         is_asked = bool(embedded) and member and c.payload.get("name") in embedded
