@@ -270,12 +270,13 @@ def judge(query: Query, candidates: list[Candidate], ranking: Ranking = DEFAULT)
             typed.add((c.file, c.payload.get("name")))
     for position, c in enumerate(candidates):
         kind = role(c.path, c.payload)
-        marked = kind is None and deprecated and bool(c.payload.get("deprecated"))
-        if kind is None and (c.file in superseded or position in mirrors or marked):
+        copy = kind is None and (c.file in superseded or position in mirrors)
+        marked = kind is None and not copy and deprecated and bool(c.payload.get("deprecated"))
+        if copy or marked:
             kind = "compat"
         factor = ranking.factors.get(kind, 1.0) if kind is not None and kind not in lifted else 1.0
-        if marked and kind not in lifted and c.file not in superseded and position not in mirrors:
-            factor = ranking.deprecated_factor
+        if marked and kind not in lifted:
+            factor = ranking.deprecated_factor  # a deprecated definition, gentler than a copy
         lift = path_lift.get(c.path, 1.0)
         member = _is_definition_or_member(c)
         is_asked = bool(embedded) and member and c.payload.get("name") in embedded

@@ -387,7 +387,8 @@ def _python_first_statement(body: Node | None) -> str:
             statements[0].type == "expression_statement" and statements[0].named_children
             and statements[0].named_children[0].type == "string")):
         statements = statements[1:]
-    return _text(statements[0]) if statements else ""
+    # only a call can warn: a loop or an `if` opening the body is not read (its text may be the whole body)
+    return _text(statements[0]) if statements and statements[0].type in ("call", "expression_statement") else ""
 
 
 def _attributes_above(lines: list[str], start: int, spec: LanguageSpec) -> int:
